@@ -1,0 +1,37 @@
+import { parseAgentTopic, topics } from '../protocol/topics.ts'
+
+export type Role = 'agent' | 'market'
+
+export interface Principal {
+  /** The agent id (for role `agent`), or the service account name. */
+  id: string
+  role: Role
+  community: string
+}
+
+/**
+ * May `who` publish to `topic`? (DESIGN.md "MQTT topics", ACL): an agent only under its own
+ * `agents/{agentId}/`, never `awards`; the market under its community's `market/` and agents' `awards`.
+ */
+export function canPublish(who: Principal, topic: string): boolean {
+  const agentTopic = parseAgentTopic(topic)
+  if (who.role === 'agent') {
+    return (
+      agentTopic !== null &&
+      agentTopic.community === who.community &&
+      agentTopic.agentId === who.id &&
+      ['state', 'telemetry', 'orders', 'meter'].includes(agentTopic.channel)
+    )
+  }
+  if (agentTopic) return agentTopic.community === who.community && agentTopic.channel === 'awards'
+  return topic.startsWith(`vpp/v1/${who.community}/market/`)
+}
+
+/** May `who` subscribe to `filter`? An agent: its own awards and the public market topics only. */
+export function canSubscribe(who: Principal, filter: string): boolean {
+  if (who.role === 'market') return filter.startsWith(`vpp/v1/${who.community}/`)
+  if (filter === topics.agent(who.community, who.id, 'awards')) return true
+  const market = `vpp/v1/${who.community}/market/`
+  // A wildcard that could reach beyond market/ (e.g. vpp/v1/c/#) is refused, so no filter leaks agents' topics.
+  return filter.startsWith(market) || filter === `vpp/v1/${who.community}/market/#`
+}

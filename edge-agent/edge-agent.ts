@@ -1,0 +1,189 @@
+import mqtt, { type MqttClient } from 'mqtt'
+import type { Hex } from 'viem'
+import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
+import type { Logger } from '../platform/logger.ts'
+import { Counters } from '../platform/counters.ts'
+import { awardSchema, marketStateSchema, type Award, type MarketState } from '../protocol/messages.ts'
+import type { Snapshot } from '../protocol/snapshot.ts'
+import { snapshotSchema } from '../protocol/snapshot.ts'
+import { topics } from '../protocol/topics.ts'
+import { ModbusLink } from './modbus/modbus-link.ts'
+import type { ModbusEndpoint } from './modbus/modbus-url.ts'
+import { discoverSunSpec, readModels, type SunSpecDevice } from './sunspec/sunspec-discovery.ts'
+import { snapshotFromSunSpec, type NormalizeOptions } from './snapshot-normalizer.ts'
+import { planOrders, type StrategyParams } from './strategy.ts'
+import { signOrder } from './order-signer.ts'
+
+export interface EdgeAgentOptions {
+  agentId: string
+  community: string
+  mqtt: { url: string; password: string }
+  modbus: ModbusEndpoint
+  unitId: number
+  privateKey: Hex
+  pollMs: number
+  telemetryMs: number
+  strategy: StrategyParams
+  normalize?: NormalizeOptions
+  logger: Logger
+}
+
+/** How much recent grid power the forecast looks at. */
+const FORECAST_WINDOW_SAMPLES = 60
+/** Nonces are interval × this + order index: unique per owner and growing, as cancellation needs. */
+const NONCES_PER_INTERVAL = 1000
+
+/**
+ * The agent of one home: reads its SunSpec device over Modbus, publishes telemetry, and before each
+ * gate closure signs and publishes its orders for the open interval.
+ */
+export class EdgeAgent {
+  readonly counters = new Counters()
+  readonly account: PrivateKeyAccount
+  lastSnapshot: Snapshot | undefined
+  lastAward: Award | undefined
+  private readonly link: ModbusLink
+  private device: SunSpecDevice | undefined
+  private client: MqttClient | undefined
+  private readonly recent: Snapshot[] = []
+  private pending: Snapshot[] = []
+  private seq = 0
+  private session = 0
+  private orderedInterval = 0
+  private timers: NodeJS.Timeout[] = []
+  private polling = false
+  private stopped = false
+
+  constructor(private readonly options: EdgeAgentOptions) {
+    this.account = privateKeyToAccount(options.privateKey)
+    this.link = new ModbusLink(options.modbus)
+  }
+
+  private get log(): Logger {
+    return this.options.logger
+  }
+
+  async start(): Promise<void> {
+    const { agentId, community } = this.options
+    const stateTopic = topics.agent(community, agentId, 'state')
+    this.client = mqtt.connect(this.options.mqtt.url, {
+      clientId: agentId,
+      username: agentId,
+      password: this.options.mqtt.password,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: 30,
+      reconnectPeriod: 1000,
+      will: { topic: stateTopic, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
+    })
+    this.client.on('connect', () => {
+      this.session++
+      const state = { online: true, session: this.session, ts: new Date().toISOString(), address: this.account.address }
+      this.client?.publish(stateTopic, JSON.stringify(state), { qos: 1, retain: true })
+      this.client?.subscribe([topics.marketState(community), topics.agent(community, agentId, 'awards')], { qos: 1 })
+    })
+    this.client.on('message', (topic, payload) => this.onMessage(topic, payload))
+    this.client.on('error', (error) => this.log.warn({ err: error.message }, 'agent: MQTT error'))
+
+    this.timers.push(setInterval(() => void this.poll(), this.options.pollMs))
+    this.timers.push(setInterval(() => this.flushTelemetry(), this.options.telemetryMs))
+    await this.poll()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    for (const t of this.timers) clearInterval(t)
+    const stateTopic = topics.agent(this.options.community, this.options.agentId, 'state')
+    if (this.client?.connected) await this.client.publishAsync(stateTopic, JSON.stringify({ online: false, session: this.session, ts: new Date().toISOString() }), { qos: 1, retain: true })
+    await this.client?.endAsync()
+    await this.link.close()
+  }
+
+  /** One Modbus poll: (re)connect and discover when needed, read every model, normalize. */
+  private async poll(): Promise<void> {
+    if (this.polling || this.stopped) return
+    this.polling = true
+    try {
+      if (!this.link.isOpen) {
+        await this.link.connect()
+        this.device = undefined
+      }
+      const read = (address: number, length: number) => this.link.readHolding(this.options.unitId, address, length)
+      this.device ??= await discoverSunSpec(read)
+      const snapshot = snapshotFromSunSpec(await readModels(read, this.device), new Date(), this.options.normalize)
+      const checked = snapshotSchema.safeParse(snapshot)
+      if (!checked.success) {
+        this.counters.increment('device_values_out_of_range')
+        this.log.warn({ issue: checked.error.issues[0] }, 'agent: device reported values out of range; sample dropped')
+        return
+      }
+      this.lastSnapshot = checked.data
+      this.pending.push(checked.data)
+      this.recent.push(checked.data)
+      if (this.recent.length > FORECAST_WINDOW_SAMPLES) this.recent.shift()
+      this.counters.increment('polls_ok')
+    } catch (error) {
+      this.counters.increment('polls_failed')
+      this.log.warn({ err: (error as Error).message }, 'agent: device poll failed; will reconnect')
+      await this.link.close()
+    } finally {
+      this.polling = false
+    }
+  }
+
+  private flushTelemetry(): void {
+    if (!this.client?.connected || this.pending.length === 0) return
+    const samples = this.pending
+    this.pending = []
+    this.client.publish(topics.agent(this.options.community, this.options.agentId, 'telemetry'), JSON.stringify({ seq: ++this.seq, samples }), { qos: 1 })
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    let json: unknown
+    try {
+      json = JSON.parse(payload.toString())
+    } catch {
+      this.counters.increment('invalid_messages')
+      return
+    }
+    if (topic === topics.marketState(this.options.community)) {
+      const parsed = marketStateSchema.safeParse(json)
+      if (!parsed.success) return this.counters.increment('invalid_messages')
+      if (parsed.data.openInterval > this.orderedInterval) this.scheduleOrders(parsed.data)
+    } else {
+      const parsed = awardSchema.safeParse(json)
+      if (!parsed.success) return this.counters.increment('invalid_messages')
+      this.lastAward = parsed.data
+      this.counters.increment('awards')
+    }
+  }
+
+  /** Orders go out a little after the interval opens, spread so the homes do not all publish at once. */
+  private scheduleOrders(market: MarketState): void {
+    this.orderedInterval = market.openInterval
+    const window = Math.max(0, market.gateClosure * 1000 - Date.now())
+    const delay = Math.min(window * 0.5, 200 + Math.random() * window * 0.3)
+    const timer = setTimeout(() => void this.placeOrders(market).catch((error) => this.log.error({ err: error }, 'agent: placing orders failed')), delay)
+    this.timers.push(timer)
+  }
+
+  private async placeOrders(market: MarketState): Promise<void> {
+    const gridW = this.recent.map((s) => s.grid_w).filter((w): w is number => w !== null)
+    const planned = planOrders(gridW, market.intervalSeconds, this.options.strategy)
+    for (const [i, p] of planned.entries()) {
+      const order = {
+        owner: this.account.address,
+        community: market.communityKey,
+        interval: market.openInterval,
+        side: p.side,
+        energyWh: p.energyWh,
+        limitPrice: Math.min(market.priceCap, Math.max(market.priceFloor, p.limitPrice)),
+        nonce: market.openInterval * NONCES_PER_INTERVAL + i,
+      }
+      const signed = await signOrder(this.account, order, market.chainId, market.settlement)
+      this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'orders'), JSON.stringify(signed), { qos: 1 })
+      this.counters.increment('orders_sent')
+    }
+    this.log.debug({ interval: market.openInterval, orders: planned.length }, 'agent: orders sent')
+  }
+}

@@ -1,0 +1,122 @@
+import { existsSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import { join } from 'node:path'
+import express, { type NextFunction, type Request, type Response } from 'express'
+import { Server as SocketServer } from 'socket.io'
+import { z } from 'zod'
+import type { Logger } from '../../platform/logger.ts'
+import { addressSchema } from '../../protocol/order.ts'
+import type { MarketService } from '../service/market-service.ts'
+
+export interface ApiServerOptions {
+  market: MarketService
+  host?: string
+  /** 0 picks a free port. */
+  port?: number
+  /** The built dashboard (Vite `dist/`); served at `/` when present. */
+  dashboardDir?: string
+  logger: Logger
+}
+
+export interface RunningApiServer {
+  url: string
+  port: number
+  close(): Promise<void>
+}
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  owner: addressSchema.optional(),
+})
+
+/**
+ * The market's HTTP face: REST under `/api`, live events on socket.io, and the dashboard.
+ *
+ * @example
+ * const api = await startApiServer({ market, port: 8080, logger })
+ * // GET http://127.0.0.1:8080/api/trades
+ */
+export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
+  const { market, logger } = options
+  const app = express()
+  app.disable('x-powered-by')
+
+  app.get('/api/health', (_req, res) => {
+    const agents = market.agentViews()
+    res.json({
+      status: 'ok',
+      community: market.state().community,
+      openInterval: market.state().openInterval,
+      agentsOnline: agents.filter((a) => a.online).length,
+      agents: agents.length,
+      counters: market.counters.toJSON(),
+    })
+  })
+  app.get('/api/market', (_req, res) => res.json(market.state()))
+  app.get('/api/agents', (_req, res) => res.json(market.agentViews()))
+  app.get('/api/agents/:agentId/telemetry', (req, res) => res.json(market.agentHistory(req.params.agentId)))
+  app.get('/api/intervals', (req, res) => {
+    const query = listQuery.parse(req.query)
+    res.json(market.store.recentIntervals(query.limit))
+  })
+  app.get('/api/trades', (req, res) => {
+    const query = listQuery.parse(req.query)
+    res.json(
+      market.store.recentTrades(query.limit, query.owner).map((t) => ({
+        ...t,
+        buyerAgent: market.agentIdOf(t.buyer) ?? null,
+        sellerAgent: market.agentIdOf(t.seller) ?? null,
+      })),
+    )
+  })
+  app.use('/api', (_req, res) => res.status(404).json({ error: 'not_found', message: 'no such API route: see README "API"' }))
+
+  if (options.dashboardDir && existsSync(join(options.dashboardDir, 'index.html'))) {
+    const dir = options.dashboardDir
+    app.use(express.static(dir))
+    app.get('/{*path}', (_req, res) => res.sendFile(join(dir, 'index.html')))
+  } else {
+    app.get('/', (_req, res) => res.type('text').send('OpenVPP market API. The dashboard is not built: run `npm run build:dashboard`.'))
+  }
+
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof z.ZodError) {
+      const issue = error.issues[0]
+      res.status(400).json({ error: 'invalid_request', message: `${issue?.path.join('.')}: ${issue?.message}` })
+      return
+    }
+    logger.error({ err: error }, 'api: request failed')
+    res.status(500).json({ error: 'internal', message: 'internal error, see the market log' })
+  })
+
+  const server: Server = createServer(app)
+  const io = new SocketServer(server, { serveClient: false })
+  io.on('connection', (socket) => {
+    socket.emit('hello', {
+      market: market.state(),
+      agents: market.agentViews(),
+      intervals: market.store.recentIntervals(20),
+    })
+  })
+  const forward = (event: string) => (payload: unknown) => io.emit(event, payload)
+  const handlers = (['market', 'agent', 'telemetry', 'interval', 'order'] as const).map((event) => [event, forward(event)] as const)
+  for (const [event, handler] of handlers) market.on(event, handler)
+
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ port: options.port ?? 0, host }, () => resolve())
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: async () => {
+      for (const [event, handler] of handlers) market.off(event, handler)
+      await io.close()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}

@@ -1,0 +1,311 @@
+import { EventEmitter } from 'node:events'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import mqtt, { type MqttClient } from 'mqtt'
+import type { Address, Hex } from 'viem'
+import type { Logger } from '../../platform/logger.ts'
+import { Counters } from '../../platform/counters.ts'
+import { agentStateSchema, telemetrySchema, type Award, type IntervalResult, type MarketState } from '../../protocol/messages.ts'
+import { communityKey } from '../../protocol/order.ts'
+import type { Snapshot } from '../../protocol/snapshot.ts'
+import { parseAgentTopic, topics } from '../../protocol/topics.ts'
+import { intervalStart } from '../../protocol/units.ts'
+import type { Deployment } from '../../contracts/deploy.ts'
+import { clearPayAsClear } from '../engine/clearing.ts'
+import { MarketStore, type StoredOrder } from './market-store.ts'
+import { validateOrderPayload, type IntakeContext } from './order-validation.ts'
+import { SettlementSubmitter } from './settlement-submitter.ts'
+
+export interface Member {
+  agentId: string
+  address: Address
+}
+
+export interface MarketOptions {
+  community: string
+  intervalSeconds: number
+  mqtt: { url: string; username: string; password: string }
+  members: Member[]
+  chain: { rpcUrl: string; deployment: Deployment; operatorKey: Hex }
+  dataDir: string
+  /** Base units per kWh. */
+  priceFloor: number
+  priceCap: number
+  maxOrderWh: number
+  logger: Logger
+}
+
+export interface AgentView {
+  agentId: string
+  address: Address
+  online: boolean
+  session: number | null
+  lastSeen: string | null
+  snapshot: Snapshot | null
+}
+
+/** How many telemetry samples per agent the in-memory store keeps (DESIGN.md: bounded). */
+const HISTORY_PER_AGENT = 720
+
+/**
+ * The market service for one community: runs the interval clock, takes signed orders over MQTT,
+ * clears each interval at gate closure, publishes results and awards, and settles each interval on
+ * chain once it has been delivered. Emits `market`, `agent`, `telemetry`, `interval` and `order`
+ * events for the API.
+ */
+export class MarketService extends EventEmitter {
+  readonly counters = new Counters()
+  readonly store: MarketStore
+  readonly communityKey: Hex
+  private readonly agents = new Map<string, AgentView>()
+  private readonly history = new Map<string, Snapshot[]>()
+  private readonly byAddress = new Map<string, string>()
+  private readonly submitter: SettlementSubmitter
+  private client: MqttClient | undefined
+  private timer: NodeJS.Timeout | undefined
+  private settling: Promise<void> = Promise.resolve()
+  private openInterval = 0
+  private stopped = false
+
+  constructor(private readonly options: MarketOptions) {
+    super()
+    mkdirSync(options.dataDir, { recursive: true })
+    this.store = new MarketStore(join(options.dataDir, 'market.sqlite'))
+    this.communityKey = communityKey(options.community)
+    this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey)
+    for (const m of options.members) {
+      this.agents.set(m.agentId, { agentId: m.agentId, address: m.address, online: false, session: null, lastSeen: null, snapshot: null })
+      this.byAddress.set(m.address.toLowerCase(), m.agentId)
+    }
+  }
+
+  get log(): Logger {
+    return this.options.logger
+  }
+
+  async start(): Promise<void> {
+    const { mqtt: m, community } = this.options
+    this.openInterval = intervalStart(Date.now() / 1000, this.options.intervalSeconds) + this.options.intervalSeconds
+    this.client = await mqtt.connectAsync(m.url, { username: m.username, password: m.password, clientId: m.username, protocolVersion: 4, clean: true, reconnectPeriod: 1000 })
+    this.client.on('message', (topic, payload) => void this.onMessage(topic, payload))
+    this.client.on('error', (error) => this.log.warn({ err: error.message }, 'market: MQTT error'))
+    await this.client.subscribeAsync([topics.allAgents(community, 'state'), topics.allAgents(community, 'telemetry'), topics.allAgents(community, 'orders')], { qos: 1 })
+    await this.publishState()
+    this.schedule()
+    this.log.info({ community, openInterval: this.openInterval, intervalSeconds: this.options.intervalSeconds }, 'market: started')
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
+    await this.settling
+    await this.client?.endAsync()
+    this.store.close()
+  }
+
+  state(): MarketState {
+    const d = this.options.chain.deployment
+    return {
+      community: this.options.community,
+      communityKey: this.communityKey,
+      openInterval: this.openInterval,
+      gateClosure: this.openInterval,
+      intervalSeconds: this.options.intervalSeconds,
+      chainId: d.chainId,
+      settlement: d.settlement,
+      token: d.token,
+      tokenDecimals: d.tokenDecimals,
+      priceFloor: this.options.priceFloor,
+      priceCap: this.options.priceCap,
+      ts: new Date().toISOString(),
+    }
+  }
+
+  agentViews(): AgentView[] {
+    return [...this.agents.values()]
+  }
+
+  agentHistory(agentId: string): Snapshot[] {
+    return this.history.get(agentId) ?? []
+  }
+
+  agentIdOf(address: string): string | undefined {
+    return this.byAddress.get(address.toLowerCase())
+  }
+
+  private schedule(): void {
+    if (this.stopped) return
+    const delay = Math.max(0, this.openInterval * 1000 - Date.now())
+    this.timer = setTimeout(() => {
+      try {
+        this.closeGate()
+      } catch (error) {
+        // A failed clearing must not stop the clock: log, count, and go on to the next interval.
+        this.counters.increment('clearing_failed')
+        this.log.error({ err: error }, 'market: clearing failed')
+      }
+      this.schedule()
+    }, delay)
+  }
+
+  /** Gate closure of the open interval: clear it, open the next, settle the one just delivered. */
+  private closeGate(): void {
+    const interval = this.openInterval
+    this.openInterval = interval + this.options.intervalSeconds
+    void this.publishState()
+    const result = this.clear(interval)
+    this.emit('interval', result)
+    const delivered = interval - this.options.intervalSeconds
+    this.settling = this.settling.then(() => this.settle(delivered))
+  }
+
+  private clear(interval: number): IntervalResult {
+    const orders = this.store.ordersFor(interval)
+    const outcome = clearPayAsClear(orders)
+    const result: IntervalResult = {
+      community: this.options.community,
+      interval,
+      clearingPrice: outcome.clearingPrice,
+      volumeWh: outcome.volumeWh,
+      bestBid: outcome.bestBid,
+      bestAsk: outcome.bestAsk,
+      orders: orders.length,
+      trades: outcome.trades.map((t) => ({ interval, ...t })),
+      settlement: { status: outcome.trades.length ? 'pending' : 'nothing', tx: null, error: null },
+    }
+    this.store.saveClearing(result)
+    this.counters.increment('intervals_cleared')
+    this.counters.increment('energy_traded_wh', outcome.volumeWh)
+    this.publishResult(result)
+
+    const fillsByOrder = new Map(outcome.fills.map((f) => [f.hash, f]))
+    const byAgent = new Map<string, StoredOrder[]>()
+    for (const o of orders) byAgent.set(o.agentId, [...(byAgent.get(o.agentId) ?? []), o])
+    for (const [agentId, own] of byAgent) {
+      const fills = own.map((o) => {
+        const fill = fillsByOrder.get(o.hash)
+        return { orderHash: o.hash, side: o.side, energyWh: o.energyWh, filledWh: fill?.filledWh ?? 0, price: fill?.price ?? null }
+      })
+      const netWh = fills.reduce((sum, f) => sum + (f.side === 1 ? f.filledWh : -f.filledWh), 0)
+      const award: Award = { interval, fills, netWh }
+      this.client?.publish(topics.agent(this.options.community, agentId, 'awards'), JSON.stringify(award), { qos: 1 })
+    }
+    this.log.info({ interval, orders: orders.length, price: outcome.clearingPrice, volumeWh: outcome.volumeWh }, 'market: cleared')
+    return result
+  }
+
+  private async settle(interval: number): Promise<void> {
+    const result = this.store.interval(interval)
+    if (!result || result.settlement.status !== 'pending') return
+    // The engine is pure: clearing the stored book again gives the fills that were published.
+    const orders = this.store.ordersFor(interval)
+    const outcome = clearPayAsClear(orders)
+    const byHash = new Map(orders.map((o) => [o.hash as string, o]))
+    const settlement = await this.submitter.settle(this.communityKey, interval, outcome.fills, byHash)
+    this.counters.increment(`settlements_${settlement.status}`)
+    if (settlement.status === 'failed') this.log.error({ interval, error: settlement.error }, 'market: settlement failed')
+    else this.log.info({ interval, tx: settlement.tx }, 'market: settled')
+    const updated = this.store.updateSettlement(interval, settlement)
+    if (updated) {
+      this.publishResult(updated)
+      this.emit('interval', updated)
+    }
+  }
+
+  private publishResult(result: IntervalResult): void {
+    this.client?.publish(topics.marketInterval(this.options.community, result.interval), JSON.stringify(result), { qos: 1, retain: true })
+  }
+
+  private async publishState(): Promise<void> {
+    const state = this.state()
+    this.emit('market', state)
+    await this.client?.publishAsync(topics.marketState(this.options.community), JSON.stringify(state), { qos: 1, retain: true })
+  }
+
+  private async onMessage(topic: string, payload: Buffer): Promise<void> {
+    const parsed = parseAgentTopic(topic)
+    if (!parsed || parsed.community !== this.options.community) return
+    try {
+      if (parsed.channel === 'orders') await this.onOrder(parsed.agentId, payload)
+      else if (parsed.channel === 'state') this.onAgentState(parsed.agentId, payload)
+      else if (parsed.channel === 'telemetry') this.onTelemetry(parsed.agentId, payload)
+    } catch (error) {
+      // Whatever one message does, the market goes on.
+      this.counters.increment('message_errors')
+      this.log.error({ err: error, topic }, 'market: message handling failed')
+    }
+  }
+
+  private intakeContext(): IntakeContext {
+    const d = this.options.chain.deployment
+    return {
+      communityKey: this.communityKey,
+      openInterval: this.openInterval,
+      chainId: d.chainId,
+      settlement: d.settlement,
+      priceFloor: this.options.priceFloor,
+      priceCap: this.options.priceCap,
+      maxOrderWh: this.options.maxOrderWh,
+      addressOf: (agentId) => this.agents.get(agentId)?.address,
+    }
+  }
+
+  private async onOrder(agentId: string, payload: Buffer): Promise<void> {
+    const verdict = await validateOrderPayload(payload, agentId, this.intakeContext())
+    // Signature recovery is asynchronous: the gate may have closed meanwhile.
+    if (verdict.ok && verdict.signed.order.interval !== this.openInterval) {
+      return this.rejectOrder(agentId, 'interval_not_open', `gate closed for interval ${verdict.signed.order.interval}`)
+    }
+    if (!verdict.ok) return this.rejectOrder(agentId, verdict.reason, verdict.message)
+    if (!this.store.insertOrder(agentId, verdict.hash, verdict.signed)) return this.rejectOrder(agentId, 'duplicate', `order ${verdict.hash} was already accepted`)
+    this.counters.increment('orders_accepted')
+    const o = verdict.signed.order
+    this.emit('order', { interval: o.interval, side: o.side, energyWh: o.energyWh, limitPrice: o.limitPrice })
+  }
+
+  private rejectOrder(agentId: string, reason: string, message: string): void {
+    this.counters.increment('orders_rejected')
+    this.counters.increment(`orders_rejected.${reason}`)
+    this.log.warn({ agentId, reason, message }, 'market: order rejected')
+  }
+
+  private onAgentState(agentId: string, payload: Buffer): void {
+    const view = this.agents.get(agentId)
+    if (!view) return
+    const parsed = agentStateSchema.safeParse(safeJson(payload))
+    if (!parsed.success) return this.countInvalid('state', agentId)
+    view.online = parsed.data.online
+    view.session = parsed.data.session ?? view.session
+    view.lastSeen = parsed.data.ts ?? new Date().toISOString()
+    this.emit('agent', view)
+  }
+
+  private onTelemetry(agentId: string, payload: Buffer): void {
+    const view = this.agents.get(agentId)
+    if (!view) return
+    const parsed = telemetrySchema.safeParse(safeJson(payload))
+    if (!parsed.success) return this.countInvalid('telemetry', agentId)
+    const samples = parsed.data.samples
+    const history = this.history.get(agentId) ?? []
+    history.push(...samples)
+    if (history.length > HISTORY_PER_AGENT) history.splice(0, history.length - HISTORY_PER_AGENT)
+    this.history.set(agentId, history)
+    view.snapshot = samples[samples.length - 1]!
+    view.lastSeen = view.snapshot.ts
+    this.counters.increment('telemetry_samples', samples.length)
+    this.emit('telemetry', { agentId, snapshot: view.snapshot })
+  }
+
+  private countInvalid(channel: string, agentId: string): void {
+    this.counters.increment(`invalid_${channel}`)
+    this.log.warn({ agentId, channel }, 'market: invalid payload dropped')
+  }
+}
+
+function safeJson(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString())
+  } catch {
+    return undefined
+  }
+}

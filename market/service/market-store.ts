@@ -1,0 +1,153 @@
+import Database from 'better-sqlite3'
+import type { Address, Hex } from 'viem'
+import type { SignedOrder } from '../../protocol/order.ts'
+import type { IntervalResult, Trade } from '../../protocol/messages.ts'
+import type { BookOrder } from '../engine/clearing.ts'
+
+export interface StoredOrder extends BookOrder {
+  agentId: string
+  signed: SignedOrder
+}
+
+export interface TradeRow extends Trade {
+  settlementTx: Hex | null
+  settlementStatus: IntervalResult['settlement']['status']
+}
+
+/**
+ * The market's durable state in SQLite. WAL with synchronous=FULL: once `insertOrder` returns, the
+ * order survives a crash or power cut, so an order is acknowledged only after it.
+ */
+export class MarketStore {
+  private readonly db: Database.Database
+
+  constructor(path: string) {
+    this.db = new Database(path)
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma('synchronous = FULL')
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS orders (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        hash TEXT NOT NULL UNIQUE,
+        interval INTEGER NOT NULL,
+        agent_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        side INTEGER NOT NULL,
+        energy_wh INTEGER NOT NULL,
+        limit_price INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        accepted_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS orders_interval ON orders(interval);
+      CREATE TABLE IF NOT EXISTS intervals (
+        interval INTEGER PRIMARY KEY,
+        result TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS trades (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        interval INTEGER NOT NULL,
+        buy_order TEXT NOT NULL,
+        sell_order TEXT NOT NULL,
+        buyer TEXT NOT NULL,
+        seller TEXT NOT NULL,
+        energy_wh INTEGER NOT NULL,
+        price INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS trades_interval ON trades(interval);
+    `)
+  }
+
+  /** Stores an accepted order; false when an order with this hash is already stored. */
+  insertOrder(agentId: string, hash: Hex, signed: SignedOrder): boolean {
+    const o = signed.order
+    const info = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO orders (hash, interval, agent_id, owner, side, energy_wh, limit_price, payload, accepted_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(hash, o.interval, agentId, o.owner, o.side, o.energyWh, o.limitPrice, JSON.stringify(signed), new Date().toISOString())
+    return info.changes === 1
+  }
+
+  ordersFor(interval: number): StoredOrder[] {
+    const rows = this.db.prepare(`SELECT seq, hash, agent_id, payload FROM orders WHERE interval = ? ORDER BY seq`).all(interval) as {
+      seq: number
+      hash: Hex
+      agent_id: string
+      payload: string
+    }[]
+    return rows.map((r) => {
+      const signed = JSON.parse(r.payload) as SignedOrder
+      const o = signed.order
+      return { hash: r.hash, owner: o.owner, side: o.side, energyWh: o.energyWh, limitPrice: o.limitPrice, seq: r.seq, agentId: r.agent_id, signed }
+    })
+  }
+
+  /** Stores a clearing result and its trades in one transaction. */
+  saveClearing(result: IntervalResult): void {
+    this.db.transaction(() => {
+      this.db.prepare(`INSERT OR REPLACE INTO intervals (interval, result) VALUES (?, ?)`).run(result.interval, JSON.stringify(result))
+      this.db.prepare(`DELETE FROM trades WHERE interval = ?`).run(result.interval)
+      const insert = this.db.prepare(
+        `INSERT INTO trades (interval, buy_order, sell_order, buyer, seller, energy_wh, price) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      for (const t of result.trades) insert.run(t.interval, t.buyOrder, t.sellOrder, t.buyer, t.seller, t.energyWh, t.price)
+    })()
+  }
+
+  updateSettlement(interval: number, settlement: IntervalResult['settlement']): IntervalResult | undefined {
+    const result = this.interval(interval)
+    if (!result) return undefined
+    const updated = { ...result, settlement }
+    this.db.prepare(`UPDATE intervals SET result = ? WHERE interval = ?`).run(JSON.stringify(updated), interval)
+    return updated
+  }
+
+  interval(interval: number): IntervalResult | undefined {
+    const row = this.db.prepare(`SELECT result FROM intervals WHERE interval = ?`).get(interval) as { result: string } | undefined
+    return row ? (JSON.parse(row.result) as IntervalResult) : undefined
+  }
+
+  recentIntervals(limit: number): IntervalResult[] {
+    const rows = this.db.prepare(`SELECT result FROM intervals ORDER BY interval DESC LIMIT ?`).all(limit) as { result: string }[]
+    return rows.map((r) => JSON.parse(r.result) as IntervalResult)
+  }
+
+  recentTrades(limit: number, owner?: Address): TradeRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT t.interval, t.buy_order, t.sell_order, t.buyer, t.seller, t.energy_wh, t.price, i.result
+         FROM trades t JOIN intervals i ON i.interval = t.interval
+         WHERE (? IS NULL OR lower(t.buyer) = lower(?) OR lower(t.seller) = lower(?))
+         ORDER BY t.interval DESC, t.id ASC LIMIT ?`,
+      )
+      .all(owner ?? null, owner ?? null, owner ?? null, limit) as {
+      interval: number
+      buy_order: Hex
+      sell_order: Hex
+      buyer: Address
+      seller: Address
+      energy_wh: number
+      price: number
+      result: string
+    }[]
+    return rows.map((r) => {
+      const settlement = (JSON.parse(r.result) as IntervalResult).settlement
+      return {
+        interval: r.interval,
+        buyOrder: r.buy_order,
+        sellOrder: r.sell_order,
+        buyer: r.buyer,
+        seller: r.seller,
+        energyWh: r.energy_wh,
+        price: r.price,
+        settlementTx: settlement.tx,
+        settlementStatus: settlement.status,
+      }
+    })
+  }
+
+  close(): void {
+    this.db.close()
+  }
+}

@@ -1,0 +1,6 @@
+export * from './errors.ts'
+export * from './units.ts'
+export * from './topics.ts'
+export * from './snapshot.ts'
+export * from './order.ts'
+export * from './messages.ts'

@@ -1,0 +1,85 @@
+import { z } from 'zod'
+import type { Hex } from 'viem'
+import { snapshotSchema } from './snapshot.ts'
+import { addressSchema, bytes32Schema } from './order.ts'
+
+const unixSeconds = z.number().int().nonnegative().max(2 ** 40)
+const hash = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hash').transform((h) => h as Hex)
+
+/** `agents/{agentId}/state`, retained; the MQTT Will publishes `{online:false}`. */
+export const agentStateSchema = z.object({
+  online: z.boolean(),
+  session: z.number().int().nonnegative().optional(),
+  ts: z.iso.datetime().optional(),
+  address: addressSchema.optional(),
+})
+export type AgentState = z.infer<typeof agentStateSchema>
+
+/** `agents/{agentId}/telemetry`: `seq` is monotonic per agent so the sink drops redelivered duplicates. */
+export const telemetrySchema = z.object({
+  seq: z.number().int().nonnegative(),
+  samples: z.array(snapshotSchema).min(1).max(3600),
+})
+export type Telemetry = z.infer<typeof telemetrySchema>
+
+/** `market/state`, retained: everything an agent needs to sign an order for the open interval. */
+export const marketStateSchema = z.object({
+  community: z.string(),
+  communityKey: bytes32Schema,
+  openInterval: unixSeconds,
+  gateClosure: unixSeconds,
+  intervalSeconds: z.number().int().min(1).max(86_400),
+  chainId: z.number().int().positive(),
+  settlement: addressSchema,
+  token: addressSchema,
+  tokenDecimals: z.number().int().min(0).max(36),
+  priceFloor: z.number().int().nonnegative(),
+  priceCap: z.number().int().positive(),
+  ts: z.iso.datetime(),
+})
+export type MarketState = z.infer<typeof marketStateSchema>
+
+export const tradeSchema = z.object({
+  interval: unixSeconds,
+  buyer: addressSchema,
+  seller: addressSchema,
+  buyOrder: hash,
+  sellOrder: hash,
+  energyWh: z.number().int().positive(),
+  price: z.number().int().nonnegative(),
+})
+export type Trade = z.infer<typeof tradeSchema>
+
+/** `market/intervals/{interval}`, retained: the clearing result, later its settlement. */
+export const intervalResultSchema = z.object({
+  community: z.string(),
+  interval: unixSeconds,
+  clearingPrice: z.number().int().nonnegative().nullable(),
+  volumeWh: z.number().int().nonnegative(),
+  bestBid: z.number().int().nonnegative().nullable(),
+  bestAsk: z.number().int().nonnegative().nullable(),
+  orders: z.number().int().nonnegative(),
+  trades: z.array(tradeSchema),
+  settlement: z.object({
+    status: z.enum(['pending', 'settled', 'failed', 'nothing']),
+    tx: hash.nullable(),
+    error: z.string().nullable(),
+  }),
+})
+export type IntervalResult = z.infer<typeof intervalResultSchema>
+
+/** `agents/{agentId}/awards`: what each of the agent's orders was filled for an interval. */
+export const awardSchema = z.object({
+  interval: unixSeconds,
+  fills: z.array(
+    z.object({
+      orderHash: hash,
+      side: z.union([z.literal(0), z.literal(1)]),
+      energyWh: z.number().int().positive(),
+      filledWh: z.number().int().nonnegative(),
+      price: z.number().int().nonnegative().nullable(),
+    }),
+  ),
+  netWh: z.number().int(),
+})
+export type Award = z.infer<typeof awardSchema>

@@ -1,0 +1,31 @@
+/**
+ * MQTT topic builders for `vpp/v1/{community}/...` (DESIGN.md "MQTT topics"). Every part builds and
+ * parses topics here so the ACL, the market and the agents can never disagree on a name.
+ */
+const ROOT = 'vpp/v1'
+
+/** Community and agent ids are MQTT topic levels: no wildcards, separators or empty strings. */
+export const TOPIC_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+
+export type AgentChannel = 'state' | 'telemetry' | 'orders' | 'meter' | 'awards'
+
+export const topics = {
+  agent: (community: string, agentId: string, channel: AgentChannel) => `${ROOT}/${community}/agents/${agentId}/${channel}`,
+  allAgents: (community: string, channel: AgentChannel) => `${ROOT}/${community}/agents/+/${channel}`,
+  marketState: (community: string) => `${ROOT}/${community}/market/state`,
+  marketInterval: (community: string, interval: number) => `${ROOT}/${community}/market/intervals/${interval}`,
+  marketAll: (community: string) => `${ROOT}/${community}/market/#`,
+}
+
+export interface ParsedAgentTopic {
+  community: string
+  agentId: string
+  channel: string
+}
+
+/** Splits `vpp/v1/{community}/agents/{agentId}/{channel}`; null for any other topic. */
+export function parseAgentTopic(topic: string): ParsedAgentTopic | null {
+  const parts = topic.split('/')
+  if (parts.length !== 6 || parts[0] !== 'vpp' || parts[1] !== 'v1' || parts[3] !== 'agents') return null
+  return { community: parts[2]!, agentId: parts[4]!, channel: parts[5]! }
+}

@@ -1,0 +1,51 @@
+/**
+ * Units and conversions. Energy is integer watt-hours; money is integer stablecoin base units (bigint);
+ * prices are base units per kWh. Floats appear only for instantaneous power read off devices and are
+ * rounded to whole watts at the edge.
+ */
+
+/** Wh in one kWh: prices are quoted per kWh, energy is counted in Wh. */
+export const WH_PER_KWH = 1000n
+
+/**
+ * Energy in whole Wh delivered by a constant power over a duration.
+ * @example energyWhFromPower(2000, 900) // 500
+ */
+export function energyWhFromPower(powerW: number, seconds: number): number {
+  return Math.round((powerW * seconds) / 3600)
+}
+
+/**
+ * What the buyer pays for `filledWh` at `pricePerKwh`: rounded up, so sellers are never short-changed
+ * (DESIGN.md "Orders and settlement").
+ * @example buyerPaysBaseUnits(1n, 250000n) // 250n
+ */
+export function buyerPaysBaseUnits(filledWh: bigint, pricePerKwh: bigint): bigint {
+  const product = filledWh * pricePerKwh
+  return (product + WH_PER_KWH - 1n) / WH_PER_KWH
+}
+
+/**
+ * What the seller receives for `filledWh` at `pricePerKwh`: rounded down.
+ * @example sellerReceivesBaseUnits(3n, 333333n) // 999n
+ */
+export function sellerReceivesBaseUnits(filledWh: bigint, pricePerKwh: bigint): bigint {
+  return (filledWh * pricePerKwh) / WH_PER_KWH
+}
+
+/** Start (unix seconds) of the interval that contains `unixSeconds`. */
+export function intervalStart(unixSeconds: number, intervalSeconds: number): number {
+  return Math.floor(unixSeconds / intervalSeconds) * intervalSeconds
+}
+
+/**
+ * Parses a duration such as `15s`, `15m`, `1h` or a bare number of seconds.
+ * @example parseDurationSeconds('15m') // 900
+ */
+export function parseDurationSeconds(text: string): number {
+  const match = /^(\d+)\s*(s|m|h)?$/.exec(text.trim())
+  if (!match) throw new Error(`"${text}" is not a duration: use a whole number with s, m or h, e.g. 15s or 15m`)
+  const value = Number(match[1])
+  const unit = match[2] ?? 's'
+  return value * (unit === 'h' ? 3600 : unit === 'm' ? 60 : 1)
+}

@@ -1,0 +1,122 @@
+import { ServerTCP } from '../edge-agent/modbus/modbus-serial.ts'
+import type { HomeCounters, HomeReading, HomeSpec } from './home-model.ts'
+import { SunSpecImage } from './sunspec-image.ts'
+import type { RawPointValue } from '../edge-agent/sunspec/point-codec.ts'
+import type { SunSpecModelTable } from '../edge-agent/sunspec/sunspec-types.ts'
+import { sunspecModelTables } from '../edge-agent/sunspec/model-tables.ts'
+
+/** Modbus exception 0x02 ILLEGAL DATA ADDRESS (Modbus Application Protocol v1.1b3, 7). */
+const ILLEGAL_DATA_ADDRESS = 0x02
+
+export interface VirtualDeviceOptions {
+  spec: HomeSpec
+  host?: string
+  port: number
+  unitId?: number
+  base?: number
+  /** Lifetime counters at power-on, so the accumulators are non-zero as on a real device. */
+  initialCounters?: HomeCounters
+}
+
+/**
+ * One home's hardware as a SunSpec device on Modbus TCP: common model 1, three-phase inverter 103,
+ * battery 802 (when the home has one) and meter 203, all at one unit id. Register values follow the
+ * home model; writes are accepted only on writable points and are counted.
+ */
+export class VirtualSunSpecDevice {
+  readonly image: SunSpecImage
+  readonly unitId: number
+  writes = 0
+  private server: ServerTCP | undefined
+  private readonly offsets: HomeCounters
+
+  constructor(private readonly options: VirtualDeviceOptions) {
+    const { spec } = options
+    this.unitId = options.unitId ?? 1
+    this.offsets = options.initialCounters ?? { pvWh: 1_000_000, importWh: 3_000_000, exportWh: 500_000 }
+    const t = sunspecModelTables
+    const models: { table: SunSpecModelTable; values: Record<string, RawPointValue> }[] = [
+      { table: t[1]!, values: { Mn: 'OpenVPP', Md: 'VirtualHome', Opt: 'simulator', Vr: '0.1.0', SN: spec.id, DA: this.unitId } },
+      {
+        table: t[103]!,
+        values: { A_SF: -2, V_SF: -1, PhVphA: 2300, PhVphB: 2300, PhVphC: 2300, W_SF: 0, Hz: 5000, Hz_SF: -2, WH_SF: 0, DCW_SF: 0, Tmp_SF: -1, TmpCab: 350, Evt1: 0, Evt2: 0 },
+      },
+      ...(spec.batteryWh > 0
+        ? [
+            {
+              table: t[802]!,
+              values: {
+                AHRtg: Math.round(spec.batteryWh / 51.2), AHRtg_SF: 0, WHRtg: spec.batteryWh, WHRtg_SF: 0,
+                WChaRteMax: spec.batteryMaxW, WDisChaRteMax: spec.batteryMaxW, WChaDisChaMax_SF: 0,
+                SoC_SF: -1, V: 512, V_SF: -1, CellV_SF: -3, A_SF: -1, AMax_SF: 0, W_SF: 0,
+                LocRemCtl: 1, Typ: 4, State: 2, SetOp: 1, SetInvState: 3, AlmRst: 0, Evt1: 0, Evt2: 0, EvtVnd1: 0, EvtVnd2: 0,
+              },
+            },
+          ]
+        : []),
+      { table: t[203]!, values: { A_SF: -2, PhV: 2300, PhVphA: 2300, PhVphB: 2300, PhVphC: 2300, V_SF: -1, Hz: 5000, Hz_SF: -2, W_SF: 0, TotWh_SF: 0, Evt: 0 } },
+    ]
+    this.image = new SunSpecImage(options.base ?? 40000, models)
+  }
+
+  get port(): number {
+    return this.options.port
+  }
+
+  /** Publishes a new reading into the registers. Powers in whole W, counters in whole Wh. */
+  update(reading: HomeReading, counters: HomeCounters): void {
+    const img = this.image
+    const pvW = Math.round(reading.pvW)
+    img.set(103, 'W', pvW)
+    img.set(103, 'DCW', Math.round(pvW / 0.97))
+    img.set(103, 'A', Math.round((pvW / 690) * 100))
+    img.set(103, 'WH', Math.round(this.offsets.pvWh + counters.pvWh))
+    img.set(103, 'St', pvW > 0 ? 4 : 2) // 4 MPPT, 2 SLEEPING
+    if (this.options.spec.batteryWh > 0) {
+      img.set(802, 'W', Math.round(reading.batteryW))
+      img.set(802, 'SoC', Math.round(reading.socPct * 10))
+      img.set(802, 'A', Math.round((reading.batteryW / 51.2) * 10))
+      img.set(802, 'ChaSt', reading.batteryW > 0 ? 3 : reading.batteryW < 0 ? 4 : 6)
+    }
+    img.set(203, 'W', Math.round(reading.gridW))
+    img.set(203, 'A', Math.round((Math.abs(reading.gridW) / 690) * 100))
+    img.set(203, 'TotWhImp', Math.round(this.offsets.importWh + counters.importWh))
+    img.set(203, 'TotWhExp', Math.round(this.offsets.exportWh + counters.exportWh))
+  }
+
+  async start(): Promise<void> {
+    const image = this.image
+    const vector = {
+      getMultipleHoldingRegisters: (addr: number, length: number, _unit: number, cb: (err: Error | null, value: number[]) => void) => {
+        const words = image.read(addr, length)
+        if (!words) return cb(Object.assign(new Error(`no registers at ${addr}+${length}`), { modbusErrorCode: ILLEGAL_DATA_ADDRESS }), [])
+        cb(null, words)
+      },
+      getHoldingRegister: (addr: number, _unit: number, cb: (err: Error | null, value: number) => void) => {
+        const words = image.read(addr, 1)
+        if (!words) return cb(Object.assign(new Error(`no register at ${addr}`), { modbusErrorCode: ILLEGAL_DATA_ADDRESS }), 0)
+        cb(null, words[0]!)
+      },
+      setRegister: (addr: number, value: number, _unit: number, cb: (err: Error | null) => void) => {
+        if (!image.writablePointAt(addr)) return cb(Object.assign(new Error(`register ${addr} is not writable`), { modbusErrorCode: ILLEGAL_DATA_ADDRESS }))
+        image.registers[addr - image.base] = value & 0xffff
+        this.writes++
+        cb(null)
+      },
+    }
+    await new Promise<void>((resolve, reject) => {
+      const server = new ServerTCP(vector, { host: this.options.host ?? '127.0.0.1', port: this.options.port, unitID: this.unitId })
+      server.on('initialized', () => resolve())
+      server.on('serverError', (error: Error | null) => reject(error ?? new Error('Modbus server failed')))
+      this.server = server
+    })
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server
+    if (!server) return
+    this.server = undefined
+    for (const sock of server.socks.keys()) sock.destroy()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
