@@ -42,7 +42,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     drainTimeout: 30_000,
     authenticate(client, username, password, done) {
       const user = username ? users.get(username) : undefined
-      const ok = !!user && !!password && client.id === user.username && verifyPassword(password.toString('utf8'), user.passwordHash)
+      const ok = !!user && !!password && ownsClientId(user.username, client.id) && verifyPassword(password.toString('utf8'), user.passwordHash)
       if (!ok || !user) {
         counters.increment('auth_failed')
         logger.warn({ clientId: client.id, username }, 'broker: authentication failed')
@@ -93,4 +93,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         // Open client sockets keep server.close() waiting; aedes.close() ends them.
       }),
   }
+}
+
+/**
+ * A client id must be the username, or `username:suffix` for a second tool of the same home: a home
+ * can never take over another home's session by connecting with its client id [MQTT-3.1.4-2].
+ * `:` is not allowed in usernames, so a suffix cannot collide with another account.
+ */
+export function ownsClientId(username: string, clientId: string): boolean {
+  return clientId === username || clientId.startsWith(`${username}:`)
 }

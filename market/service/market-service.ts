@@ -7,6 +7,7 @@ import type { Logger } from '../../platform/logger.ts'
 import { Counters } from '../../platform/counters.ts'
 import { agentStateSchema, telemetrySchema, type Award, type IntervalResult, type MarketState } from '../../protocol/messages.ts'
 import { communityKey } from '../../protocol/order.ts'
+import type { AgentView } from '../../protocol/api.ts'
 import type { Snapshot } from '../../protocol/snapshot.ts'
 import { parseAgentTopic, topics } from '../../protocol/topics.ts'
 import { intervalStart } from '../../protocol/units.ts'
@@ -35,14 +36,6 @@ export interface MarketOptions {
   logger: Logger
 }
 
-export interface AgentView {
-  agentId: string
-  address: Address
-  online: boolean
-  session: number | null
-  lastSeen: string | null
-  snapshot: Snapshot | null
-}
 
 /** How many telemetry samples per agent the in-memory store keeps (DESIGN.md: bounded). */
 const HISTORY_PER_AGENT = 720

@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { z } from 'zod'
+import { createLogger } from '../platform/logger.ts'
+import { freePort } from '../platform/free-port.ts'
+import { parseDurationSeconds } from '../protocol/units.ts'
+import type { IntervalResult } from '../protocol/messages.ts'
+import { startNeighbourhood } from './neighbourhood.ts'
+import { parseOptions } from './parse-options.ts'
+
+export const upOptionsSchema = z.object({
+  homes: z.coerce.number().int().min(2, 'a market needs at least 2 homes').max(200),
+  interval: z.string().transform((text, ctx) => {
+    try {
+      const seconds = parseDurationSeconds(text)
+      if (seconds < 2) ctx.addIssue({ code: 'custom', message: 'must be at least 2s' })
+      return seconds
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message })
+      return z.NEVER
+    }
+  }),
+  port: z.coerce.number().int().min(0).max(65535),
+  speed: z.coerce.number().positive().max(3600),
+})
+
+/** How long Ctrl-C may take before the process exits regardless. */
+const STOP_DEADLINE_MS = 5000
+
+/** `vpp up` (and `npm start`): the whole neighbourhood on this machine, until Ctrl-C. */
+export async function upCommand(raw: Record<string, unknown>): Promise<void> {
+  const options = parseOptions(upOptionsSchema, raw)
+  const logger = createLogger('vpp', process.env.VPP_LOG_LEVEL ?? 'warn')
+  const dashboardDir = fileURLToPath(new URL('../dashboard/dist', import.meta.url))
+  if (!existsSync(dashboardDir)) console.warn('The dashboard is not built, so only the API is served: run `npm run build` first (npm start does).')
+
+  let port = options.port
+  if (port !== 0 && !(await portIsFree(port))) {
+    const fallback = await freePort()
+    console.warn(`Port ${port} is in use; using ${fallback} instead (choose one with --port).`)
+    port = fallback
+  }
+
+  console.log(`Starting a neighbourhood of ${options.homes} homes with ${options.interval} s market intervals…`)
+  const hood = await startNeighbourhood({ homes: options.homes, intervalSeconds: options.interval, port, speed: options.speed, dashboardDir, logger })
+  hood.market.on('interval', (result: IntervalResult) => console.log(describeInterval(result, hood.deployment.tokenDecimals)))
+
+  console.log(`
+OpenVPP is up.
+  Dashboard:   ${hood.url}
+  API:         ${hood.url}/api/health
+  MQTT broker: ${hood.broker.url}
+  Chain:       ${hood.chain.rpcUrl} (anvil, chain id ${hood.deployment.chainId})
+  Settlement:  ${hood.deployment.settlement}
+Press Ctrl-C to stop.
+`)
+
+  let stopping = false
+  const shutdown = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`\n${signal}: stopping the neighbourhood…`)
+    setTimeout(() => {
+      console.error('Stopping took longer than 5 s; exiting anyway.')
+      hood.chain.process.kill('SIGKILL')
+      process.exit(1)
+    }, STOP_DEADLINE_MS).unref()
+    void hood.stop().then(() => {
+      console.log('Stopped.')
+      process.exit(0)
+    })
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+function describeInterval(r: IntervalResult, decimals: number): string {
+  const time = new Date(r.interval * 1000).toISOString().slice(11, 19)
+  const price = r.clearingPrice === null ? 'no match' : `${(r.clearingPrice / 10 ** decimals).toFixed(3)} per kWh`
+  if (r.settlement.status === 'settled') return `interval ${time}: settled on chain, tx ${r.settlement.tx ?? '(already settled)'}`
+  if (r.settlement.status === 'failed') return `interval ${time}: settlement FAILED: ${r.settlement.error}`
+  return `interval ${time}: ${r.orders} orders, ${r.trades.length} trades, ${r.volumeWh} Wh at ${price}`
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  const { createServer } = await import('node:net')
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen({ port, host: '127.0.0.1' }, () => server.close(() => resolve(true)))
+  })
+}

@@ -1,0 +1,35 @@
+import type { AgentView } from '../../../protocol/api.ts'
+import { formatWatts } from '../format.ts'
+
+/** One home: what it makes, uses, stores and exchanges with the grid right now. */
+export function HomeCard({ agent }: { agent: AgentView }) {
+  const s = agent.snapshot
+  const grid = s?.grid_w ?? null
+  const role = grid === null ? 'idle' : grid < 0 ? 'exporting' : 'importing'
+  return (
+    <article className={`home-card ${agent.online ? '' : 'home-offline'}`} data-testid="home-card" aria-label={`Home ${agent.agentId}`}>
+      <header>
+        <h3>{agent.agentId}</h3>
+        <span className={`badge ${agent.online ? 'badge-online' : 'badge-offline'}`}>{agent.online ? 'online' : 'offline'}</span>
+      </header>
+      <dl>
+        <dt>Solar</dt>
+        <dd>{formatWatts(s?.pv_w)}</dd>
+        <dt>Use</dt>
+        <dd>{formatWatts(s?.load_w)}</dd>
+        {s?.battery_w !== null && s?.battery_w !== undefined && (
+          <>
+            <dt>Battery</dt>
+            <dd>
+              {formatWatts(s.battery_w)} · {s.battery_soc_pct ?? '–'} %
+            </dd>
+          </>
+        )}
+        <dt>Grid</dt>
+        <dd className={`grid-${role}`}>
+          {grid === null ? '–' : `${role === 'exporting' ? '▲ sells' : '▼ buys'} ${formatWatts(Math.abs(grid))}`}
+        </dd>
+      </dl>
+    </article>
+  )
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod'
+import { snapshotSchema } from './snapshot.ts'
+import { addressSchema } from './order.ts'
+import { intervalResultSchema, tradeSchema } from './messages.ts'
+
+/** `GET /api/agents` item and socket.io `agent` event: one home as the market sees it. */
+export const agentViewSchema = z.object({
+  agentId: z.string(),
+  address: addressSchema,
+  online: z.boolean(),
+  session: z.number().int().nullable(),
+  lastSeen: z.string().nullable(),
+  snapshot: snapshotSchema.nullable(),
+})
+export type AgentView = z.infer<typeof agentViewSchema>
+
+/** `GET /api/trades` item: a trade with its settlement and the agents behind the addresses. */
+export const tradeViewSchema = tradeSchema.extend({
+  settlementTx: z.string().nullable(),
+  settlementStatus: intervalResultSchema.shape.settlement.shape.status,
+  buyerAgent: z.string().nullable(),
+  sellerAgent: z.string().nullable(),
+})
+export type TradeView = z.infer<typeof tradeViewSchema>

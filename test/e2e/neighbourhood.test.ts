@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import mqtt from 'mqtt'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import type { Address, Hex } from 'viem'
+import { startNeighbourhood, type RunningNeighbourhood } from '../../cli/neighbourhood.ts'
+import { devStablecoinAbi, energySettlementAbi } from '../../contracts/generated/artifacts.ts'
+import { createPublicClient, http } from 'viem'
+import { ANVIL_DEV_KEYS } from '../../contracts/anvil.ts'
+import { signOrder } from '../../edge-agent/order-signer.ts'
+import { createLogger } from '../../platform/logger.ts'
+import type { TradeView } from '../../protocol/api.ts'
+import type { IntervalResult } from '../../protocol/messages.ts'
+import { topics } from '../../protocol/topics.ts'
+import { buyerPaysBaseUnits, sellerReceivesBaseUnits } from '../../protocol/units.ts'
+import { waitFor } from '../helpers/wait-for.ts'
+
+let hood: RunningNeighbourhood
+const api = async <T>(path: string): Promise<T> => (await fetch(hood.url + path)).json() as Promise<T>
+
+beforeAll(async () => {
+  hood = await startNeighbourhood({ homes: 4, intervalSeconds: 5, port: 0, logger: createLogger('e2e', 'silent') })
+})
+afterAll(async () => {
+  await hood?.stop()
+})
+
+describe('a neighbourhood trading end to end on real parts', () => {
+  it('rejects and counts a forged order and a malformed payload without stopping the market', async () => {
+    const home = hood.homes[0]!
+    const client = await mqtt.connectAsync(hood.broker.url, { clientId: `${home.agentId}:test`, username: home.agentId, password: home.mqttPassword, protocolVersion: 4, reconnectPeriod: 0 })
+    const state = hood.market.state()
+    const forger = privateKeyToAccount(generatePrivateKey())
+    const owner = privateKeyToAccount(home.privateKey).address
+    // Claims to be the home's order, but is signed by another key.
+    const forged = await signOrder(forger, { owner, community: state.communityKey, interval: state.openInterval, side: 1, energyWh: 100, limitPrice: 1, nonce: 999_999 }, state.chainId, state.settlement)
+    const ordersTopic = topics.agent(hood.community, home.agentId, 'orders')
+    await client.publishAsync(ordersTopic, JSON.stringify(forged), { qos: 1 })
+    await client.publishAsync(ordersTopic, '{"order": {"owner": 42', { qos: 1 })
+    await client.endAsync()
+
+    const counters = await waitFor('both rejections counted', async () => {
+      const health = await api<{ counters: Record<string, number> }>('/api/health')
+      return health.counters['orders_rejected.bad_signature'] && health.counters['orders_rejected.malformed_json'] ? health.counters : undefined
+    })
+    expect(counters['orders_rejected.bad_signature']).toBe(1)
+    expect(counters['orders_rejected.malformed_json']).toBe(1)
+    const cleared = counters.intervals_cleared ?? 0
+    await waitFor('the market to clear another interval', async () => ((await api<{ counters: Record<string, number> }>('/api/health')).counters.intervals_cleared ?? 0) > cleared)
+  })
+
+  it('clears between the best bid and ask, settles on anvil, and moves escrow by exactly the settled amounts', async () => {
+    const settled = await waitFor(
+      'an interval with trades settled on chain',
+      async () => (await api<IntervalResult[]>('/api/intervals?limit=50')).find((r) => r.settlement.status === 'settled' && r.trades.length > 0 && r.settlement.tx),
+      90_000,
+    )
+    expect(settled.orders).toBeGreaterThan(0)
+    expect(settled.clearingPrice).not.toBeNull()
+    expect(settled.clearingPrice!).toBeGreaterThanOrEqual(settled.bestAsk!)
+    expect(settled.clearingPrice!).toBeLessThanOrEqual(settled.bestBid!)
+
+    const client = createPublicClient({ transport: http(hood.chain.rpcUrl) })
+    const receipt = await client.getTransactionReceipt({ hash: settled.settlement.tx! })
+    expect(receipt.status).toBe('success')
+    expect(receipt.to?.toLowerCase()).toBe(hood.deployment.settlement.toLowerCase())
+
+    // Expected escrow movements, computed from the published trades with DESIGN.md's rounding per order.
+    const perOrder = new Map<Hex, { owner: Address; side: 0 | 1; wh: bigint }>()
+    for (const t of settled.trades) {
+      for (const [hash, owner, side] of [[t.buyOrder, t.buyer, 0], [t.sellOrder, t.seller, 1]] as const) {
+        const entry = perOrder.get(hash) ?? { owner, side, wh: 0n }
+        entry.wh += BigInt(t.energyWh)
+        perOrder.set(hash, entry)
+      }
+    }
+    const price = BigInt(settled.clearingPrice!)
+    const expected = new Map<string, bigint>()
+    let fees = 0n
+    for (const { owner, side, wh } of perOrder.values()) {
+      const amount = side === 0 ? -buyerPaysBaseUnits(wh, price) : sellerReceivesBaseUnits(wh, price)
+      fees -= amount
+      expected.set(owner.toLowerCase(), (expected.get(owner.toLowerCase()) ?? 0n) + amount)
+    }
+    const feeRecipient = privateKeyToAccount(ANVIL_DEV_KEYS[1]).address
+    expected.set(feeRecipient.toLowerCase(), (expected.get(feeRecipient.toLowerCase()) ?? 0n) + fees)
+
+    const escrow = (owner: string, blockNumber: bigint) =>
+      client.readContract({ address: hood.deployment.settlement, abi: energySettlementAbi, functionName: 'balanceOf', args: [owner as Address], blockNumber })
+    for (const [owner, delta] of expected) {
+      const moved = (await escrow(owner, receipt.blockNumber)) - (await escrow(owner, receipt.blockNumber - 1n))
+      expect(moved, `escrow of ${owner}`).toBe(delta)
+    }
+
+    // The contract holds exactly the sum of everyone's escrow.
+    const holders = [...hood.homes.map((h) => privateKeyToAccount(h.privateKey).address), feeRecipient]
+    const total = (await Promise.all(holders.map((h) => escrow(h, receipt.blockNumber)))).reduce((a, b) => a + b, 0n)
+    const held = await client.readContract({ address: hood.deployment.token, abi: devStablecoinAbi, functionName: 'balanceOf', args: [hood.deployment.settlement], blockNumber: receipt.blockNumber })
+    expect(total).toBe(held)
+
+    // The API reports the trades with their settlement transaction.
+    const trades = await api<TradeView[]>('/api/trades?limit=500')
+    const ofInterval = trades.filter((t) => t.interval === settled.interval)
+    expect(ofInterval).toHaveLength(settled.trades.length)
+    for (const t of ofInterval) {
+      expect(t).toMatchObject({ settlementTx: settled.settlement.tx, settlementStatus: 'settled' })
+      expect(t.buyerAgent).toMatch(/^home-\d\d$/)
+      expect(t.sellerAgent).toMatch(/^home-\d\d$/)
+      expect(Number.isInteger(t.energyWh) && Number.isInteger(t.price)).toBe(true)
+    }
+  })
+
+  it('reports every home online with live telemetry', async () => {
+    const agents = await waitFor('telemetry from every home', async () => {
+      const list = await api<{ agentId: string; online: boolean; snapshot: unknown }[]>('/api/agents')
+      return list.every((a) => a.online && a.snapshot) ? list : undefined
+    })
+    expect(agents.map((a) => a.agentId)).toEqual(['home-01', 'home-02', 'home-03', 'home-04'])
+  })
+})
