@@ -43,7 +43,7 @@ export async function upCommand(raw: Record<string, unknown>): Promise<void> {
 
   console.log(`Starting a neighbourhood of ${options.homes} homes with ${options.interval} s market intervals…`)
   const hood = await startNeighbourhood({ homes: options.homes, intervalSeconds: options.interval, port, speed: options.speed, dashboardDir, logger })
-  hood.market.on('interval', (result: IntervalResult) => console.log(describeInterval(result, hood.deployment.tokenDecimals)))
+  hood.market.on('interval', (result: IntervalResult) => console.log(describeInterval(result, hood.deployment.tokenDecimals, hood.deployment.tokenSymbol)))
 
   console.log(`
 OpenVPP is up.
@@ -74,9 +74,9 @@ Press Ctrl-C to stop.
   process.on('SIGTERM', () => shutdown('SIGTERM'))
 }
 
-function describeInterval(r: IntervalResult, decimals: number): string {
+function describeInterval(r: IntervalResult, decimals: number, symbol: string): string {
   const time = new Date(r.interval * 1000).toISOString().slice(11, 19)
-  const price = r.clearingPrice === null ? 'no match' : `${(r.clearingPrice / 10 ** decimals).toFixed(3)} per kWh`
+  const price = r.clearingPrice === null ? 'no match' : `${(r.clearingPrice / 10 ** decimals).toFixed(3)} ${symbol}/kWh`
   if (r.settlement.status === 'settled') return `interval ${time}: settled on chain, tx ${r.settlement.tx ?? '(already settled)'}`
   if (r.settlement.status === 'failed') return `interval ${time}: settlement FAILED: ${r.settlement.error}`
   return `interval ${time}: ${r.orders} orders, ${r.trades.length} trades, ${r.volumeWh} Wh at ${price}`

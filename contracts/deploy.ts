@@ -1,4 +1,4 @@
-import { createPublicClient, createWalletClient, http, type Address, type Chain, type Hex } from 'viem'
+import { createPublicClient, createWalletClient, getAddress, http, type Address, type Chain, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { VppError } from '../protocol/errors.ts'
 import { devStablecoinAbi, devStablecoinBytecode, energySettlementAbi, energySettlementBytecode } from './generated/artifacts.ts'
@@ -10,6 +10,7 @@ export interface Deployment {
   operator: Address
   feeRecipient: Address
   tokenDecimals: number
+  tokenSymbol: string
 }
 
 export function chainFor(chainId: number, rpcUrl: string): Chain {
@@ -45,7 +46,7 @@ export async function deployContracts(options: {
   const deploy = async (label: string, hash: Hex): Promise<Address> => {
     const receipt = await publicClient.waitForTransactionReceipt({ hash })
     if (receipt.status !== 'success' || !receipt.contractAddress) throw new VppError('VPP_ERR_CHAIN', `${label} deployment reverted (tx ${hash})`)
-    return receipt.contractAddress
+    return getAddress(receipt.contractAddress)
   }
 
   const token =
@@ -56,6 +57,9 @@ export async function deployContracts(options: {
     'EnergySettlement',
     await wallet.deployContract({ abi: energySettlementAbi, bytecode: energySettlementBytecode, args: [token, operator, options.feeRecipient] }),
   )
-  const tokenDecimals = await publicClient.readContract({ address: token, abi: devStablecoinAbi, functionName: 'decimals' })
-  return { chainId, settlement, token, operator, feeRecipient: options.feeRecipient, tokenDecimals }
+  const [tokenDecimals, tokenSymbol] = await Promise.all([
+    publicClient.readContract({ address: token, abi: devStablecoinAbi, functionName: 'decimals' }),
+    publicClient.readContract({ address: token, abi: devStablecoinAbi, functionName: 'symbol' }),
+  ])
+  return { chainId, settlement, token, operator, feeRecipient: options.feeRecipient, tokenDecimals, tokenSymbol }
 }

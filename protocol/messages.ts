@@ -33,6 +33,7 @@ export const marketStateSchema = z.object({
   settlement: addressSchema,
   token: addressSchema,
   tokenDecimals: z.number().int().min(0).max(36),
+  tokenSymbol: z.string().max(16),
   priceFloor: z.number().int().nonnegative(),
   priceCap: z.number().int().positive(),
   ts: z.iso.datetime(),

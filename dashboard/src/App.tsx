@@ -27,7 +27,7 @@ export function App() {
         </section>
         <section aria-labelledby="trades-heading">
           <h2 id="trades-heading">Trades</h2>
-          <TradeList trades={trades} decimals={market?.tokenDecimals ?? 6} />
+          <TradeList trades={trades} decimals={market?.tokenDecimals ?? 6} symbol={market?.tokenSymbol} />
         </section>
       </main>
     </div>

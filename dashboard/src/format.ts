@@ -1,18 +1,24 @@
-/** Display helpers. Values arrive as integers (W, Wh, base units); only display turns them into decimals. */
+/**
+ * Display helpers. Values arrive as integers (W, Wh, base units); only display turns them into decimals.
+ * A number and its unit are joined by a no-break space so a narrow screen never splits them.
+ */
+const NBSP = '\u00a0'
 
 export function formatWatts(w: number | null | undefined): string {
   if (w === null || w === undefined) return '–'
-  return Math.abs(w) >= 1000 ? `${(w / 1000).toFixed(1)} kW` : `${w} W`
+  return Math.abs(w) >= 1000 ? `${(w / 1000).toFixed(1)}${NBSP}kW` : `${w}${NBSP}W`
 }
 
 export function formatEnergyWh(wh: number): string {
-  return wh >= 1000 ? `${(wh / 1000).toFixed(2)} kWh` : `${wh} Wh`
+  return wh >= 1000 ? `${(wh / 1000).toFixed(2)}${NBSP}kWh` : `${wh}${NBSP}Wh`
 }
 
 /** A price in token base units per kWh, shown in whole currency units per kWh. */
-export function formatPrice(basePerKwh: number | null | undefined, decimals: number): string {
+export function formatPrice(basePerKwh: number | null | undefined, decimals: number, symbol = ''): string {
   if (basePerKwh === null || basePerKwh === undefined) return '–'
-  return `${(basePerKwh / 10 ** decimals).toFixed(3)} /kWh`
+  const unit = symbol ? `${symbol}/kWh` : '/kWh'
+  // A plain space: on a phone the unit may go to the next line.
+  return `${(basePerKwh / 10 ** decimals).toFixed(3)} ${unit}`
 }
 
 export function formatTime(unixSeconds: number): string {

@@ -108,6 +108,7 @@ export class MarketService extends EventEmitter {
       settlement: d.settlement,
       token: d.token,
       tokenDecimals: d.tokenDecimals,
+      tokenSymbol: d.tokenSymbol,
       priceFloor: this.options.priceFloor,
       priceCap: this.options.priceCap,
       ts: new Date().toISOString(),

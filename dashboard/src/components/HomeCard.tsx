@@ -1,11 +1,14 @@
 import type { AgentView } from '../../../protocol/api.ts'
 import { formatWatts } from '../format.ts'
 
+const BALANCED_W = 20
+
 /** One home: what it makes, uses, stores and exchanges with the grid right now. */
 export function HomeCard({ agent }: { agent: AgentView }) {
   const s = agent.snapshot
   const grid = s?.grid_w ?? null
-  const role = grid === null ? 'idle' : grid < 0 ? 'exporting' : 'importing'
+  // Within a few watts of zero the home is balanced: neither buying nor selling.
+  const role = grid === null || Math.abs(grid) < BALANCED_W ? 'balanced' : grid < 0 ? 'exporting' : 'importing'
   return (
     <article className={`home-card ${agent.online ? '' : 'home-offline'}`} data-testid="home-card" aria-label={`Home ${agent.agentId}`}>
       <header>
@@ -27,7 +30,7 @@ export function HomeCard({ agent }: { agent: AgentView }) {
         )}
         <dt>Grid</dt>
         <dd className={`grid-${role}`}>
-          {grid === null ? '–' : `${role === 'exporting' ? '▲ sells' : '▼ buys'} ${formatWatts(Math.abs(grid))}`}
+          {grid === null ? '–' : role === 'balanced' ? 'balanced' : `${role === 'exporting' ? '▲ sells' : '▼ buys'} ${formatWatts(Math.abs(grid))}`}
         </dd>
       </dl>
     </article>

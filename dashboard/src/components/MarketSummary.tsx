@@ -23,7 +23,7 @@ export function MarketSummary({ market, intervals, online, homes }: { market: Ma
       <div className="stat">
         <span className="stat-label">Last clearing price</span>
         <span className="stat-value" data-testid="clearing-price">
-          {lastCleared ? formatPrice(lastCleared.clearingPrice, decimals) : '–'}
+          {lastCleared ? formatPrice(lastCleared.clearingPrice, decimals, market?.tokenSymbol) : '–'}
         </span>
         <span className="stat-note">{lastCleared ? `interval ${formatTime(lastCleared.interval)}` : 'waiting for the first match'}</span>
       </div>

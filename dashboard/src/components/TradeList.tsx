@@ -1,7 +1,7 @@
 import type { TradeView } from '../../../protocol/api.ts'
 import { formatEnergyWh, formatPrice, formatTime, shortHex } from '../format.ts'
 
-export function TradeList({ trades, decimals }: { trades: TradeView[]; decimals: number }) {
+export function TradeList({ trades, decimals, symbol }: { trades: TradeView[]; decimals: number; symbol?: string }) {
   if (trades.length === 0) return <p className="empty">No trades yet: they appear here as soon as an interval clears.</p>
   return (
     <div className="table-scroll">
@@ -23,7 +23,7 @@ export function TradeList({ trades, decimals }: { trades: TradeView[]; decimals:
                 {t.sellerAgent ?? shortHex(t.seller)} → {t.buyerAgent ?? shortHex(t.buyer)}
               </td>
               <td>{formatEnergyWh(t.energyWh)}</td>
-              <td>{formatPrice(t.price, decimals)}</td>
+              <td>{formatPrice(t.price, decimals, symbol)}</td>
               <td>
                 {t.settlementStatus === 'settled' && t.settlementTx ? (
                   <span className="settled" title={t.settlementTx}>
