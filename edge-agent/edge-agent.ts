@@ -28,6 +28,8 @@ export interface EdgeAgentOptions {
   logger: Logger
 }
 
+/** How many intervals of awards the agent remembers. */
+const AWARDS_KEPT = 16
 /** How much recent grid power the forecast looks at. */
 const FORECAST_WINDOW_SAMPLES = 60
 /** Nonces are interval × this + order index: unique per owner and growing, as cancellation needs. */
@@ -41,7 +43,8 @@ export class EdgeAgent {
   readonly counters = new Counters()
   readonly account: PrivateKeyAccount
   lastSnapshot: Snapshot | undefined
-  lastAward: Award | undefined
+  /** Awards of the last few intervals, by interval start: what the home must deliver. */
+  readonly awards = new Map<number, Award>()
   private readonly link: ModbusLink
   private device: SunSpecDevice | undefined
   private client: MqttClient | undefined
@@ -51,6 +54,7 @@ export class EdgeAgent {
   private session = 0
   private orderedInterval = 0
   private timers: NodeJS.Timeout[] = []
+  private orderTimer: NodeJS.Timeout | undefined
   private polling = false
   private stopped = false
 
@@ -93,6 +97,7 @@ export class EdgeAgent {
   async stop(): Promise<void> {
     this.stopped = true
     for (const t of this.timers) clearInterval(t)
+    clearTimeout(this.orderTimer)
     const stateTopic = topics.agent(this.options.community, this.options.agentId, 'state')
     if (this.client?.connected) await this.client.publishAsync(stateTopic, JSON.stringify({ online: false, session: this.session, ts: new Date().toISOString() }), { qos: 1, retain: true })
     await this.client?.endAsync()
@@ -153,7 +158,8 @@ export class EdgeAgent {
     } else {
       const parsed = awardSchema.safeParse(json)
       if (!parsed.success) return this.counters.increment('invalid_messages')
-      this.lastAward = parsed.data
+      this.awards.set(parsed.data.interval, parsed.data)
+      for (const interval of this.awards.keys()) if (this.awards.size > AWARDS_KEPT) this.awards.delete(interval)
       this.counters.increment('awards')
     }
   }
@@ -163,8 +169,8 @@ export class EdgeAgent {
     this.orderedInterval = market.openInterval
     const window = Math.max(0, market.gateClosure * 1000 - Date.now())
     const delay = Math.min(window * 0.5, 200 + Math.random() * window * 0.3)
-    const timer = setTimeout(() => void this.placeOrders(market).catch((error) => this.log.error({ err: error }, 'agent: placing orders failed')), delay)
-    this.timers.push(timer)
+    clearTimeout(this.orderTimer)
+    this.orderTimer = setTimeout(() => void this.placeOrders(market).catch((error) => this.log.error({ err: error }, 'agent: placing orders failed')), delay)
   }
 
   private async placeOrders(market: MarketState): Promise<void> {

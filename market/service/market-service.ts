@@ -22,9 +22,15 @@ export interface Member {
   address: Address
 }
 
+/** A real market's interval: 15 minutes, the settlement period of most European power markets. */
+export const DEFAULT_INTERVAL_SECONDS = 900
+/** How many past clearing results stay retained on the broker for late subscribers. */
+const RETAINED_RESULTS = 96
+
 export interface MarketOptions {
   community: string
-  intervalSeconds: number
+  /** Default 900 (15 min). */
+  intervalSeconds?: number
   mqtt: { url: string; username: string; password: string }
   members: Member[]
   chain: { rpcUrl: string; deployment: Deployment; operatorKey: Hex }
@@ -50,6 +56,7 @@ export class MarketService extends EventEmitter {
   readonly counters = new Counters()
   readonly store: MarketStore
   readonly communityKey: Hex
+  readonly intervalSeconds: number
   private readonly agents = new Map<string, AgentView>()
   private readonly history = new Map<string, Snapshot[]>()
   private readonly byAddress = new Map<string, string>()
@@ -65,6 +72,7 @@ export class MarketService extends EventEmitter {
     mkdirSync(options.dataDir, { recursive: true })
     this.store = new MarketStore(join(options.dataDir, 'market.sqlite'))
     this.communityKey = communityKey(options.community)
+    this.intervalSeconds = options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS
     this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey)
     for (const m of options.members) {
       this.agents.set(m.agentId, { agentId: m.agentId, address: m.address, online: false, session: null, lastSeen: null, snapshot: null })
@@ -78,14 +86,14 @@ export class MarketService extends EventEmitter {
 
   async start(): Promise<void> {
     const { mqtt: m, community } = this.options
-    this.openInterval = intervalStart(Date.now() / 1000, this.options.intervalSeconds) + this.options.intervalSeconds
+    this.openInterval = intervalStart(Date.now() / 1000, this.intervalSeconds) + this.intervalSeconds
     this.client = await mqtt.connectAsync(m.url, { username: m.username, password: m.password, clientId: m.username, protocolVersion: 4, clean: true, reconnectPeriod: 1000 })
     this.client.on('message', (topic, payload) => void this.onMessage(topic, payload))
     this.client.on('error', (error) => this.log.warn({ err: error.message }, 'market: MQTT error'))
     await this.client.subscribeAsync([topics.allAgents(community, 'state'), topics.allAgents(community, 'telemetry'), topics.allAgents(community, 'orders')], { qos: 1 })
     await this.publishState()
     this.schedule()
-    this.log.info({ community, openInterval: this.openInterval, intervalSeconds: this.options.intervalSeconds }, 'market: started')
+    this.log.info({ community, openInterval: this.openInterval, intervalSeconds: this.intervalSeconds }, 'market: started')
   }
 
   async stop(): Promise<void> {
@@ -103,7 +111,7 @@ export class MarketService extends EventEmitter {
       communityKey: this.communityKey,
       openInterval: this.openInterval,
       gateClosure: this.openInterval,
-      intervalSeconds: this.options.intervalSeconds,
+      intervalSeconds: this.intervalSeconds,
       chainId: d.chainId,
       settlement: d.settlement,
       token: d.token,
@@ -145,11 +153,11 @@ export class MarketService extends EventEmitter {
   /** Gate closure of the open interval: clear it, open the next, settle the one just delivered. */
   private closeGate(): void {
     const interval = this.openInterval
-    this.openInterval = interval + this.options.intervalSeconds
+    this.openInterval = interval + this.intervalSeconds
     void this.publishState()
     const result = this.clear(interval)
     this.emit('interval', result)
-    const delivered = interval - this.options.intervalSeconds
+    const delivered = interval - this.intervalSeconds
     this.settling = this.settling.then(() => this.settle(delivered))
   }
 
@@ -171,6 +179,9 @@ export class MarketService extends EventEmitter {
     this.counters.increment('intervals_cleared')
     this.counters.increment('energy_traded_wh', outcome.volumeWh)
     this.publishResult(result)
+    // An empty retained payload deletes the retained message [MQTT-3.3.1-10]: the broker keeps a bounded history.
+    const expired = interval - RETAINED_RESULTS * this.intervalSeconds
+    this.client?.publish(topics.marketInterval(this.options.community, expired), '', { qos: 1, retain: true })
 
     const fillsByOrder = new Map(outcome.fills.map((f) => [f.hash, f]))
     const byAgent = new Map<string, StoredOrder[]>()

@@ -97,6 +97,22 @@ describe('a neighbourhood trading end to end on real parts', () => {
     const held = await client.readContract({ address: hood.deployment.token, abi: devStablecoinAbi, functionName: 'balanceOf', args: [hood.deployment.settlement], blockNumber: receipt.blockNumber })
     expect(total).toBe(held)
 
+    // Each trading home was awarded exactly its net trade: sold minus bought.
+    const netByOwner = new Map<string, number>()
+    for (const t of settled.trades) {
+      netByOwner.set(t.seller.toLowerCase(), (netByOwner.get(t.seller.toLowerCase()) ?? 0) + t.energyWh)
+      netByOwner.set(t.buyer.toLowerCase(), (netByOwner.get(t.buyer.toLowerCase()) ?? 0) - t.energyWh)
+    }
+    for (const [owner, netWh] of netByOwner) {
+      const home = hood.homes.find((h) => h.agent.account.address.toLowerCase() === owner)!
+      const award = home.agent.awards.get(settled.interval)
+      expect(award, `award of ${home.agentId}`).toBeDefined()
+      expect(award!.netWh).toBe(netWh)
+      expect(award!.fills.every((f) => f.filledWh <= f.energyWh)).toBe(true)
+    }
+    const health = await api<{ counters: Record<string, number> }>('/api/health')
+    expect(health.counters.orders_accepted).toBeGreaterThan(0)
+
     // The API reports the trades with their settlement transaction.
     const trades = await api<TradeView[]>('/api/trades?limit=500')
     const ofInterval = trades.filter((t) => t.interval === settled.interval)
