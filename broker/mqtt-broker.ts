@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:net'
 import { Aedes } from 'aedes'
 import type { Logger } from '../platform/logger.ts'
 import { Counters } from '../platform/counters.ts'
+import { listen } from '../platform/listen.ts'
 import { verifyPassword } from './credentials.ts'
 import { canPublish, canSubscribe, type Principal } from './acl.ts'
 import type { User } from './users.ts'
@@ -75,12 +76,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   const server: Server = createServer(aedes.handle as (socket: import('node:net').Socket) => void)
   const host = options.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen({ port: options.port ?? 0, host }, () => resolve())
-  })
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : 0
+  const port = await listen(server, { port: options.port ?? 0, host })
   logger.info({ port }, 'broker: listening')
 
   return {

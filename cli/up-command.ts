@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 import { createLogger } from '../platform/logger.ts'
-import { freePort } from '../platform/free-port.ts'
+import { freePort, portIsFree } from '../platform/free-port.ts'
 import { parseDurationSeconds } from '../protocol/units.ts'
 import type { IntervalResult } from '../protocol/messages.ts'
 import { startNeighbourhood } from './neighbourhood.ts'
@@ -80,13 +80,4 @@ function describeInterval(r: IntervalResult, decimals: number, symbol: string): 
   if (r.settlement.status === 'settled') return `interval ${time}: settled on chain, tx ${r.settlement.tx ?? '(already settled)'}`
   if (r.settlement.status === 'failed') return `interval ${time}: settlement FAILED: ${r.settlement.error}`
   return `interval ${time}: ${r.orders} orders, ${r.trades.length} trades, ${r.volumeWh} Wh at ${price}`
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  const { createServer } = await import('node:net')
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => resolve(false))
-    server.listen({ port, host: '127.0.0.1' }, () => server.close(() => resolve(true)))
-  })
 }

@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Server as SocketServer } from 'socket.io'
 import { z } from 'zod'
 import type { Logger } from '../../platform/logger.ts'
+import { listen } from '../../platform/listen.ts'
 import { addressSchema } from '../../protocol/order.ts'
 import type { MarketService } from '../service/market-service.ts'
 
@@ -103,12 +104,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   for (const [event, handler] of handlers) market.on(event, handler)
 
   const host = options.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen({ port: options.port ?? 0, host }, () => resolve())
-  })
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : 0
+  const port = await listen(server, { port: options.port ?? 0, host })
   return {
     url: `http://${host}:${port}`,
     port,
