@@ -1,33 +1,65 @@
-import { createServer, type Server } from 'node:net'
-import { Aedes } from 'aedes'
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
+import { createServer as createTlsServer } from 'node:tls'
+import { createRequire } from 'node:module'
+import { Aedes, type AedesOptions, type Client } from 'aedes'
+import { WebSocketServer, createWebSocketStream } from 'ws'
 import type { Logger } from '../platform/logger.ts'
 import { Counters } from '../platform/counters.ts'
 import { listen } from '../platform/listen.ts'
+import { telemetrySchema } from '../protocol/messages.ts'
+import { parseAgentTopic } from '../protocol/topics.ts'
 import { verifyPassword } from './credentials.ts'
 import { canPublish, canSubscribe, type Principal } from './acl.ts'
+import { AuthThrottle } from './auth-throttle.ts'
+import { GuardedConnection } from './guarded-connection.ts'
+import { checkAgentPayload } from './payload-policy.ts'
+import type { TelemetrySink } from './telemetry/telemetry-sink.ts'
 import type { User } from './users.ts'
+
+const require = createRequire(import.meta.url)
 
 export interface BrokerOptions {
   users: User[]
+  /** Plain MQTT over TCP; `port: null` turns it off. Default loopback, port 0 (any free port). */
   host?: string
-  /** 0 picks a free port. */
-  port?: number
+  port?: number | null
+  tls?: { host?: string; port: number; cert: string | Buffer; key: string | Buffer }
+  websocket?: { host?: string; port: number; path?: string }
+  /** Largest MQTT packet accepted, in bytes (fixed header excluded). Default 256 KiB. */
+  maxPacketBytes?: number
+  /** A subscriber that stops reading is dropped after this long, so it cannot stall the others. */
+  drainTimeoutMs?: number
+  /** Cluster mode: brokers sharing one Redis share subscriptions, retained messages and sessions. */
+  redisUrl?: string
+  telemetrySink?: TelemetrySink
+  authThrottle?: AuthThrottle
   logger: Logger
 }
 
 export interface RunningBroker {
+  /** The plain TCP listener's URL (or the first listener's when TCP is off). */
   url: string
+  urls: { mqtt?: string; mqtts?: string; ws?: string }
   port: number
   counters: Counters
+  aedes: Aedes
   close(): Promise<void>
 }
 
 /** CONNACK return code 4: bad user name or password [MQTT-3.2.2-3, table 3.1]. */
 const BAD_CREDENTIALS = 4
+/**
+ * Where a denied publish goes: no client may subscribe to it and nothing forwards it, so the message is
+ * dropped while the publisher keeps its connection (MQTT 3.1.1 has no negative PUBACK) [MQTT-3.3.5-2].
+ */
+const DROPPED_TOPIC = '$SYS/vpp/dropped'
+const DEFAULT_MAX_PACKET_BYTES = 256 * 1024
 
 /**
- * Starts the community's aedes broker on plain TCP with per-user authentication and topic ACLs.
- * Denied publishes and subscriptions are counted per user.
+ * Starts the community's aedes broker: per-user authentication (scrypt) with bad-password throttling,
+ * topic ACLs, payload checks for agents' messages, a packet size limit, and any of plain TCP, TLS and
+ * WebSocket listeners; optionally clustered through Redis and feeding a telemetry sink.
  *
  * @example
  * const broker = await startBroker({ users, logger })
@@ -38,27 +70,49 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const counters = new Counters()
   const users = new Map(options.users.map((u) => [u.username, u]))
   const principals = new WeakMap<object, Principal>()
+  const throttle = options.authThrottle ?? new AuthThrottle()
+  const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES
 
-  const aedes = await Aedes.createBroker({
-    drainTimeout: 30_000,
+  const drop = (client: Client | null, topic: string, packet: { topic: string; retain: boolean }, counter: string, why: string) => {
+    counters.increment(counter)
+    counters.increment(`${counter.split('.')[0]}_total`)
+    logger.warn({ clientId: client?.id, topic, why }, 'broker: publish dropped')
+    packet.topic = DROPPED_TOPIC
+    packet.retain = false
+  }
+
+  const aedesOptions: AedesOptions = {
+    drainTimeout: options.drainTimeoutMs ?? 30_000,
     authenticate(client, username, password, done) {
-      const user = username ? users.get(username) : undefined
-      const ok = !!user && !!password && ownsClientId(user.username, client.id) && verifyPassword(password.toString('utf8'), user.passwordHash)
-      if (!ok || !user) {
-        counters.increment('auth_failed')
-        logger.warn({ clientId: client.id, username }, 'broker: authentication failed')
-        const error = Object.assign(new Error('bad user name or password'), { returnCode: BAD_CREDENTIALS })
-        return done(error, false)
-      }
-      principals.set(client, { id: user.username, role: user.role, community: user.community })
-      done(null, true)
+      const address = (client.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown'
+      setTimeout(() => {
+        const user = username ? users.get(username) : undefined
+        const ok = !!user && !!password && ownsClientId(user.username, client.id) && verifyPassword(password.toString('utf8'), user.passwordHash)
+        if (!ok || !user) {
+          throttle.failed(address)
+          counters.increment('auth_failed')
+          logger.warn({ clientId: client.id, username, address }, 'broker: authentication failed')
+          return done(Object.assign(new Error('bad user name or password'), { returnCode: BAD_CREDENTIALS }), false)
+        }
+        throttle.succeeded(address)
+        principals.set(client, { id: user.username, role: user.role, community: user.community })
+        done(null, true)
+      }, throttle.delayMs(address))
     },
     authorizePublish(client, packet, done) {
       const who = client ? principals.get(client) : undefined
+      // aedes publishes a Will with client set to the one whose Will it is (or null when restoring an
+      // old one); the Will topic was checked like any publish when that client connected.
       if (!who || !canPublish(who, packet.topic)) {
-        counters.increment(`publish_denied.${who?.id ?? 'unknown'}`)
-        logger.warn({ clientId: client?.id, topic: packet.topic }, 'broker: publish denied')
-        return done(new Error(`publish to ${packet.topic} is not allowed`))
+        drop(client, packet.topic, packet, `publish_denied.${who?.id ?? 'unknown'}`, 'not allowed by the ACL')
+        return done(null)
+      }
+      if (who.role === 'agent') {
+        const verdict = checkAgentPayload(packet.topic, packet.payload as Buffer)
+        if (!verdict.ok) {
+          drop(client, packet.topic, packet, `payload_invalid.${who.id}`, verdict.detail)
+          return done(null)
+        }
       }
       done(null)
     },
@@ -72,22 +126,99 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       }
       done(null, subscription)
     },
-  })
+    authorizeForward(_client, packet) {
+      return packet.topic === DROPPED_TOPIC ? undefined : packet
+    },
+  }
+  let redisClose = async () => {}
+  if (options.redisUrl) {
+    const mqemitterRedis = require('mqemitter-redis') as (opts: object) => NonNullable<AedesOptions['mq']>
+    const redisPersistence = require('aedes-persistence-redis') as (opts: object) => NonNullable<AedesOptions['persistence']>
+    const redis = new URL(options.redisUrl)
+    const connection = { host: redis.hostname, port: Number(redis.port || 6379), db: Number(redis.pathname.slice(1) || 0) }
+    aedesOptions.mq = mqemitterRedis(connection)
+    aedesOptions.persistence = redisPersistence(connection)
+    redisClose = async () => {
+      await new Promise<void>((resolve) => (aedesOptions.mq as unknown as { close(cb: () => void): void }).close(resolve))
+    }
+  }
+  const aedes = await Aedes.createBroker(aedesOptions)
+  aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'broker: client error'))
 
-  const server: Server = createServer(aedes.handle as (socket: import('node:net').Socket) => void)
+  const sink = options.telemetrySink
+  if (sink) {
+    // A server-side subscription: every telemetry message that passed the checks above.
+    aedes.subscribe('vpp/v1/+/agents/+/telemetry', (packet, callback) => {
+      const topic = parseAgentTopic(packet.topic)
+      const parsed = telemetrySchema.safeParse(safeJson(packet.payload as Buffer))
+      if (topic && parsed.success) sink.accept(topic.community, topic.agentId, parsed.data)
+      callback()
+    }, () => {})
+  }
+
+  const handle = (stream: Socket | NodeJS.ReadWriteStream, remoteAddress: string | undefined) => {
+    const guarded = new GuardedConnection(stream as unknown as Socket, maxPacketBytes, (declared) => {
+      counters.increment('packets_oversized')
+      logger.warn({ remoteAddress, declared, maxPacketBytes }, 'broker: oversized packet; connection closed')
+    }, remoteAddress)
+    aedes.handle(guarded as unknown as Socket)
+  }
+
+  const servers: (NetServer | HttpServer)[] = []
+  const urls: RunningBroker['urls'] = {}
   const host = options.host ?? '127.0.0.1'
-  const port = await listen(server, { port: options.port ?? 0, host })
-  logger.info({ port }, 'broker: listening')
+  let port = 0
+  if (options.port !== null) {
+    const server = createNetServer((socket) => handle(socket, socket.remoteAddress))
+    port = await listen(server, { port: options.port ?? 0, host })
+    urls.mqtt = `mqtt://${host}:${port}`
+    servers.push(server)
+  }
+  if (options.tls) {
+    const server = createTlsServer({ cert: options.tls.cert, key: options.tls.key }, (socket) => handle(socket, socket.remoteAddress))
+    const tlsHost = options.tls.host ?? host
+    urls.mqtts = `mqtts://${tlsHost}:${await listen(server, { port: options.tls.port, host: tlsHost })}`
+    servers.push(server)
+  }
+  if (options.websocket) {
+    const path = options.websocket.path ?? '/mqtt'
+    const server = createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect with an MQTT client'))
+    const wss = new WebSocketServer({ server, path, maxPayload: maxPacketBytes + 5 })
+    wss.on('connection', (ws, req) => handle(createWebSocketStream(ws), req.socket.remoteAddress))
+    const wsHost = options.websocket.host ?? host
+    urls.ws = `ws://${wsHost}:${await listen(server, { port: options.websocket.port, host: wsHost })}${path}`
+    servers.push(server)
+  }
+  logger.info({ urls, cluster: !!options.redisUrl }, 'broker: listening')
 
   return {
-    url: `mqtt://${host}:${port}`,
+    url: urls.mqtt ?? urls.mqtts ?? urls.ws ?? '',
+    urls,
     port,
     counters,
-    close: () =>
-      new Promise<void>((resolve) => {
-        aedes.close(() => server.close(() => resolve()))
-        // Open client sockets keep server.close() waiting; aedes.close() ends them.
-      }),
+    aedes,
+    close: async () => {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()))
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              if ('closeAllConnections' in s) s.closeAllConnections()
+              s.close(() => resolve())
+            }),
+        ),
+      )
+      await sink?.close()
+      await redisClose()
+    },
+  }
+}
+
+function safeJson(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'))
+  } catch {
+    return undefined
   }
 }
 
