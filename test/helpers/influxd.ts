@@ -11,7 +11,10 @@ export const haveInfluxd = existsSync(INFLUXD)
 export interface RunningInfluxd {
   url: (database: string) => string
   port: number
-  process: ChildProcess
+  /** Stops the server but keeps its data, as an outage would. */
+  kill(): Promise<void>
+  /** Starts it again on the same port and data after `kill()`. */
+  restart(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -42,18 +45,28 @@ bind-address = "127.0.0.1:${rpcPort}"
   store-enabled = false
 `,
   )
-  const child = spawn(INFLUXD, ['-config', config], { stdio: 'ignore' })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  await waitFor('influxd to answer /ping', async () => (await fetch(`http://127.0.0.1:${port}/ping`)).status === 204, 30_000, 100)
+  let child: ChildProcess | undefined
+  let exited: Promise<void> = Promise.resolve()
+  const start = async () => {
+    const proc = spawn(INFLUXD, ['-config', config], { stdio: 'ignore' })
+    child = proc
+    exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+    await waitFor('influxd to answer /ping', async () => (await fetch(`http://127.0.0.1:${port}/ping`)).status === 204, 30_000, 100)
+  }
+  const kill = async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM')
+      await exited
+    }
+  }
+  await start()
   return {
     url: (database) => `http://127.0.0.1:${port}/${database}`,
     port,
-    process: child,
+    kill,
+    restart: start,
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM')
-        await exited
-      }
+      await kill()
       rmSync(dir, { recursive: true, force: true })
     },
   }
