@@ -8,8 +8,9 @@ import { upCommand } from './up-command.ts'
 import { keysNewCommand } from './keys-command.ts'
 import { agentReadCommand, agentScanCommand } from './agent-commands.ts'
 import { contractsDeployCommand } from './contracts-commands.ts'
+import { brokerAddUserCommand, brokerRunCommand } from './broker-commands.ts'
 
-const program = new Command('vpp').description('OpenVPP: peer-to-peer energy trading for neighbours').showHelpAfterError()
+const program = new Command('vpp').description('OpenVPP: peer-to-peer energy trading for neighbours').showHelpAfterError().enablePositionalOptions()
 
 const run =
   <A extends unknown[]>(action: (...args: A) => unknown) =>
@@ -56,6 +57,27 @@ agent
   .option('--unit <n>', 'Modbus unit id', '1')
   .option('--json', 'print the snapshot as JSON')
   .action(run((options: Record<string, unknown>) => agentReadCommand(options)))
+
+const broker = program
+  .command('broker')
+  .description('run the MQTT broker alone: per-agent auth, ACLs, TLS/WebSocket, Redis cluster, InfluxDB telemetry')
+  // Options after `adduser` are adduser's own, though both take --users.
+  .enablePositionalOptions()
+  .option('--config <file>', 'broker.yaml (flags below override it)')
+  .option('--users <file>', 'users file made by `vpp broker adduser`')
+  .option('--host <host>', 'plain TCP listen address (default 127.0.0.1)')
+  .option('--port <port>', 'plain TCP port, or "off" (default 1883)')
+  .option('--redis <url>', 'cluster mode: redis://HOST:6379')
+  .option('--influx <url>', 'telemetry history: http://HOST:8086/DATABASE (or VPP_INFLUX_URL)')
+  .action(run((options: Record<string, unknown>) => brokerRunCommand(options)))
+broker
+  .command('adduser')
+  .description('add a user (or change its password) in a users file; the password is read from stdin')
+  .requiredOption('--users <file>', 'users file (created when missing, mode 0600)')
+  .requiredOption('--community <id>', 'community the user belongs to')
+  .requiredOption('--agent <id>', 'the agent id (MQTT username and client id)')
+  .option('--role <role>', 'agent, market or dashboard', 'agent')
+  .action(run((options: Record<string, unknown>) => brokerAddUserCommand(options)))
 
 const contracts = program.command('contracts').description('settlement contracts')
 contracts

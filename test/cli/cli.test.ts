@@ -1,9 +1,6 @@
-import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { privateKeyToAccount } from 'viem/accounts'
 import { VirtualSunSpecDevice } from '../../simulator/virtual-device.ts'
@@ -11,15 +8,7 @@ import { HomeModel, demoHomes } from '../../simulator/home-model.ts'
 import { freePort } from '../../platform/free-port.ts'
 import { snapshotSchema } from '../../protocol/snapshot.ts'
 import { waitFor } from '../helpers/wait-for.ts'
-
-const root = fileURLToPath(new URL('../../', import.meta.url))
-const tsx = join(root, 'node_modules/.bin/tsx')
-const vpp = join(root, 'cli/vpp.ts')
-const run = promisify(execFile)
-const runVpp = (args: string[]) => run(tsx, [vpp, ...args], { cwd: root }).then(
-  ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-  (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-)
+import { runVpp, spawnVpp } from '../helpers/run-vpp.ts'
 
 /** Command lines of every running process: to prove nothing is left behind. */
 function processCommandLines(): string[] {
@@ -36,22 +25,18 @@ function processCommandLines(): string[] {
 
 describe('vpp up', () => {
   it('brings the neighbourhood up, prints the dashboard URL, and Ctrl-C stops every child', async () => {
-    const child = spawn(tsx, [vpp, 'up', '--homes', '2', '--port', '0', '--interval', '5s'], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    const up = spawnVpp(['up', '--homes', '2', '--port', '0', '--interval', '5s'])
 
-    const url = await waitFor('the dashboard URL', () => /Dashboard:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], 90_000)
-    const chainPort = /Chain:\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]!
+    const url = await waitFor('the dashboard URL', () => /Dashboard:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(up.output.text)?.[1], 90_000)
+    const chainPort = /Chain:\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(up.output.text)![1]!
     const health = (await (await fetch(`${url}/api/health`)).json()) as { status: string; agents: number }
     expect(health).toMatchObject({ status: 'ok', agents: 2 })
     expect(processCommandLines().some((c) => c.includes('anvil') && c.includes(`--port ${chainPort}`))).toBe(true)
 
     // What a terminal does on Ctrl-C: SIGINT to the whole foreground process group.
-    process.kill(-child.pid!, 'SIGINT')
-    expect(await exited).toBe(0)
-    expect(out).toContain('Stopped.')
+    up.interrupt()
+    expect(await up.exited).toBe(0)
+    expect(up.output.text).toContain('Stopped.')
     expect(processCommandLines().filter((c) => c.includes(`--port ${chainPort}`))).toEqual([])
   })
 
