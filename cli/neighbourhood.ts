@@ -16,6 +16,9 @@ import { demoHomes } from '../simulator/home-model.ts'
 import { MarketService } from '../market/service/market-service.ts'
 import { startApiServer, type RunningApiServer } from '../market/api/api-server.ts'
 import { EdgeAgent } from '../edge-agent/edge-agent.ts'
+import { InfluxTelemetryStore } from '../broker/telemetry/influx-telemetry-store.ts'
+import { TelemetrySink } from '../broker/telemetry/telemetry-sink.ts'
+import { Counters } from '../platform/counters.ts'
 
 export interface NeighbourhoodOptions {
   homes: number
@@ -28,6 +31,8 @@ export interface NeighbourhoodOptions {
   dashboardDir?: string
   /** Keep the market database here instead of a fresh temporary folder. */
   dataDir?: string
+  /** Telemetry history in InfluxDB 1.x (`http://HOST:8086/DATABASE`); in memory when absent. */
+  influxUrl?: string
   logger?: Logger
 }
 
@@ -93,7 +98,9 @@ export async function startNeighbourhood(options: NeighbourhoodOptions): Promise
       ...specs.map((s, i) => ({ username: s.id, passwordHash: hashPassword(passwords[i]!), role: 'agent' as const, community })),
       { username: 'market', passwordHash: hashPassword(marketPassword), role: 'market' as const, community },
     ]
-    const broker = await startBroker({ users, logger: logger.child({ part: 'broker' }) })
+    const influx = options.influxUrl ? await InfluxTelemetryStore.open({ url: options.influxUrl }) : undefined
+    const telemetrySink = influx && new TelemetrySink(influx, { logger: logger.child({ part: 'telemetry' }), counters: new Counters() })
+    const broker = await startBroker({ users, telemetrySink, logger: logger.child({ part: 'broker' }) })
     stack.push(() => broker.close())
 
     const simulator = new LiveNeighbourhood({ homes: specs, speed: options.speed ?? 1 })
@@ -112,6 +119,7 @@ export async function startNeighbourhood(options: NeighbourhoodOptions): Promise
       priceFloor: 0,
       priceCap: 1_000_000,
       maxOrderWh: 1_000_000,
+      telemetry: influx && { store: influx, writtenBy: 'broker' },
       logger: logger.child({ part: 'market' }),
     })
     await market.start()

@@ -42,7 +42,8 @@ export async function upCommand(raw: Record<string, unknown>): Promise<void> {
   }
 
   console.log(`Starting a neighbourhood of ${options.homes} homes with ${options.interval} s market intervals…`)
-  const hood = await startNeighbourhood({ homes: options.homes, intervalSeconds: options.interval, port, speed: options.speed, dashboardDir, logger })
+  const influxUrl = process.env.VPP_INFLUX_URL || undefined
+  const hood = await startNeighbourhood({ homes: options.homes, intervalSeconds: options.interval, port, speed: options.speed, dashboardDir, influxUrl, logger })
   hood.market.on('interval', (result: IntervalResult) => console.log(describeInterval(result, hood.deployment.tokenDecimals, hood.deployment.tokenSymbol)))
 
   console.log(`
@@ -52,6 +53,7 @@ OpenVPP is up.
   MQTT broker: ${hood.broker.url}
   Chain:       ${hood.chain.rpcUrl} (anvil, chain id ${hood.deployment.chainId})
   Settlement:  ${hood.deployment.settlement}
+  Telemetry:   ${influxUrl ? `InfluxDB at ${influxUrl}` : 'in memory (set VPP_INFLUX_URL=http://HOST:8086/DB for InfluxDB)'}
 Press Ctrl-C to stop.
 `)
 

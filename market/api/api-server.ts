@@ -25,6 +25,14 @@ export interface RunningApiServer {
   close(): Promise<void>
 }
 
+const historyQuery = z.object({
+  resolution: z.enum(['raw', '1m', '15m']).default('raw'),
+  from: z.coerce.date().optional(),
+  to: z.coerce.date().optional(),
+})
+/** How far back history goes when no `from` is given. */
+const DEFAULT_HISTORY_MS = { raw: 3_600_000, '1m': 86_400_000, '15m': 7 * 86_400_000 }
+
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   owner: addressSchema.optional(),
@@ -55,7 +63,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   })
   app.get('/api/market', (_req, res) => res.json(market.state()))
   app.get('/api/agents', (_req, res) => res.json(market.agentViews()))
-  app.get('/api/agents/:agentId/telemetry', (req, res) => res.json(market.agentHistory(req.params.agentId)))
+  app.get('/api/agents/:agentId/telemetry', async (req, res) => {
+    const query = historyQuery.parse(req.query)
+    const toMs = query.to?.getTime() ?? Date.now()
+    const fromMs = query.from?.getTime() ?? toMs - DEFAULT_HISTORY_MS[query.resolution]
+    res.json({ agentId: req.params.agentId, resolution: query.resolution, store: market.telemetryStoreKind, samples: await market.telemetryHistory({ agentId: req.params.agentId, fromMs, toMs, resolution: query.resolution }) })
+  })
   app.get('/api/intervals', (req, res) => {
     const query = listQuery.parse(req.query)
     res.json(market.store.recentIntervals(query.limit))

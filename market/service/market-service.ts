@@ -8,7 +8,8 @@ import { Counters } from '../../platform/counters.ts'
 import { agentStateSchema, telemetrySchema, type Award, type IntervalResult, type MarketState } from '../../protocol/messages.ts'
 import { communityKey } from '../../protocol/order.ts'
 import type { AgentView } from '../../protocol/api.ts'
-import type { Snapshot } from '../../protocol/snapshot.ts'
+import { MemoryTelemetryStore } from '../../broker/telemetry/memory-telemetry-store.ts'
+import type { HistoryQuery, TelemetrySample, TelemetryStore } from '../../broker/telemetry/telemetry-store.ts'
 import { parseAgentTopic, topics } from '../../protocol/topics.ts'
 import { intervalStart } from '../../protocol/units.ts'
 import type { Deployment } from '../../contracts/deploy.ts'
@@ -39,12 +40,16 @@ export interface MarketOptions {
   priceFloor: number
   priceCap: number
   maxOrderWh: number
+  /**
+   * Where telemetry history is read from. Absent: an in-memory store the market fills from its own
+   * subscription. Given with `writtenBy: 'broker'`: the broker's sink fills it (InfluxDB) and the
+   * market only reads.
+   */
+  telemetry?: { store: TelemetryStore; writtenBy: 'broker' | 'market' }
   logger: Logger
 }
 
 
-/** How many telemetry samples per agent the in-memory store keeps (DESIGN.md: bounded). */
-const HISTORY_PER_AGENT = 720
 
 /**
  * The market service for one community: runs the interval clock, takes signed orders over MQTT,
@@ -58,7 +63,7 @@ export class MarketService extends EventEmitter {
   readonly communityKey: Hex
   readonly intervalSeconds: number
   private readonly agents = new Map<string, AgentView>()
-  private readonly history = new Map<string, Snapshot[]>()
+  private readonly telemetry: { store: TelemetryStore; writtenBy: 'broker' | 'market' }
   private readonly byAddress = new Map<string, string>()
   private readonly submitter: SettlementSubmitter
   private client: MqttClient | undefined
@@ -73,6 +78,7 @@ export class MarketService extends EventEmitter {
     this.store = new MarketStore(join(options.dataDir, 'market.sqlite'))
     this.communityKey = communityKey(options.community)
     this.intervalSeconds = options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS
+    this.telemetry = options.telemetry ?? { store: new MemoryTelemetryStore(), writtenBy: 'market' }
     this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey)
     for (const m of options.members) {
       this.agents.set(m.agentId, { agentId: m.agentId, address: m.address, online: false, session: null, lastSeen: null, snapshot: null })
@@ -127,8 +133,12 @@ export class MarketService extends EventEmitter {
     return [...this.agents.values()]
   }
 
-  agentHistory(agentId: string): Snapshot[] {
-    return this.history.get(agentId) ?? []
+  get telemetryStoreKind(): TelemetryStore['kind'] {
+    return this.telemetry.store.kind
+  }
+
+  telemetryHistory(query: Omit<HistoryQuery, 'community'>): Promise<TelemetrySample[]> {
+    return this.telemetry.store.history({ ...query, community: this.options.community })
   }
 
   agentIdOf(address: string): string | undefined {
@@ -291,10 +301,9 @@ export class MarketService extends EventEmitter {
     const parsed = telemetrySchema.safeParse(safeJson(payload))
     if (!parsed.success) return this.countInvalid('telemetry', agentId)
     const samples = parsed.data.samples
-    const history = this.history.get(agentId) ?? []
-    history.push(...samples)
-    if (history.length > HISTORY_PER_AGENT) history.splice(0, history.length - HISTORY_PER_AGENT)
-    this.history.set(agentId, history)
+    if (this.telemetry.writtenBy === 'market') {
+      void this.telemetry.store.write(samples.map((snapshot) => ({ community: this.options.community, agentId, snapshot })))
+    }
     view.snapshot = samples[samples.length - 1]!
     view.lastSeen = view.snapshot.ts
     this.counters.increment('telemetry_samples', samples.length)
