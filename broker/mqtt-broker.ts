@@ -85,9 +85,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     drainTimeout: options.drainTimeoutMs ?? 30_000,
     authenticate(client, username, password, done) {
       const address = (client.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown'
-      setTimeout(() => {
+      setTimeout(async () => {
         const user = username ? users.get(username) : undefined
-        const ok = !!user && !!password && ownsClientId(user.username, client.id) && verifyPassword(password.toString('utf8'), user.passwordHash)
+        const ok = !!user && !!password && ownsClientId(user.username, client.id) && (await verifyPassword(password.toString('utf8'), user.passwordHash).catch(() => false))
         if (!ok || !user) {
           throttle.failed(address)
           counters.increment('auth_failed')

@@ -65,11 +65,11 @@ function topicMatches(filter: string, topic: string): boolean {
 }
 
 describe('credentials', () => {
-  it('stores scrypt hashes, never the password, and verifies them', () => {
+  it('stores scrypt hashes, never the password, and verifies them', async () => {
     const hash = hashPassword('correct horse')
     expect(hash).not.toContain('correct horse')
-    expect(verifyPassword('correct horse', hash)).toBe(true)
-    expect(verifyPassword('wrong', hash)).toBe(false)
+    expect(await verifyPassword('correct horse', hash)).toBe(true)
+    expect(await verifyPassword('wrong', hash)).toBe(false)
   })
 })
 

@@ -25,8 +25,8 @@ describe('vpp broker adduser', () => {
     await runVpp(['broker', 'adduser', '--users', usersFile, '--community', 'street', '--agent', 'market', '--role', 'market'], 'market-password\n')
     const { users } = parseYaml(readFileSync(usersFile, 'utf8')) as { users: { username: string; passwordHash: string; role: string }[] }
     expect(users.map((u) => [u.username, u.role])).toEqual([['home-01', 'agent'], ['market', 'market']])
-    expect(verifyPassword('second-password', users[0]!.passwordHash)).toBe(true)
-    expect(verifyPassword('first-password', users[0]!.passwordHash)).toBe(false)
+    expect(await verifyPassword('second-password', users[0]!.passwordHash)).toBe(true)
+    expect(await verifyPassword('first-password', users[0]!.passwordHash)).toBe(false)
   })
 
   it('refuses a short password and a bad role with a clear message', async () => {
