@@ -7,8 +7,9 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { benchEnv, type Benchmark, type BenchResult } from './bench-result.ts'
 import { clearingBenchmark } from './benchmarks/clearing.ts'
+import { brokerBenchmark } from './benchmarks/broker.ts'
 
-const benchmarks: Benchmark[] = [clearingBenchmark]
+const benchmarks: Benchmark[] = [clearingBenchmark, brokerBenchmark]
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = requested.filter((name) => !benchmarks.some((b) => b.name === name))

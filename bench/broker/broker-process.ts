@@ -1,0 +1,15 @@
+/**
+ * The project's broker alone in a process for the benchmark, so its RSS is its own:
+ * BENCH_USERS_FILE and BENCH_PORT in the environment; prints `READY` once listening.
+ */
+import { readUsersFile } from '../../broker/users-file.ts'
+import { startBroker } from '../../broker/mqtt-broker.ts'
+import { createLogger } from '../../platform/logger.ts'
+
+const broker = await startBroker({
+  users: readUsersFile(process.env.BENCH_USERS_FILE!),
+  port: Number(process.env.BENCH_PORT),
+  logger: createLogger('bench-broker', 'silent'),
+})
+process.stdout.write('READY\n')
+process.on('SIGTERM', () => void broker.close().then(() => process.exit(0)))
