@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url'
 import { benchEnv, type Benchmark, type BenchResult } from './bench-result.ts'
 import { clearingBenchmark } from './benchmarks/clearing.ts'
 import { brokerBenchmark } from './benchmarks/broker.ts'
+import { marketBenchmark } from './benchmarks/market.ts'
 
-const benchmarks: Benchmark[] = [clearingBenchmark, brokerBenchmark]
+const benchmarks: Benchmark[] = [clearingBenchmark, marketBenchmark, brokerBenchmark]
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = requested.filter((name) => !benchmarks.some((b) => b.name === name))

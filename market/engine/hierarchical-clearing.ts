@@ -58,8 +58,26 @@ export interface HierarchicalResult {
 interface Residual {
   order: NodeOrder
   left: number
-  /** Links (child node ids) from the order's node up to the node being cleared. */
-  path: string[]
+  /** A link on its own path is full: it can trade neither here nor further up. */
+  blocked?: boolean
+}
+
+/** Finds the next index still open, skipping closed ones in amortised O(α(n)) (union–find with path halving). */
+class NextOpen {
+  private readonly next: Int32Array
+  constructor(size: number) {
+    this.next = Int32Array.from({ length: size + 1 }, (_, i) => i)
+  }
+  from(i: number): number {
+    while (this.next[i] !== i) {
+      this.next[i] = this.next[this.next[i]!]!
+      i = this.next[i]!
+    }
+    return i
+  }
+  close(i: number): void {
+    this.next[i] = i + 1
+  }
 }
 
 /**
@@ -84,19 +102,34 @@ export function clearHierarchical(orders: readonly NodeOrder[], topology: Topolo
   const links = new Map<string, LinkFlow>()
   for (const n of topology) if (n.parent !== null) links.set(n.id, { node: n.id, capacityWh: capacityWh(n.id), upWh: 0, downWh: 0, congested: false })
 
-  const attached = new Map<string, Residual[]>()
+  // The books of every node: its own homes' orders, then what its children pass up.
+  const books = new Map<string, Residual[]>(topology.map((n) => [n.id, []]))
   for (const o of orders) {
-    if (!nodeById.has(o.node)) throw new Error(`order ${o.hash} is at unknown node "${o.node}"`)
-    attached.set(o.node, [...(attached.get(o.node) ?? []), { order: o, left: o.energyWh, path: [] }])
+    const book = books.get(o.node)
+    if (!book) throw new Error(`order ${o.hash} is at unknown node "${o.node}"`)
+    book.push({ order: o, left: o.energyWh })
   }
 
+  // Links on the way from a node up to an ancestor (the ancestor's own link excluded). The tree is
+  // shallow and the same few paths recur for every order, so they are worked out once per node pair.
+  const linksUpTo = (to: string) => {
+    const cache = new Map<string, string[]>()
+    return (from: string): string[] => {
+      let path = cache.get(from)
+      if (!path) {
+        path = []
+        for (let at = from; at !== to; at = nodeById.get(at)!.parent!) path.push(at)
+        cache.set(from, path)
+      }
+      return path
+    }
+  }
   const trades: NodeTrade[] = []
   const summaries: NodeSummary[] = []
-  const passedUp = new Map<string, Residual[]>()
 
   for (const id of bottomUpOrder(topology)) {
     const node = nodeById.get(id)!
-    const book = [...(attached.get(id) ?? []), ...(passedUp.get(id) ?? [])]
+    const book = books.get(id)!
     const fee = node.feePerKwh
     const bids = book.filter((r) => r.order.side === 0).sort((a, b) => compareBids(a.order, b.order))
     const asks = book.filter((r) => r.order.side === 1).sort((a, b) => compareAsks(a.order, b.order))
@@ -111,39 +144,53 @@ export function clearHierarchical(orders: readonly NodeOrder[], topology: Topolo
       eligibleAsks = p === null ? [] : asks.filter((r) => r.order.limitPrice + fee <= p)
     }
 
+    const linksFrom = linksUpTo(id)
+    const pathTo = (r: Residual) => linksFrom(r.order.node)
     let volume = 0
-    let firstOpenAsk = 0
+    const openAsks = new NextOpen(eligibleAsks.length)
     for (const bid of eligibleBids) {
-      for (let k = firstOpenAsk; k < eligibleAsks.length && bid.left > 0; k++) {
+      for (let k = openAsks.from(0); k < eligibleAsks.length && bid.left > 0; k = openAsks.from(k + 1)) {
         const ask = eligibleAsks[k]!
-        if (ask.left === 0) {
-          if (k === firstOpenAsk) firstOpenAsk++
+        if (bid.order.limitPrice < ask.order.limitPrice + fee) break // asks are sorted: none further can match
+        const up = room(links, pathTo(ask), 'up')
+        if (up === 0) {
+          // A full link on the seller's own path stays full this interval: it cannot trade here or above.
+          markFull(links, pathTo(ask), 'up')
+          ask.blocked = true
+          openAsks.close(k)
           continue
         }
-        if (bid.order.limitPrice < ask.order.limitPrice + fee) break // asks are sorted: none further can match
-        const wanted = Math.min(bid.left, ask.left)
-        const energyWh = Math.min(wanted, pathRoom(links, ask.path, bid.path))
-        if (energyWh > 0) {
-          for (const l of ask.path) links.get(l)!.upWh += energyWh
-          for (const l of bid.path) links.get(l)!.downWh += energyWh
-          const pairPrice = buyerPrice ?? Math.floor((bid.order.limitPrice + ask.order.limitPrice + fee) / 2)
-          trades.push({
-            node: id,
-            buyOrder: bid.order.hash,
-            sellOrder: ask.order.hash,
-            buyer: bid.order.owner,
-            seller: ask.order.owner,
-            energyWh,
-            buyerPrice: pairPrice,
-            sellerPrice: pairPrice - fee,
-            feePerKwh: fee,
-          })
-          bid.left -= energyWh
-          ask.left -= energyWh
-          volume += energyWh
+        const down = room(links, pathTo(bid), 'down')
+        if (down === 0) {
+          markFull(links, pathTo(bid), 'down')
+          bid.blocked = true
+          break
         }
-        // A trade the prices allowed but a full link cut short.
-        if (energyWh < wanted) markFullLinks(links, ask.path, bid.path)
+        const wanted = Math.min(bid.left, ask.left)
+        const energyWh = Math.min(wanted, up, down)
+        for (const l of pathTo(ask)) links.get(l)!.upWh += energyWh
+        for (const l of pathTo(bid)) links.get(l)!.downWh += energyWh
+        const pairPrice = buyerPrice ?? Math.floor((bid.order.limitPrice + ask.order.limitPrice + fee) / 2)
+        trades.push({
+          node: id,
+          buyOrder: bid.order.hash,
+          sellOrder: ask.order.hash,
+          buyer: bid.order.owner,
+          seller: ask.order.owner,
+          energyWh,
+          buyerPrice: pairPrice,
+          sellerPrice: pairPrice - fee,
+          feePerKwh: fee,
+        })
+        bid.left -= energyWh
+        ask.left -= energyWh
+        volume += energyWh
+        if (ask.left === 0) openAsks.close(k)
+        if (energyWh < wanted) {
+          // A trade the prices allowed, cut short by a link that is now full.
+          markFull(links, pathTo(ask), 'up')
+          markFull(links, pathTo(bid), 'down')
+        }
       }
     }
     summaries.push({
@@ -156,8 +203,9 @@ export function clearHierarchical(orders: readonly NodeOrder[], topology: Topolo
     })
 
     if (node.parent !== null) {
-      const up = book.filter((r) => r.left > 0).map((r) => ({ ...r, path: [...r.path, id] }))
-      if (up.length) passedUp.set(node.parent, [...(passedUp.get(node.parent) ?? []), ...up])
+      const parentBook = books.get(node.parent)!
+      // The same residual moves up: its path is implied by its node and the node clearing it.
+      for (const r of book) if (r.left > 0 && !r.blocked) parentBook.push(r)
     }
   }
 
@@ -187,27 +235,19 @@ function uniformBuyerPrice(bids: Residual[], asks: Residual[], fee: number): num
   return marginalBid === null ? null : Math.floor((marginalBid + marginalAsk) / 2)
 }
 
-/** How much more energy can flow up `upPath` and down `downPath` (Wh). */
-function pathRoom(links: Map<string, LinkFlow>, upPath: string[], downPath: string[]): number {
-  let room = Number.POSITIVE_INFINITY
-  for (const l of upPath) {
+/** How much more energy can flow along `path` in one direction (Wh); Infinity when unconstrained. */
+function room(links: Map<string, LinkFlow>, path: string[], direction: 'up' | 'down'): number {
+  let free = Number.POSITIVE_INFINITY
+  for (const l of path) {
     const link = links.get(l)!
-    if (link.capacityWh !== null) room = Math.min(room, link.capacityWh - link.upWh)
+    if (link.capacityWh !== null) free = Math.min(free, link.capacityWh - (direction === 'up' ? link.upWh : link.downWh))
   }
-  for (const l of downPath) {
-    const link = links.get(l)!
-    if (link.capacityWh !== null) room = Math.min(room, link.capacityWh - link.downWh)
-  }
-  return Math.max(0, room)
+  return Math.max(0, free)
 }
 
-function markFullLinks(links: Map<string, LinkFlow>, upPath: string[], downPath: string[]): void {
-  for (const l of upPath) {
+function markFull(links: Map<string, LinkFlow>, path: string[], direction: 'up' | 'down'): void {
+  for (const l of path) {
     const link = links.get(l)!
-    if (link.capacityWh !== null && link.upWh >= link.capacityWh) link.congested = true
-  }
-  for (const l of downPath) {
-    const link = links.get(l)!
-    if (link.capacityWh !== null && link.downWh >= link.capacityWh) link.congested = true
+    if (link.capacityWh !== null && (direction === 'up' ? link.upWh : link.downWh) >= link.capacityWh) link.congested = true
   }
 }
