@@ -8,6 +8,24 @@ import type { Logger } from '../../platform/logger.ts'
 import { listen } from '../../platform/listen.ts'
 import { addressSchema } from '../../protocol/order.ts'
 import type { MarketService } from '../service/market-service.ts'
+import type { RejectReason } from '../service/order-validation.ts'
+import { openApiDocument } from './openapi.ts'
+
+/** HTTP status for each reason an order is refused. */
+const STATUS_FOR: Record<RejectReason, number> = {
+  malformed_json: 400,
+  invalid_schema: 400,
+  energy_out_of_range: 400,
+  price_out_of_range: 400,
+  wrong_community: 400,
+  bad_signature: 403,
+  unknown_agent: 403,
+  owner_mismatch: 403,
+  insufficient_collateral: 402,
+  interval_not_open: 409,
+  duplicate: 409,
+  rate_limited: 429,
+}
 
 export interface ApiServerOptions {
   market: MarketService
@@ -83,6 +101,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       })),
     )
   })
+  app.post('/api/orders', express.raw({ type: () => true, limit: '16kb' }), async (req, res) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+    const outcome = await market.submitOrder(body, { httpClient: req.socket.remoteAddress ?? 'unknown' })
+    if (outcome.ok) res.status(201).json({ hash: outcome.hash })
+    else res.status(STATUS_FOR[outcome.reason]).json({ error: outcome.reason, message: outcome.message })
+  })
+  const openApi = openApiDocument()
+  app.get('/api/openapi.json', (_req, res) => res.json(openApi))
+  app.get('/metrics', async (_req, res) => {
+    res.type(market.metrics.registry.contentType).send(await market.metrics.registry.metrics())
+  })
   app.use('/api', (_req, res) => res.status(404).json({ error: 'not_found', message: 'no such API route: see README "API"' }))
 
   if (options.dashboardDir && existsSync(join(options.dashboardDir, 'index.html'))) {
@@ -97,6 +126,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     if (error instanceof z.ZodError) {
       const issue = error.issues[0]
       res.status(400).json({ error: 'invalid_request', message: `${issue?.path.join('.')}: ${issue?.message}` })
+      return
+    }
+    // body-parser's own refusals (413 too large, 400 unreadable) are the client's to fix.
+    const status = (error as { status?: number }).status
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json({ error: status === 413 ? 'too_large' : 'bad_request', message: (error as Error).message })
       return
     }
     logger.error({ err: error }, 'api: request failed')

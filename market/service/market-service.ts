@@ -15,7 +15,11 @@ import { intervalStart } from '../../protocol/units.ts'
 import type { Deployment } from '../../contracts/deploy.ts'
 import { clearPayAsClear } from '../engine/clearing.ts'
 import { MarketStore, type StoredOrder } from './market-store.ts'
-import { validateOrderPayload, type IntakeContext } from './order-validation.ts'
+import { validateOrderPayload, type IntakeContext, type RejectReason } from './order-validation.ts'
+import { RateLimiter } from './rate-limiter.ts'
+import { EscrowReader } from './escrow-reader.ts'
+import { coversBuy, maxCostBaseUnits } from './collateral.ts'
+import { MarketMetrics } from './market-metrics.ts'
 import { SettlementSubmitter } from './settlement-submitter.ts'
 
 export interface Member {
@@ -46,8 +50,18 @@ export interface MarketOptions {
    * market only reads.
    */
   telemetry?: { store: TelemetryStore; writtenBy: 'broker' | 'market' }
+  /**
+   * Orders one agent (MQTT) may send at once and per second after that (default 40, 2), and one HTTP
+   * client address (default 400, 20: a gateway may speak for many homes).
+   */
+  rateLimit?: { agent?: { burst: number; perSecond: number }; http?: { burst: number; perSecond: number } }
   logger: Logger
 }
+
+/** Where an order came from: an agent authenticated by the broker, or an HTTP client by address. */
+export type OrderSource = { mqttAgentId: string } | { httpClient: string }
+
+export type SubmitOutcome = { ok: true; hash: Hex } | { ok: false; reason: RejectReason; message: string }
 
 
 
@@ -59,6 +73,7 @@ export interface MarketOptions {
  */
 export class MarketService extends EventEmitter {
   readonly counters = new Counters()
+  readonly metrics = new MarketMetrics()
   readonly store: MarketStore
   readonly communityKey: Hex
   readonly intervalSeconds: number
@@ -66,6 +81,9 @@ export class MarketService extends EventEmitter {
   private readonly telemetry: { store: TelemetryStore; writtenBy: 'broker' | 'market' }
   private readonly byAddress = new Map<string, string>()
   private readonly submitter: SettlementSubmitter
+  private readonly escrow: EscrowReader
+  private readonly agentLimiter: RateLimiter
+  private readonly httpLimiter: RateLimiter
   private client: MqttClient | undefined
   private timer: NodeJS.Timeout | undefined
   private settling: Promise<void> = Promise.resolve()
@@ -79,6 +97,9 @@ export class MarketService extends EventEmitter {
     this.communityKey = communityKey(options.community)
     this.intervalSeconds = options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS
     this.telemetry = options.telemetry ?? { store: new MemoryTelemetryStore(), writtenBy: 'market' }
+    this.escrow = new EscrowReader(options.chain.rpcUrl, options.chain.deployment)
+    this.agentLimiter = new RateLimiter(options.rateLimit?.agent?.burst ?? 40, options.rateLimit?.agent?.perSecond ?? 2)
+    this.httpLimiter = new RateLimiter(options.rateLimit?.http?.burst ?? 400, options.rateLimit?.http?.perSecond ?? 20)
     this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey)
     for (const m of options.members) {
       this.agents.set(m.agentId, { agentId: m.agentId, address: m.address, online: false, session: null, lastSeen: null, snapshot: null })
@@ -162,6 +183,7 @@ export class MarketService extends EventEmitter {
 
   /** Gate closure of the open interval: clear it, open the next, settle the one just delivered. */
   private closeGate(): void {
+    this.escrow.invalidate()
     const interval = this.openInterval
     this.openInterval = interval + this.intervalSeconds
     void this.publishState()
@@ -173,7 +195,9 @@ export class MarketService extends EventEmitter {
 
   private clear(interval: number): IntervalResult {
     const orders = this.store.ordersFor(interval)
+    const stopTimer = this.metrics.clearingSeconds.startTimer()
     const outcome = clearPayAsClear(orders)
+    stopTimer()
     const result: IntervalResult = {
       community: this.options.community,
       interval,
@@ -188,6 +212,10 @@ export class MarketService extends EventEmitter {
     this.store.saveClearing(result)
     this.counters.increment('intervals_cleared')
     this.counters.increment('energy_traded_wh', outcome.volumeWh)
+    this.metrics.intervalsCleared.inc()
+    this.metrics.tradedWh.inc(outcome.volumeWh)
+    this.metrics.lastVolumeWh.set(outcome.volumeWh)
+    if (outcome.clearingPrice !== null) this.metrics.clearingPrice.set(outcome.clearingPrice)
     this.publishResult(result)
     // An empty retained payload deletes the retained message [MQTT-3.3.1-10]: the broker keeps a bounded history.
     const expired = interval - RETAINED_RESULTS * this.intervalSeconds
@@ -218,6 +246,8 @@ export class MarketService extends EventEmitter {
     const byHash = new Map(orders.map((o) => [o.hash as string, o]))
     const settlement = await this.submitter.settle(this.communityKey, interval, outcome.fills, byHash)
     this.counters.increment(`settlements_${settlement.status}`)
+    this.metrics.settlements.inc({ status: settlement.status })
+    this.escrow.invalidate()
     if (settlement.status === 'failed') this.log.error({ interval, error: settlement.error }, 'market: settlement failed')
     else this.log.info({ interval, tx: settlement.tx }, 'market: settled')
     const updated = this.store.updateSettlement(interval, settlement)
@@ -241,7 +271,7 @@ export class MarketService extends EventEmitter {
     const parsed = parseAgentTopic(topic)
     if (!parsed || parsed.community !== this.options.community) return
     try {
-      if (parsed.channel === 'orders') await this.onOrder(parsed.agentId, payload)
+      if (parsed.channel === 'orders') await this.submitOrder(payload, { mqttAgentId: parsed.agentId })
       else if (parsed.channel === 'state') this.onAgentState(parsed.agentId, payload)
       else if (parsed.channel === 'telemetry') this.onTelemetry(parsed.agentId, payload)
     } catch (error) {
@@ -265,23 +295,42 @@ export class MarketService extends EventEmitter {
     }
   }
 
-  private async onOrder(agentId: string, payload: Buffer): Promise<void> {
+  /**
+   * Order intake for MQTT and HTTP alike: rate limit, shape, registered owner, interval, range and
+   * EIP-712 signature, collateral for buys; acknowledged only once durably stored.
+   */
+  async submitOrder(payload: Buffer | string, source: OrderSource): Promise<SubmitOutcome> {
+    const agentId = 'mqttAgentId' in source ? source.mqttAgentId : this.agentIdOf(claimedOwner(payload) ?? '') ?? 'unregistered'
+    // Keyed by what is authenticated before the signature is checked: the broker's login, or the
+    // HTTP client's address (an owner named in an unverified body proves nothing).
+    const allowed = 'mqttAgentId' in source ? this.agentLimiter.take(agentId) : this.httpLimiter.take(source.httpClient)
+    if (!allowed) return this.reject(agentId, 'rate_limited', 'too many orders; slow down')
     const verdict = await validateOrderPayload(payload, agentId, this.intakeContext())
-    // Signature recovery is asynchronous: the gate may have closed meanwhile.
-    if (verdict.ok && verdict.signed.order.interval !== this.openInterval) {
-      return this.rejectOrder(agentId, 'interval_not_open', `gate closed for interval ${verdict.signed.order.interval}`)
-    }
-    if (!verdict.ok) return this.rejectOrder(agentId, verdict.reason, verdict.message)
-    if (!this.store.insertOrder(agentId, verdict.hash, verdict.signed)) return this.rejectOrder(agentId, 'duplicate', `order ${verdict.hash} was already accepted`)
-    this.counters.increment('orders_accepted')
+    if (!verdict.ok) return this.reject(agentId, verdict.reason, verdict.message)
     const o = verdict.signed.order
+    if (o.side === 0) {
+      const needed = maxCostBaseUnits(o.energyWh, o.limitPrice)
+      const exposure = this.store.openBuyExposure(o.owner, this.openInterval)
+      const escrow = await this.escrow.balanceOf(o.owner)
+      if (!coversBuy(escrow, exposure, needed)) {
+        return this.reject(agentId, 'insufficient_collateral', `escrow ${escrow} does not cover ${needed} on top of ${exposure} in open buys: deposit more`)
+      }
+    }
+    // Signature recovery and the escrow read are asynchronous: the gate may have closed meanwhile.
+    if (o.interval !== this.openInterval) return this.reject(agentId, 'interval_not_open', `gate closed for interval ${o.interval}`)
+    if (!this.store.insertOrder(agentId, verdict.hash, verdict.signed)) return this.reject(agentId, 'duplicate', `order ${verdict.hash} was already accepted`)
+    this.counters.increment('orders_accepted')
+    this.metrics.ordersAccepted.inc()
     this.emit('order', { interval: o.interval, side: o.side, energyWh: o.energyWh, limitPrice: o.limitPrice })
+    return { ok: true, hash: verdict.hash }
   }
 
-  private rejectOrder(agentId: string, reason: string, message: string): void {
+  private reject(agentId: string, reason: RejectReason, message: string): SubmitOutcome {
     this.counters.increment('orders_rejected')
     this.counters.increment(`orders_rejected.${reason}`)
+    this.metrics.ordersRejected.inc({ reason })
     this.log.warn({ agentId, reason, message }, 'market: order rejected')
+    return { ok: false, reason, message }
   }
 
   private onAgentState(agentId: string, payload: Buffer): void {
@@ -290,6 +339,7 @@ export class MarketService extends EventEmitter {
     const parsed = agentStateSchema.safeParse(safeJson(payload))
     if (!parsed.success) return this.countInvalid('state', agentId)
     view.online = parsed.data.online
+    this.metrics.agentsOnline.set(this.agentViews().filter((a) => a.online).length)
     view.session = parsed.data.session ?? view.session
     view.lastSeen = parsed.data.ts ?? new Date().toISOString()
     this.emit('agent', view)
@@ -314,6 +364,12 @@ export class MarketService extends EventEmitter {
     this.counters.increment(`invalid_${channel}`)
     this.log.warn({ agentId, channel }, 'market: invalid payload dropped')
   }
+}
+
+/** The owner an order payload names, before anything is verified (to find the agent for an HTTP order). */
+function claimedOwner(payload: Buffer | string): string | undefined {
+  const json = safeJson(Buffer.from(payload)) as { order?: { owner?: unknown } } | undefined
+  return typeof json?.order?.owner === 'string' ? json.order.owner : undefined
 }
 
 function safeJson(payload: Buffer): unknown {

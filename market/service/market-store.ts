@@ -83,6 +83,23 @@ export class MarketStore {
     })
   }
 
+  /**
+   * What an owner's open buys could still cost, in base units: its buy orders in `openInterval` at their
+   * limits, plus its awarded trades in intervals not yet settled.
+   */
+  openBuyExposure(owner: Address, openInterval: number): bigint {
+    const orders = this.db
+      .prepare(`SELECT COALESCE(SUM((energy_wh * limit_price + 999) / 1000), 0) AS cost FROM orders WHERE lower(owner) = lower(?) AND side = 0 AND interval = ?`)
+      .get(owner, openInterval) as { cost: number }
+    const awarded = this.db
+      .prepare(
+        `SELECT COALESCE(SUM((t.energy_wh * t.price + 999) / 1000), 0) AS cost FROM trades t JOIN intervals i ON i.interval = t.interval
+         WHERE lower(t.buyer) = lower(?) AND json_extract(i.result, '$.settlement.status') IN ('pending', 'failed')`,
+      )
+      .get(owner) as { cost: number }
+    return BigInt(orders.cost) + BigInt(awarded.cost)
+  }
+
   /** Stores a clearing result and its trades in one transaction. */
   saveClearing(result: IntervalResult): void {
     this.db.transaction(() => {

@@ -12,6 +12,8 @@ export type RejectReason =
   | 'price_out_of_range'
   | 'bad_signature'
   | 'duplicate'
+  | 'rate_limited'
+  | 'insufficient_collateral'
 
 export interface IntakeContext {
   communityKey: Hex

@@ -1,0 +1,60 @@
+import { z } from 'zod'
+import { agentViewSchema, tradeViewSchema } from '../../protocol/api.ts'
+import { intervalResultSchema, marketStateSchema } from '../../protocol/messages.ts'
+import { signedOrderSchema } from '../../protocol/order.ts'
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' })
+const json = (s: z.ZodType) => ({ 'application/json': { schema: schema(s) } })
+const error = { description: 'Refused: `{error, message}`; `error` is a stable reason code', content: json(z.object({ error: z.string(), message: z.string() })) }
+
+/** The OpenAPI 3.1 description of the market's REST API, served at `/api/openapi.json`. */
+export function openApiDocument(): object {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'OpenVPP market API', version: '1', description: 'Energy in Wh, prices in token base units per kWh, money in token base units: all integers.' },
+    paths: {
+      '/api/health': { get: { summary: 'Status and counters', responses: { 200: { description: 'OK' } } } },
+      '/api/market': { get: { summary: 'The open interval and everything needed to sign an order for it', responses: { 200: { description: 'Market state', content: json(marketStateSchema) } } } },
+      '/api/agents': { get: { summary: 'Every home: address, online, latest telemetry', responses: { 200: { description: 'Homes', content: json(z.array(agentViewSchema)) } } } },
+      '/api/agents/{agentId}/telemetry': {
+        get: {
+          summary: 'Telemetry history of one home',
+          parameters: [
+            { name: 'agentId', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'resolution', in: 'query', schema: { enum: ['raw', '1m', '15m'], default: 'raw' } },
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          ],
+          responses: { 200: { description: 'Samples' }, 400: error },
+        },
+      },
+      '/api/intervals': { get: { summary: 'Clearing results, newest first', parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } }], responses: { 200: { description: 'Results', content: json(z.array(intervalResultSchema)) } } } },
+      '/api/trades': {
+        get: {
+          summary: 'Trades with their settlement transaction',
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+            { name: 'owner', in: 'query', schema: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' } },
+          ],
+          responses: { 200: { description: 'Trades', content: json(z.array(tradeViewSchema)) } },
+        },
+      },
+      '/api/orders': {
+        post: {
+          summary: 'Submit an EIP-712 signed order for the open interval',
+          description: 'Acknowledged (201) only after the order is durably stored. The signature authenticates it: the owner must be a registered home.',
+          requestBody: { required: true, content: json(signedOrderSchema) },
+          responses: {
+            201: { description: 'Accepted', content: json(z.object({ hash: z.string() })) },
+            400: error,
+            402: error,
+            403: error,
+            409: error,
+            429: error,
+          },
+        },
+      },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text/plain exposition format' } } } },
+    },
+  }
+}

@@ -1,0 +1,146 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import mqtt from 'mqtt'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import type { Hex } from 'viem'
+import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
+import { hashPassword } from '../../broker/credentials.ts'
+import { ANVIL_DEV_KEYS } from '../../contracts/anvil.ts'
+import { signOrder } from '../../edge-agent/order-signer.ts'
+import { startApiServer, type RunningApiServer } from '../../market/api/api-server.ts'
+import { MarketService } from '../../market/service/market-service.ts'
+import { RateLimiter } from '../../market/service/rate-limiter.ts'
+import { createLogger } from '../../platform/logger.ts'
+import type { Order } from '../../protocol/order.ts'
+import { topics } from '../../protocol/topics.ts'
+import { startTestChain, type TestChain } from '../helpers/chain.ts'
+import { waitFor } from '../helpers/wait-for.ts'
+
+const community = 'street'
+let chain: TestChain
+let broker: RunningBroker
+let market: MarketService
+let api: RunningApiServer
+const homes: { agentId: string; key: Hex }[] = []
+
+beforeAll(async () => {
+  chain = await startTestChain(3) // each home: 1,000 dUSD (1e9 base units) in escrow
+  chain.homeKeys.forEach((key, i) => homes.push({ agentId: `home-0${i + 1}`, key }))
+  broker = await startBroker({
+    users: [
+      ...homes.map((h) => ({ username: h.agentId, passwordHash: hashPassword('pw-' + h.agentId, 1024), role: 'agent' as const, community })),
+      { username: 'market', passwordHash: hashPassword('pwm', 1024), role: 'market' as const, community },
+    ],
+    logger: createLogger('broker', 'silent'),
+  })
+  market = new MarketService({
+    community,
+    intervalSeconds: 3600, // one long open interval: the test decides when orders arrive
+    mqtt: { url: broker.url, username: 'market', password: 'pwm' },
+    members: homes.map((h) => ({ agentId: h.agentId, address: privateKeyToAccount(h.key).address })),
+    chain: { rpcUrl: chain.anvil.rpcUrl, deployment: chain.deployment, operatorKey: ANVIL_DEV_KEYS[0] },
+    dataDir: mkdtempSync(join(tmpdir(), 'vpp-market-')),
+    priceFloor: 0,
+    priceCap: 1_000_000,
+    maxOrderWh: 1_000_000,
+    rateLimit: { agent: { burst: 5, perSecond: 0.001 } },
+    logger: createLogger('market', 'silent'),
+  })
+  await market.start()
+  api = await startApiServer({ market, port: 0, logger: createLogger('api', 'silent') })
+})
+afterAll(async () => {
+  await api?.close()
+  await market?.stop()
+  await broker?.close()
+  await chain?.anvil.stop()
+})
+
+let nonce = 1
+function orderOf(home: (typeof homes)[number], patch: Partial<Order> = {}): Order {
+  const state = market.state()
+  return { owner: privateKeyToAccount(home.key).address, community: state.communityKey, interval: state.openInterval, side: 1, energyWh: 100, limitPrice: 100_000, nonce: nonce++, ...patch }
+}
+const sign = (order: Order, key: Hex) => signOrder(privateKeyToAccount(key), order, chain.deployment.chainId, chain.deployment.settlement)
+const post = async (body: string) => {
+  const res = await fetch(`${api.url}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+  return { status: res.status, body: (await res.json()) as { hash?: string; error?: string; message?: string } }
+}
+
+describe('order intake over HTTP', () => {
+  it('accepts a signed order with 201 and its hash once stored', async () => {
+    const signed = await sign(orderOf(homes[0]!), homes[0]!.key)
+    const res = await post(JSON.stringify(signed))
+    expect(res.status).toBe(201)
+    expect(res.body.hash).toMatch(/^0x[0-9a-f]{64}$/)
+    expect(market.store.ordersFor(market.state().openInterval).map((o) => o.hash)).toContain(res.body.hash)
+    expect((await post(JSON.stringify(signed))).body.error).toBe('duplicate')
+  })
+
+  it('refuses forged, malformed and unregistered orders with a reason and status', async () => {
+    const forged = await sign(orderOf(homes[0]!), homes[1]!.key)
+    expect(await post(JSON.stringify(forged))).toMatchObject({ status: 403, body: { error: 'bad_signature' } })
+    expect(await post('{"order":')).toMatchObject({ status: 400, body: { error: 'malformed_json' } })
+    const stranger = generatePrivateKey()
+    const unregistered = await sign({ ...orderOf(homes[0]!), owner: privateKeyToAccount(stranger).address }, stranger)
+    expect(await post(JSON.stringify(unregistered))).toMatchObject({ status: 403, body: { error: 'unknown_agent' } })
+  })
+
+  it('accepts a buy only while the owner’s escrow covers all its open buys at their limits', async () => {
+    const buyer = homes[2]!
+    // 600,000 Wh at 1,000,000 per kWh = 600,000,000 base units; the escrow holds 1,000,000,000.
+    const first = await sign(orderOf(buyer, { side: 0, energyWh: 600_000, limitPrice: 1_000_000 }), buyer.key)
+    expect((await post(JSON.stringify(first))).status).toBe(201)
+    const second = await sign(orderOf(buyer, { side: 0, energyWh: 600_000, limitPrice: 1_000_000 }), buyer.key)
+    const refused = await post(JSON.stringify(second))
+    expect(refused).toMatchObject({ status: 402, body: { error: 'insufficient_collateral' } })
+    expect(refused.body.message).toMatch(/deposit more/)
+    const smaller = await sign(orderOf(buyer, { side: 0, energyWh: 400_000, limitPrice: 1_000_000 }), buyer.key)
+    expect((await post(JSON.stringify(smaller))).status).toBe(201)
+  })
+})
+
+describe('order intake over MQTT', () => {
+  it("rate-limits one agent's flood without hurting another agent", async () => {
+    const connect = (h: (typeof homes)[number]) => mqtt.connectAsync(broker.url, { clientId: h.agentId, username: h.agentId, password: 'pw-' + h.agentId, reconnectPeriod: 0 })
+    const flooder = await connect(homes[1]!)
+    const before = market.counters.get('orders_rejected.rate_limited')
+    for (let i = 0; i < 12; i++) await flooder.publishAsync(topics.agent(community, homes[1]!.agentId, 'orders'), JSON.stringify(await sign(orderOf(homes[1]!), homes[1]!.key)), { qos: 1 })
+    await waitFor('the flood handled', () => market.counters.get('orders_rejected.rate_limited') - before === 7)
+    const calm = await connect(homes[0]!)
+    const accepted = market.counters.get('orders_accepted')
+    await calm.publishAsync(topics.agent(community, homes[0]!.agentId, 'orders'), JSON.stringify(await sign(orderOf(homes[0]!), homes[0]!.key)), { qos: 1 })
+    await waitFor('the calm agent’s order accepted', () => market.counters.get('orders_accepted') === accepted + 1)
+    await Promise.all([flooder.endAsync(), calm.endAsync()])
+  })
+})
+
+describe('RateLimiter', () => {
+  it('allows a burst, then refills at its rate, per key', () => {
+    let now = 0
+    const limiter = new RateLimiter(2, 1, () => now)
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([true, true, false])
+    expect(limiter.take('b')).toBe(true)
+    now = 1000
+    expect([limiter.take('a'), limiter.take('a')]).toEqual([true, false])
+  })
+})
+
+describe('metrics and API description', () => {
+  it('exposes Prometheus counters by reason', async () => {
+    const text = await (await fetch(`${api.url}/metrics`)).text()
+    expect(text).toMatch(/vpp_orders_rejected_total\{reason="bad_signature"\} 1/)
+    expect(text).toMatch(/vpp_orders_rejected_total\{reason="insufficient_collateral"\} 1/)
+    expect(text).toMatch(/vpp_orders_accepted_total \d+/)
+  })
+
+  it('describes the REST API as OpenAPI 3.1 with the order schema', async () => {
+    const doc = (await (await fetch(`${api.url}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } }>> }
+    expect(doc.openapi).toBe('3.1.0')
+    const orderSchema = doc.paths['/api/orders']!.post!.requestBody!.content['application/json']!.schema
+    expect(Object.keys(orderSchema.properties)).toEqual(['order', 'signature'])
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/trades', '/api/intervals', '/api/agents', '/metrics']))
+  })
+})
