@@ -9,6 +9,7 @@ import { keysNewCommand } from './keys-command.ts'
 import { agentReadCommand, agentScanCommand } from './agent-commands.ts'
 import { contractsDeployCommand } from './contracts-commands.ts'
 import { brokerAddUserCommand, brokerRunCommand } from './broker-commands.ts'
+import { marketCommand } from './market-command.ts'
 
 const program = new Command('vpp').description('OpenVPP: peer-to-peer energy trading for neighbours').showHelpAfterError().enablePositionalOptions()
 
@@ -78,6 +79,12 @@ broker
   .requiredOption('--agent <id>', 'the agent id (MQTT username and client id)')
   .option('--role <role>', 'agent, market or dashboard', 'agent')
   .action(run((options: Record<string, unknown>) => brokerAddUserCommand(options)))
+
+program
+  .command('market')
+  .description("run one community's market alone: order intake, clearing, settlement, API and dashboard")
+  .requiredOption('--config <file>', 'market.yaml')
+  .action(run((options: Record<string, unknown>) => marketCommand(options)))
 
 const contracts = program.command('contracts').description('settlement contracts')
 contracts

@@ -119,6 +119,10 @@ export class MarketService extends EventEmitter {
     this.client.on('error', (error) => this.log.warn({ err: error.message }, 'market: MQTT error'))
     await this.client.subscribeAsync([topics.allAgents(community, 'state'), topics.allAgents(community, 'telemetry'), topics.allAgents(community, 'orders')], { qos: 1 })
     await this.publishState()
+    // Intervals delivered before a restart but not yet settled: settle them now, oldest first.
+    for (const interval of this.store.unsettledIntervals(this.openInterval - this.intervalSeconds)) {
+      this.settling = this.settling.then(() => this.settle(interval))
+    }
     this.schedule()
     this.log.info({ community, openInterval: this.openInterval, intervalSeconds: this.intervalSeconds }, 'market: started')
   }
@@ -239,7 +243,7 @@ export class MarketService extends EventEmitter {
 
   private async settle(interval: number): Promise<void> {
     const result = this.store.interval(interval)
-    if (!result || result.settlement.status !== 'pending') return
+    if (!result || (result.settlement.status !== 'pending' && result.settlement.status !== 'failed')) return
     // The engine is pure: clearing the stored book again gives the fills that were published.
     const orders = this.store.ordersFor(interval)
     const outcome = clearPayAsClear(orders)

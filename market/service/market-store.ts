@@ -120,6 +120,14 @@ export class MarketStore {
     return updated
   }
 
+  /** Cleared intervals before `before` whose settlement is pending or failed: work left by a restart. */
+  unsettledIntervals(before: number): number[] {
+    const rows = this.db
+      .prepare(`SELECT interval FROM intervals WHERE interval < ? AND json_extract(result, '$.settlement.status') IN ('pending', 'failed') ORDER BY interval`)
+      .all(before) as { interval: number }[]
+    return rows.map((r) => r.interval)
+  }
+
   interval(interval: number): IntervalResult | undefined {
     const row = this.db.prepare(`SELECT result FROM intervals WHERE interval = ?`).get(interval) as { result: string } | undefined
     return row ? (JSON.parse(row.result) as IntervalResult) : undefined

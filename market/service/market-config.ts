@@ -1,0 +1,26 @@
+import { z } from 'zod'
+import { addressSchema } from '../../protocol/order.ts'
+import { TOPIC_ID_PATTERN } from '../../protocol/topics.ts'
+
+const rate = z.object({ burst: z.number().int().positive(), perSecond: z.number().positive() }).strict()
+
+/** `vpp market --config market.yaml`: one community's market, validated with errors that name the key. */
+export const marketConfigSchema = z
+  .object({
+    community: z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, "_", "." or "-"'),
+    intervalSeconds: z.number().int().min(2).max(86_400).default(900),
+    mqtt: z.object({ url: z.string().regex(/^(mqtts?|wss?):\/\//, 'must be an mqtt://, mqtts:// or ws:// URL'), username: z.string().default('market'), passwordFile: z.string() }).strict(),
+    members: z.array(z.object({ agentId: z.string().regex(TOPIC_ID_PATTERN), address: addressSchema }).strict()).min(1),
+    chain: z.object({ rpcUrl: z.url(), settlement: addressSchema, operatorKeyFile: z.string() }).strict(),
+    dataDir: z.string().default('.vpp/market'),
+    http: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).strict().default({ host: '127.0.0.1', port: 8080 }),
+    priceFloor: z.number().int().nonnegative().default(0),
+    priceCap: z.number().int().positive().default(1_000_000),
+    maxOrderWh: z.number().int().positive().default(1_000_000),
+    rateLimit: z.object({ agent: rate.optional(), http: rate.optional() }).strict().optional(),
+    influx: z.object({ url: z.url() }).strict().optional(),
+    dashboardDir: z.string().optional(),
+  })
+  .strict()
+  .refine((c) => c.priceCap > c.priceFloor, { message: 'priceCap must be above priceFloor', path: ['priceCap'] })
+export type MarketConfig = z.infer<typeof marketConfigSchema>
