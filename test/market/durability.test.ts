@@ -110,7 +110,7 @@ describe('vpp market durability', () => {
     expect(result.trades.map((t) => [t.buyOrder, t.sellOrder, t.energyWh, t.price])).toEqual(expected.trades.map((t) => [t.buyOrder, t.sellOrder, t.energyWh, t.price]))
     market.interrupt()
     expect(await market.exited).toBe(0)
-  })
+  }, 180_000)
 
   it('names the bad key of a broken market.yaml', async () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'vpp-badmarket-')), 'market.yaml')
