@@ -1,5 +1,16 @@
-import { hashTypedData, recoverTypedDataAddress, type Address, type Hex } from 'viem'
-import { orderDomain, orderMessage, orderTypes, signedOrderSchema, type Order, type SignedOrder } from '../../protocol/order.ts'
+import type { Address, Hex } from 'viem'
+import { signedOrderSchema, type Order, type SignedOrder } from '../../protocol/order.ts'
+import { bytesHex, orderDigester } from '../../protocol/order-digest.ts'
+import { recoverSigner } from './recover-signer.ts'
+
+/** One digester per chain and contract: the domain separator is computed once. */
+const digesters = new Map<string, (order: Order) => Uint8Array>()
+function digesterFor(chainId: number, settlement: Address) {
+  const key = `${chainId}:${settlement.toLowerCase()}`
+  let digester = digesters.get(key)
+  if (!digester) digesters.set(key, (digester = orderDigester(chainId, settlement)))
+  return digester
+}
 
 export type RejectReason =
   | 'malformed_json'
@@ -33,11 +44,6 @@ export type ValidationResult =
 
 const reject = (reason: RejectReason, message: string): ValidationResult => ({ ok: false, reason, message })
 
-/** The EIP-712 digest of an order: what the owner signs and what the contract's `hashOrder` returns. */
-export function orderHash(order: Order, chainId: number, settlement: Address): Hex {
-  return hashTypedData({ domain: orderDomain(chainId, settlement), types: orderTypes, primaryType: 'Order', message: orderMessage(order) })
-}
-
 /**
  * Checks one order payload from agent `agentId` against everything the market can know before storing
  * it: shape (zod), the sender's registered address, community, open interval, quantity and price
@@ -69,13 +75,9 @@ export async function validateOrderPayload(payload: Buffer | string, agentId: st
   if (order.limitPrice < ctx.priceFloor || order.limitPrice > ctx.priceCap) {
     return reject('price_out_of_range', `limitPrice ${order.limitPrice} is outside [${ctx.priceFloor}, ${ctx.priceCap}]`)
   }
-  const domain = orderDomain(ctx.chainId, ctx.settlement)
-  let signer: Address
-  try {
-    signer = await recoverTypedDataAddress({ domain, types: orderTypes, primaryType: 'Order', message: orderMessage(order), signature })
-  } catch {
-    return reject('bad_signature', 'signature does not recover to any address')
-  }
+  const digest = digesterFor(ctx.chainId, ctx.settlement)(order)
+  const signer = recoverSigner(digest, signature)
+  if (!signer) return reject('bad_signature', 'signature is malformed or malleable (high s, or v not 27/28)')
   if (signer.toLowerCase() !== order.owner.toLowerCase()) return reject('bad_signature', `signature is by ${signer}, not the owner ${order.owner}`)
-  return { ok: true, hash: orderHash(order, ctx.chainId, ctx.settlement), signed: parsed.data }
+  return { ok: true, hash: bytesHex(digest), signed: parsed.data }
 }

@@ -1,0 +1,33 @@
+import { createRequire } from 'node:module'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import type { Address } from 'viem'
+import { bytesHex, hexBytes } from '../../protocol/order-digest.ts'
+
+const require = createRequire(import.meta.url)
+// The native libsecp256k1 binding (prebuilt in the package); the package itself falls back to pure JS
+// where no binary exists, so this works everywhere and is fast where it can be.
+const secp256k1 = require('secp256k1') as { ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array }
+
+/** secp256k1 group order / 2: a larger `s` is the malleable twin of a valid signature (EIP-2). */
+const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
+
+/**
+ * The address that signed `digest` with a 65-byte `r ‖ s ‖ v` signature, or null when the signature
+ * is malformed or malleable (high s), exactly as OpenZeppelin's `ECDSA.recover` decides on chain.
+ */
+export function recoverSigner(digest: Uint8Array, signature: string): Address | null {
+  const sig = hexBytes(signature)
+  if (sig.length !== 65) return null
+  // Only 27 and 28: the ecrecover precompile refuses 0/1, so such a signature could never settle.
+  const v = sig[64]!
+  if (v !== 27 && v !== 28) return null
+  const recid = v - 27
+  const s = BigInt(bytesHex(sig.subarray(32, 64)))
+  if (s === 0n || s > HALF_N) return null
+  try {
+    const publicKey = secp256k1.ecdsaRecover(sig.subarray(0, 64), recid, digest, false)
+    return bytesHex(keccak_256(publicKey.subarray(1)).subarray(12)) as Address
+  } catch {
+    return null
+  }
+}
