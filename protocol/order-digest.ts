@@ -20,7 +20,7 @@ export function orderDigester(chainId: number, verifyingContract: Address): (ord
   domain.set(DOMAIN_TYPEHASH, 0)
   domain.set(keccak_256(encoder.encode('OpenVPP')), 32)
   domain.set(keccak_256(encoder.encode('1')), 64)
-  writeUint(domain, 96, BigInt(chainId))
+  writeUint(domain, 96, chainId)
   domain.set(hexBytes(verifyingContract), 128 + 12)
   const separator = keccak_256(domain)
 
@@ -34,26 +34,26 @@ export function orderDigester(chainId: number, verifyingContract: Address): (ord
     struct.set(ORDER_TYPEHASH, 0)
     struct.set(hexBytes(order.owner), 32 + 12)
     struct.set(hexBytes(order.community), 64)
-    writeUint(struct, 96, BigInt(order.interval))
-    writeUint(struct, 128, BigInt(order.side))
-    writeUint(struct, 160, BigInt(order.energyWh))
-    writeUint(struct, 192, BigInt(order.limitPrice))
-    writeUint(struct, 224, BigInt(order.nonce))
+    writeUint(struct, 96, order.interval)
+    writeUint(struct, 128, order.side)
+    writeUint(struct, 160, order.energyWh)
+    writeUint(struct, 192, order.limitPrice)
+    writeUint(struct, 224, order.nonce)
     message.set(keccak_256(struct), 34)
     return keccak_256(message)
   }
 }
 
-/** Big-endian uint256 at `offset` (the value must fit; the schemas bound it to 2^53). */
-function writeUint(target: Uint8Array, offset: number, value: bigint): void {
-  for (let i = 31; i >= 0 && value > 0n; i--) {
-    target[offset + i] = Number(value & 0xffn)
-    value >>= 8n
-  }
+/** Big-endian uint256 at `offset`; the schemas bound every value to 2^53, so two 32-bit words suffice. */
+function writeUint(target: Uint8Array, offset: number, value: bigint | number): void {
+  const n = Number(value)
+  const view = new DataView(target.buffer, target.byteOffset + offset + 24, 8)
+  view.setUint32(0, Math.floor(n / 2 ** 32))
+  view.setUint32(4, n >>> 0)
 }
 
 export function hexBytes(hex: Hex | string): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex.slice(2), 'hex'))
+  return Buffer.from(hex.slice(2), 'hex')
 }
 
 export function bytesHex(bytes: Uint8Array): Hex {

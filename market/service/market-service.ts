@@ -20,6 +20,7 @@ import { RateLimiter } from './rate-limiter.ts'
 import { EscrowReader } from './escrow-reader.ts'
 import { coversBuy, maxCostBaseUnits } from './collateral.ts'
 import { MarketMetrics } from './market-metrics.ts'
+import { SignaturePool } from './signature-pool.ts'
 import { SettlementSubmitter } from './settlement-submitter.ts'
 
 export interface Member {
@@ -83,6 +84,7 @@ export class MarketService extends EventEmitter {
   private readonly submitter: SettlementSubmitter
   private readonly escrow: EscrowReader
   private readonly agentLimiter: RateLimiter
+  private readonly signatures = new SignaturePool()
   private readonly httpLimiter: RateLimiter
   private client: MqttClient | undefined
   private timer: NodeJS.Timeout | undefined
@@ -132,6 +134,7 @@ export class MarketService extends EventEmitter {
     clearTimeout(this.timer)
     await this.settling
     await this.client?.endAsync()
+    await this.signatures.close()
     this.store.close()
   }
 
@@ -296,6 +299,7 @@ export class MarketService extends EventEmitter {
       priceCap: this.options.priceCap,
       maxOrderWh: this.options.maxOrderWh,
       addressOf: (agentId) => this.agents.get(agentId)?.address,
+      recover: (digest, signature) => this.signatures.recover(digest, signature),
     }
   }
 

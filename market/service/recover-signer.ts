@@ -8,8 +8,8 @@ const require = createRequire(import.meta.url)
 // where no binary exists, so this works everywhere and is fast where it can be.
 const secp256k1 = require('secp256k1') as { ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array }
 
-/** secp256k1 group order / 2: a larger `s` is the malleable twin of a valid signature (EIP-2). */
-const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
+/** secp256k1 group order / 2, big-endian: a larger `s` is the malleable twin of a valid signature (EIP-2). */
+const HALF_N = Buffer.from('7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0', 'hex')
 
 /**
  * The address that signed `digest` with a 65-byte `r ‖ s ‖ v` signature, or null when the signature
@@ -22,8 +22,8 @@ export function recoverSigner(digest: Uint8Array, signature: string): Address | 
   const v = sig[64]!
   if (v !== 27 && v !== 28) return null
   const recid = v - 27
-  const s = BigInt(bytesHex(sig.subarray(32, 64)))
-  if (s === 0n || s > HALF_N) return null
+  const s = Buffer.from(sig.buffer, sig.byteOffset + 32, 32)
+  if (Buffer.compare(s, HALF_N) > 0 || s.every((b) => b === 0)) return null
   try {
     const publicKey = secp256k1.ecdsaRecover(sig.subarray(0, 64), recid, digest, false)
     return bytesHex(keccak_256(publicKey.subarray(1)).subarray(12)) as Address
