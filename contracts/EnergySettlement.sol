@@ -33,7 +33,8 @@ contract EnergySettlement is EIP712, ReentrancyGuard {
         uint64 nonce;
     }
 
-    /// One order's fill in a batch: `filledWh` at `price` (stablecoin base units per kWh).
+    /// One fill of an order in a batch: `filledWh` at `price` (stablecoin base units per kWh). An order
+    /// cleared at several grid nodes has one fill per node, consecutive in the batch.
     struct Fill {
         Order order;
         bytes signature;
@@ -121,16 +122,26 @@ contract EnergySettlement is EIP712, ReentrancyGuard {
         uint256 soldWh;
         uint256 paid;
         uint256 received;
+        // An order may clear at several nodes of the grid at different prices: its fills then stand
+        // next to each other, its signature is checked once, and together they stay within its energy.
+        bytes32 current;
+        uint256 currentFilledWh;
         for (uint256 i; i < fills.length; ++i) {
             Fill calldata f = fills[i];
             Order calldata o = f.order;
             if (o.community != community || o.interval != interval) revert WrongCommunityOrInterval(i);
-            if (f.filledWh == 0 || f.filledWh > o.energyWh) revert InvalidFillAmount(i);
+            if (f.filledWh == 0) revert InvalidFillAmount(i);
             bytes32 digest = hashOrder(o);
-            if (orderUsed[digest]) revert OrderAlreadyUsed(digest);
-            orderUsed[digest] = true;
-            // OpenZeppelin's ECDSA.recover refuses high-s and malformed signatures (EIP-2).
-            if (ECDSA.recover(digest, f.signature) != o.owner) revert BadSignature(i);
+            if (i == 0 || digest != current) {
+                if (orderUsed[digest]) revert OrderAlreadyUsed(digest);
+                orderUsed[digest] = true;
+                // OpenZeppelin's ECDSA.recover refuses high-s and malformed signatures (EIP-2).
+                if (ECDSA.recover(digest, f.signature) != o.owner) revert BadSignature(i);
+                current = digest;
+                currentFilledWh = 0;
+            }
+            currentFilledWh += f.filledWh;
+            if (currentFilledWh > o.energyWh) revert InvalidFillAmount(i);
 
             uint256 value = uint256(f.filledWh) * f.price;
             uint256 amount;

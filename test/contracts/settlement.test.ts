@@ -100,4 +100,33 @@ describe('EnergySettlement on anvil', () => {
     expect((await settle(interval, ok)).status).toBe('success')
     await expectRevert(interval, ok, 'IntervalAlreadySettled')
   })
+
+  it('settles an order cleared at two grid nodes at two prices, its signature checked once', async () => {
+    const [sellerKey, nearKey, farKey] = chain.homeKeys as [Hex, Hex, Hex]
+    const interval = nextInterval++
+    const sell = order(sellerKey, 1, 100, 100_000, interval)
+    const near = order(nearKey, 0, 40, 200_000, interval)
+    const far = order(farKey, 0, 60, 300_000, interval)
+    // 40 Wh to the neighbour at 150,000; 60 Wh across the feeder: buyer 210,000, seller 190,000.
+    const sellFills = [await fill(sellerKey, sell, 40, 150_000), await fill(sellerKey, sell, 60, 190_000)]
+    const receipt = await settle(interval, [...sellFills, await fill(nearKey, near, 40, 150_000), await fill(farKey, far, 60, 210_000)])
+    expect(receipt.status).toBe('success')
+    const before = receipt.blockNumber - 1n
+    const moved = async (key: Hex) => (await balance(privateKeyToAccount(key).address)) - (await balance(privateKeyToAccount(key).address, before))
+    expect(await moved(sellerKey)).toBe(sellerReceivesBaseUnits(40n, 150_000n) + sellerReceivesBaseUnits(60n, 190_000n))
+    expect(await moved(nearKey)).toBe(-buyerPaysBaseUnits(40n, 150_000n))
+    expect(await moved(farKey)).toBe(-buyerPaysBaseUnits(60n, 210_000n))
+    const fee = (await balance(chain.feeRecipient)) - (await balance(chain.feeRecipient, before))
+    expect(fee).toBe(buyerPaysBaseUnits(60n, 210_000n) - sellerReceivesBaseUnits(60n, 190_000n) + buyerPaysBaseUnits(40n, 150_000n) - sellerReceivesBaseUnits(40n, 150_000n))
+  })
+
+  it('refuses fills of one order that add up to more than it signed, or that are not consecutive', async () => {
+    const [sellerKey, buyerKey] = chain.homeKeys as [Hex, Hex]
+    const interval = nextInterval++
+    const sell = order(sellerKey, 1, 50, 100_000, interval)
+    const buy = order(buyerKey, 0, 100, 300_000, interval)
+    await expectRevert(interval, [await fill(sellerKey, sell, 30, 150_000), await fill(sellerKey, sell, 30, 160_000), await fill(buyerKey, buy, 60, 200_000)], 'InvalidFillAmount')
+    const split = [await fill(sellerKey, sell, 20, 150_000), await fill(buyerKey, buy, 40, 200_000), await fill(sellerKey, sell, 20, 150_000)]
+    await expectRevert(interval, split, 'OrderAlreadyUsed')
+  })
 })
