@@ -34,6 +34,8 @@ export async function marketCommand(raw: Record<string, unknown>): Promise<void>
     intervalSeconds: config.intervalSeconds,
     mqtt: { url: config.mqtt.url, username: config.mqtt.username, password: readSecret(config.mqtt.passwordFile, 'the MQTT password') },
     members: config.members,
+    topology: config.topology,
+    pricing: config.pricing,
     chain: { rpcUrl: config.chain.rpcUrl, deployment, operatorKey: operatorKey.data as Hex },
     dataDir: config.dataDir,
     priceFloor: config.priceFloor,

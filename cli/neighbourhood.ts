@@ -16,6 +16,7 @@ import { demoHomes } from '../simulator/home-model.ts'
 import { MarketService } from '../market/service/market-service.ts'
 import { startApiServer, type RunningApiServer } from '../market/api/api-server.ts'
 import { EdgeAgent } from '../edge-agent/edge-agent.ts'
+import type { Topology } from '../market/engine/topology.ts'
 import { InfluxTelemetryStore } from '../broker/telemetry/influx-telemetry-store.ts'
 import { TelemetrySink } from '../broker/telemetry/telemetry-sink.ts'
 import { Counters } from '../platform/counters.ts'
@@ -55,6 +56,19 @@ export interface RunningNeighbourhood {
   homes: HomeHandle[]
   stop(): Promise<void>
 }
+
+/**
+ * The demo street's grid: homes split between two transformers under one feeder. Neighbours on a
+ * transformer trade fee-free; trades across the feeder pay 0.01 dUSD/kWh.
+ */
+export function demoTopology(): Topology {
+  return [
+    { id: 'feeder-1', parent: null, level: 'feeder', capacityKw: null, feePerKwh: 10_000 },
+    { id: 'transformer-a', parent: 'feeder-1', level: 'transformer', capacityKw: 30, feePerKwh: 0 },
+    { id: 'transformer-b', parent: 'feeder-1', level: 'transformer', capacityKw: 30, feePerKwh: 0 },
+  ]
+}
+const transformerOf = (index: number, homes: number) => (index < Math.ceil(homes / 2) ? 'transformer-a' : 'transformer-b')
 
 /** Demo tariffs in dUSD base units (6 decimals) per kWh: feed-in 0.08, retail 0.30. */
 export const DEMO_TARIFFS = { feedInPrice: 80_000, retailPrice: 300_000 }
@@ -113,7 +127,8 @@ export async function startNeighbourhood(options: NeighbourhoodOptions): Promise
       community,
       intervalSeconds: options.intervalSeconds,
       mqtt: { url: broker.url, username: 'market', password: marketPassword },
-      members: specs.map((s, i) => ({ agentId: s.id, address: privateKeyToAccount(keys[i]!).address })),
+      members: specs.map((s, i) => ({ agentId: s.id, address: privateKeyToAccount(keys[i]!).address, node: transformerOf(i, specs.length) })),
+      topology: demoTopology(),
       chain: { rpcUrl: chain.rpcUrl, deployment, operatorKey: ANVIL_DEV_KEYS[0] },
       dataDir,
       priceFloor: 0,

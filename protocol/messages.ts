@@ -47,7 +47,12 @@ export const tradeSchema = z.object({
   buyOrder: hash,
   sellOrder: hash,
   energyWh: z.number().int().positive(),
+  /** What the buyer pays per kWh. */
   price: z.number().int().nonnegative(),
+  /** What the seller receives per kWh: `price` less the grid fee of `node`. */
+  sellerPrice: z.number().int().nonnegative(),
+  /** The grid node where buyer and seller met: their nearest common transformer, feeder or substation. */
+  node: z.string(),
 })
 export type Trade = z.infer<typeof tradeSchema>
 
@@ -55,12 +60,26 @@ export type Trade = z.infer<typeof tradeSchema>
 export const intervalResultSchema = z.object({
   community: z.string(),
   interval: unixSeconds,
+  /** The volume-weighted mean of what buyers paid per kWh (rounded down); null when nothing traded. */
   clearingPrice: z.number().int().nonnegative().nullable(),
   volumeWh: z.number().int().nonnegative(),
   bestBid: z.number().int().nonnegative().nullable(),
   bestAsk: z.number().int().nonnegative().nullable(),
   orders: z.number().int().nonnegative(),
   trades: z.array(tradeSchema),
+  /** Per grid node: its pay-as-clear buyer and seller price and the energy traded there. */
+  nodes: z.array(
+    z.object({
+      node: z.string(),
+      level: z.string(),
+      buyerPrice: z.number().int().nonnegative().nullable(),
+      sellerPrice: z.number().int().nonnegative().nullable(),
+      volumeWh: z.number().int().nonnegative(),
+      feePerKwh: z.number().int().nonnegative(),
+    }),
+  ),
+  /** Links (named by their lower node) that were full and curtailed trades. */
+  congested: z.array(z.string()),
   settlement: z.object({
     status: z.enum(['pending', 'settled', 'failed', 'nothing']),
     tx: hash.nullable(),

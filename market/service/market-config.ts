@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { addressSchema } from '../../protocol/order.ts'
 import { TOPIC_ID_PATTERN } from '../../protocol/topics.ts'
+import { topologySchema } from '../engine/topology.ts'
 
 const rate = z.object({ burst: z.number().int().positive(), perSecond: z.number().positive() }).strict()
 
@@ -10,7 +11,10 @@ export const marketConfigSchema = z
     community: z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, "_", "." or "-"'),
     intervalSeconds: z.number().int().min(2).max(86_400).default(900),
     mqtt: z.object({ url: z.string().regex(/^(mqtts?|wss?):\/\//, 'must be an mqtt://, mqtts:// or ws:// URL'), username: z.string().default('market'), passwordFile: z.string() }).strict(),
-    members: z.array(z.object({ agentId: z.string().regex(TOPIC_ID_PATTERN), address: addressSchema }).strict()).min(1),
+    members: z.array(z.object({ agentId: z.string().regex(TOPIC_ID_PATTERN), address: addressSchema, node: z.string().optional() }).strict()).min(1),
+    /** The grid tree (transformers, feeders, substation) with fees and capacities; one node when absent. */
+    topology: topologySchema.optional(),
+    pricing: z.enum(['pay-as-clear', 'pay-as-bid']).default('pay-as-clear'),
     chain: z.object({ rpcUrl: z.url(), settlement: addressSchema, operatorKeyFile: z.string() }).strict(),
     dataDir: z.string().default('.vpp/market'),
     http: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).strict().default({ host: '127.0.0.1', port: 8080 }),

@@ -13,7 +13,10 @@ import type { HistoryQuery, TelemetrySample, TelemetryStore } from '../../broker
 import { parseAgentTopic, topics } from '../../protocol/topics.ts'
 import { intervalStart } from '../../protocol/units.ts'
 import type { Deployment } from '../../contracts/deploy.ts'
-import { clearPayAsClear } from '../engine/clearing.ts'
+import { clearHierarchical, type PricingRule } from '../engine/hierarchical-clearing.ts'
+import { singleNodeTopology, type Topology } from '../engine/topology.ts'
+import type { OrderFill } from '../engine/clearing.ts'
+import { VppError } from '../../protocol/errors.ts'
 import { MarketStore, type StoredOrder } from './market-store.ts'
 import { validateOrderPayload, type IntakeContext, type RejectReason } from './order-validation.ts'
 import { RateLimiter } from './rate-limiter.ts'
@@ -26,6 +29,8 @@ import { SettlementSubmitter } from './settlement-submitter.ts'
 export interface Member {
   agentId: string
   address: Address
+  /** The grid node (transformer) the home is connected to; the root when absent. */
+  node?: string
 }
 
 /** A real market's interval: 15 minutes, the settlement period of most European power markets. */
@@ -37,6 +42,10 @@ export interface MarketOptions {
   community: string
   /** Default 900 (15 min). */
   intervalSeconds?: number
+  /** The community's grid tree; one node with no fee or limit when absent. */
+  topology?: Topology
+  /** Default pay-as-clear. */
+  pricing?: PricingRule
   mqtt: { url: string; username: string; password: string }
   members: Member[]
   chain: { rpcUrl: string; deployment: Deployment; operatorKey: Hex }
@@ -81,6 +90,8 @@ export class MarketService extends EventEmitter {
   private readonly agents = new Map<string, AgentView>()
   private readonly telemetry: { store: TelemetryStore; writtenBy: 'broker' | 'market' }
   private readonly byAddress = new Map<string, string>()
+  private readonly nodeOfAgent = new Map<string, string>()
+  private readonly topology: Topology
   private readonly submitter: SettlementSubmitter
   private readonly escrow: EscrowReader
   private readonly agentLimiter: RateLimiter
@@ -103,7 +114,12 @@ export class MarketService extends EventEmitter {
     this.agentLimiter = new RateLimiter(options.rateLimit?.agent?.burst ?? 40, options.rateLimit?.agent?.perSecond ?? 2)
     this.httpLimiter = new RateLimiter(options.rateLimit?.http?.burst ?? 400, options.rateLimit?.http?.perSecond ?? 20)
     this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey)
+    this.topology = options.topology ?? singleNodeTopology()
+    const root = this.topology.find((n) => n.parent === null)!.id
+    const nodes = new Set(this.topology.map((n) => n.id))
     for (const m of options.members) {
+      if (m.node !== undefined && !nodes.has(m.node)) throw new VppError('VPP_ERR_CONFIG', `member ${m.agentId} is at node "${m.node}", which is not in the topology`)
+      this.nodeOfAgent.set(m.agentId, m.node ?? root)
       this.agents.set(m.agentId, { agentId: m.agentId, address: m.address, online: false, session: null, lastSeen: null, snapshot: null })
       this.byAddress.set(m.address.toLowerCase(), m.agentId)
     }
@@ -203,18 +219,37 @@ export class MarketService extends EventEmitter {
   private clear(interval: number): IntervalResult {
     const orders = this.store.ordersFor(interval)
     const stopTimer = this.metrics.clearingSeconds.startTimer()
-    const outcome = clearPayAsClear(orders)
+    const outcome = clearHierarchical(
+      orders.map((o) => ({ ...o, node: this.nodeOfAgent.get(o.agentId)! })),
+      this.topology,
+      { intervalSeconds: this.intervalSeconds, pricing: this.options.pricing ?? 'pay-as-clear' },
+    )
     stopTimer()
+    const trades = outcome.trades.map((t) => ({
+      interval,
+      buyer: t.buyer,
+      seller: t.seller,
+      buyOrder: t.buyOrder,
+      sellOrder: t.sellOrder,
+      energyWh: t.energyWh,
+      price: t.buyerPrice,
+      sellerPrice: t.sellerPrice,
+      node: t.node,
+    }))
+    const bids = orders.filter((o) => o.side === 0).map((o) => o.limitPrice)
+    const asks = orders.filter((o) => o.side === 1).map((o) => o.limitPrice)
     const result: IntervalResult = {
       community: this.options.community,
       interval,
-      clearingPrice: outcome.clearingPrice,
+      clearingPrice: outcome.volumeWh > 0 ? Math.floor(trades.reduce((sum, t) => sum + t.energyWh * t.price, 0) / outcome.volumeWh) : null,
       volumeWh: outcome.volumeWh,
-      bestBid: outcome.bestBid,
-      bestAsk: outcome.bestAsk,
+      bestBid: bids.length ? Math.max(...bids) : null,
+      bestAsk: asks.length ? Math.min(...asks) : null,
       orders: orders.length,
-      trades: outcome.trades.map((t) => ({ interval, ...t })),
-      settlement: { status: outcome.trades.length ? 'pending' : 'nothing', tx: null, error: null },
+      trades,
+      nodes: outcome.nodes,
+      congested: outcome.links.filter((l) => l.congested).map((l) => l.node),
+      settlement: { status: trades.length ? 'pending' : 'nothing', tx: null, error: null },
     }
     this.store.saveClearing(result)
     this.counters.increment('intervals_cleared')
@@ -222,36 +257,37 @@ export class MarketService extends EventEmitter {
     this.metrics.intervalsCleared.inc()
     this.metrics.tradedWh.inc(outcome.volumeWh)
     this.metrics.lastVolumeWh.set(outcome.volumeWh)
-    if (outcome.clearingPrice !== null) this.metrics.clearingPrice.set(outcome.clearingPrice)
+    if (result.clearingPrice !== null) this.metrics.clearingPrice.set(result.clearingPrice)
     this.publishResult(result)
     // An empty retained payload deletes the retained message [MQTT-3.3.1-10]: the broker keeps a bounded history.
     const expired = interval - RETAINED_RESULTS * this.intervalSeconds
     this.client?.publish(topics.marketInterval(this.options.community, expired), '', { qos: 1, retain: true })
 
-    const fillsByOrder = new Map(outcome.fills.map((f) => [f.hash, f]))
+    const fills = fillsOf(result, orders)
     const byAgent = new Map<string, StoredOrder[]>()
     for (const o of orders) byAgent.set(o.agentId, [...(byAgent.get(o.agentId) ?? []), o])
     for (const [agentId, own] of byAgent) {
-      const fills = own.map((o) => {
-        const fill = fillsByOrder.get(o.hash)
-        return { orderHash: o.hash, side: o.side, energyWh: o.energyWh, filledWh: fill?.filledWh ?? 0, price: fill?.price ?? null }
+      const awardFills = own.map((o) => {
+        const mine = fills.filter((f) => f.hash === o.hash)
+        const filledWh = mine.reduce((n, f) => n + f.filledWh, 0)
+        // One number per order for the agent: the volume-weighted mean of its own prices.
+        const price = filledWh ? Math.floor(mine.reduce((n, f) => n + f.filledWh * f.price, 0) / filledWh) : null
+        return { orderHash: o.hash, side: o.side, energyWh: o.energyWh, filledWh, price }
       })
-      const netWh = fills.reduce((sum, f) => sum + (f.side === 1 ? f.filledWh : -f.filledWh), 0)
-      const award: Award = { interval, fills, netWh }
+      const netWh = awardFills.reduce((sum, f) => sum + (f.side === 1 ? f.filledWh : -f.filledWh), 0)
+      const award: Award = { interval, fills: awardFills, netWh }
       this.client?.publish(topics.agent(this.options.community, agentId, 'awards'), JSON.stringify(award), { qos: 1 })
     }
-    this.log.info({ interval, orders: orders.length, price: outcome.clearingPrice, volumeWh: outcome.volumeWh }, 'market: cleared')
+    this.log.info({ interval, orders: orders.length, price: result.clearingPrice, volumeWh: outcome.volumeWh, congested: result.congested }, 'market: cleared')
     return result
   }
 
   private async settle(interval: number): Promise<void> {
     const result = this.store.interval(interval)
     if (!result || (result.settlement.status !== 'pending' && result.settlement.status !== 'failed')) return
-    // The engine is pure: clearing the stored book again gives the fills that were published.
     const orders = this.store.ordersFor(interval)
-    const outcome = clearPayAsClear(orders)
     const byHash = new Map(orders.map((o) => [o.hash as string, o]))
-    const settlement = await this.submitter.settle(this.communityKey, interval, outcome.fills, byHash)
+    const settlement = await this.submitter.settle(this.communityKey, interval, fillsOf(result, orders), byHash)
     this.counters.increment(`settlements_${settlement.status}`)
     this.metrics.settlements.inc({ status: settlement.status })
     this.escrow.invalidate()
@@ -372,6 +408,31 @@ export class MarketService extends EventEmitter {
     this.counters.increment(`invalid_${channel}`)
     this.log.warn({ agentId, channel }, 'market: invalid payload dropped')
   }
+}
+
+/**
+ * The settlement fills of a cleared interval, from its published trades: one per order and grid node,
+ * each at the order's own side of the price (buyers pay `price`, sellers receive `sellerPrice`), an
+ * order's fills next to each other as the contract requires.
+ */
+function fillsOf(result: IntervalResult, orders: StoredOrder[]): OrderFill[] {
+  const byHash = new Map(orders.map((o) => [o.hash as string, o]))
+  // Keyed by node and price: under pay-as-bid one node trades an order at several prices.
+  const perOrder = new Map<string, Map<string, OrderFill>>()
+  const add = (hash: string, node: string, energyWh: number, price: number) => {
+    const order = byHash.get(hash)!
+    const fills = perOrder.get(hash) ?? new Map<string, OrderFill>()
+    const key = `${node}@${price}`
+    const fill = fills.get(key) ?? { hash: order.hash, owner: order.owner, side: order.side, filledWh: 0, price }
+    fill.filledWh += energyWh
+    fills.set(key, fill)
+    perOrder.set(hash, fills)
+  }
+  for (const t of result.trades) {
+    add(t.buyOrder, t.node, t.energyWh, t.price)
+    add(t.sellOrder, t.node, t.energyWh, t.sellerPrice)
+  }
+  return [...perOrder.values()].flatMap((fills) => [...fills.values()])
 }
 
 /** The owner an order payload names, before anything is verified (to find the agent for an HTTP order). */

@@ -51,10 +51,16 @@ export class MarketStore {
         buyer TEXT NOT NULL,
         seller TEXT NOT NULL,
         energy_wh INTEGER NOT NULL,
-        price INTEGER NOT NULL
+        price INTEGER NOT NULL,
+        seller_price INTEGER NOT NULL DEFAULT 0,
+        node TEXT NOT NULL DEFAULT ''
       );
       CREATE INDEX IF NOT EXISTS trades_interval ON trades(interval);
     `)
+    // Databases written before trades carried a node and a seller price get the columns added.
+    const columns = new Set((this.db.prepare(`PRAGMA table_info(trades)`).all() as { name: string }[]).map((c) => c.name))
+    if (!columns.has('seller_price')) this.db.exec(`ALTER TABLE trades ADD COLUMN seller_price INTEGER NOT NULL DEFAULT 0`)
+    if (!columns.has('node')) this.db.exec(`ALTER TABLE trades ADD COLUMN node TEXT NOT NULL DEFAULT ''`)
   }
 
   /** Stores an accepted order; false when an order with this hash is already stored. */
@@ -106,9 +112,9 @@ export class MarketStore {
       this.db.prepare(`INSERT OR REPLACE INTO intervals (interval, result) VALUES (?, ?)`).run(result.interval, JSON.stringify(result))
       this.db.prepare(`DELETE FROM trades WHERE interval = ?`).run(result.interval)
       const insert = this.db.prepare(
-        `INSERT INTO trades (interval, buy_order, sell_order, buyer, seller, energy_wh, price) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO trades (interval, buy_order, sell_order, buyer, seller, energy_wh, price, seller_price, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      for (const t of result.trades) insert.run(t.interval, t.buyOrder, t.sellOrder, t.buyer, t.seller, t.energyWh, t.price)
+      for (const t of result.trades) insert.run(t.interval, t.buyOrder, t.sellOrder, t.buyer, t.seller, t.energyWh, t.price, t.sellerPrice, t.node)
     })()
   }
 
@@ -141,7 +147,7 @@ export class MarketStore {
   recentTrades(limit: number, owner?: Address): TradeRow[] {
     const rows = this.db
       .prepare(
-        `SELECT t.interval, t.buy_order, t.sell_order, t.buyer, t.seller, t.energy_wh, t.price, i.result
+        `SELECT t.interval, t.buy_order, t.sell_order, t.buyer, t.seller, t.energy_wh, t.price, t.seller_price, t.node, i.result
          FROM trades t JOIN intervals i ON i.interval = t.interval
          WHERE (? IS NULL OR lower(t.buyer) = lower(?) OR lower(t.seller) = lower(?))
          ORDER BY t.interval DESC, t.id ASC LIMIT ?`,
@@ -154,6 +160,8 @@ export class MarketStore {
       seller: Address
       energy_wh: number
       price: number
+      seller_price: number
+      node: string
       result: string
     }[]
     return rows.map((r) => {
@@ -166,6 +174,8 @@ export class MarketStore {
         seller: r.seller,
         energyWh: r.energy_wh,
         price: r.price,
+        sellerPrice: r.seller_price,
+        node: r.node,
         settlementTx: settlement.tx,
         settlementStatus: settlement.status,
       }

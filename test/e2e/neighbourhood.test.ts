@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import mqtt from 'mqtt'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import type { Address, Hex } from 'viem'
+import type { Address } from 'viem'
 import { startNeighbourhood, type RunningNeighbourhood } from '../../cli/neighbourhood.ts'
 import { devStablecoinAbi, energySettlementAbi } from '../../contracts/generated/artifacts.ts'
 import { createPublicClient, http } from 'viem'
@@ -67,19 +67,20 @@ describe('a neighbourhood trading end to end on real parts', () => {
     expect(receipt.status).toBe('success')
     expect(receipt.to?.toLowerCase()).toBe(hood.deployment.settlement.toLowerCase())
 
-    // Expected escrow movements, computed from the published trades with DESIGN.md's rounding per order.
-    const perOrder = new Map<Hex, { owner: Address; side: 0 | 1; wh: bigint }>()
+    // Expected escrow movements, computed from the published trades with DESIGN.md's rounding per fill:
+    // one fill per order and grid node, buyers at `price`, sellers at `sellerPrice`.
+    const perFill = new Map<string, { owner: Address; side: 0 | 1; wh: bigint; price: bigint }>()
     for (const t of settled.trades) {
-      for (const [hash, owner, side] of [[t.buyOrder, t.buyer, 0], [t.sellOrder, t.seller, 1]] as const) {
-        const entry = perOrder.get(hash) ?? { owner, side, wh: 0n }
+      for (const [hash, owner, side, price] of [[t.buyOrder, t.buyer, 0, t.price], [t.sellOrder, t.seller, 1, t.sellerPrice]] as const) {
+        const key = `${hash}@${t.node}@${price}`
+        const entry = perFill.get(key) ?? { owner, side, wh: 0n, price: BigInt(price) }
         entry.wh += BigInt(t.energyWh)
-        perOrder.set(hash, entry)
+        perFill.set(key, entry)
       }
     }
-    const price = BigInt(settled.clearingPrice!)
     const expected = new Map<string, bigint>()
     let fees = 0n
-    for (const { owner, side, wh } of perOrder.values()) {
+    for (const { owner, side, wh, price } of perFill.values()) {
       const amount = side === 0 ? -buyerPaysBaseUnits(wh, price) : sellerReceivesBaseUnits(wh, price)
       fees -= amount
       expected.set(owner.toLowerCase(), (expected.get(owner.toLowerCase()) ?? 0n) + amount)
