@@ -1,13 +1,13 @@
 import type { z } from 'zod'
 import { agentStateSchema, telemetrySchema } from '../protocol/messages.ts'
-import { signedOrderSchema } from '../protocol/order.ts'
+import { orderRequestSchema } from '../protocol/order.ts'
 import { parseAgentTopic } from '../protocol/topics.ts'
 
 /** What an agent may publish on each of its channels. The market checks signatures; the broker checks shape. */
 const agentPayloadSchemas: Record<string, z.ZodType> = {
   state: agentStateSchema,
   telemetry: telemetrySchema,
-  orders: signedOrderSchema,
+  orders: orderRequestSchema,
 }
 
 export type PayloadVerdict = { ok: true } | { ok: false; reason: 'not_json' | 'invalid_schema'; detail: string }

@@ -21,9 +21,27 @@ export const orderSchema = z.object({
 })
 export type Order = z.infer<typeof orderSchema>
 
-/** Payload of `agents/{agentId}/orders`: one EIP-712 signed order. */
-export const signedOrderSchema = z.object({ order: orderSchema, signature: signatureSchema })
+/**
+ * One EIP-712 signed order. With `replaces`, it takes the place of an open order of the same owner in
+ * one step (the new signature is the owner's consent).
+ */
+export const signedOrderSchema = z.object({ order: orderSchema, signature: signatureSchema, replaces: bytes32Schema.optional() })
 export type SignedOrder = z.infer<typeof signedOrderSchema>
+
+/** A signed cancellation of one open order, by its owner. */
+export const signedCancelSchema = z.object({ cancel: z.object({ owner: addressSchema, orderHash: bytes32Schema }), signature: signatureSchema })
+export type SignedCancel = z.infer<typeof signedCancelSchema>
+
+/** Payload of `agents/{agentId}/orders` and body of `POST /api/orders`: an order or a cancellation. */
+export const orderRequestSchema = z.union([signedOrderSchema, signedCancelSchema])
+
+/** EIP-712 type of a cancellation. */
+export const cancelTypes = {
+  Cancel: [
+    { name: 'owner', type: 'address' },
+    { name: 'orderHash', type: 'bytes32' },
+  ],
+} as const
 
 /** EIP-712 type of an order; field order is the contract's ORDER_TYPEHASH. */
 export const orderTypes = {

@@ -25,6 +25,7 @@ const STATUS_FOR: Record<RejectReason, number> = {
   interval_not_open: 409,
   duplicate: 409,
   rate_limited: 429,
+  unknown_order: 404,
 }
 
 export interface ApiServerOptions {
@@ -104,7 +105,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   app.post('/api/orders', express.raw({ type: () => true, limit: '16kb' }), async (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
     const outcome = await market.submitOrder(body, { httpClient: req.socket.remoteAddress ?? 'unknown' })
-    if (outcome.ok) res.status(201).json({ hash: outcome.hash })
+    if (outcome.ok) res.status(outcome.kind === 'cancel' ? 200 : 201).json({ hash: outcome.hash, kind: outcome.kind })
     else res.status(STATUS_FOR[outcome.reason]).json({ error: outcome.reason, message: outcome.message })
   })
   const openApi = openApiDocument()

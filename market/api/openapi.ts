@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { agentViewSchema, tradeViewSchema } from '../../protocol/api.ts'
 import { intervalResultSchema, marketStateSchema } from '../../protocol/messages.ts'
-import { signedOrderSchema } from '../../protocol/order.ts'
+import { orderRequestSchema } from '../../protocol/order.ts'
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' })
 const json = (s: z.ZodType) => ({ 'application/json': { schema: schema(s) } })
@@ -41,11 +41,14 @@ export function openApiDocument(): object {
       },
       '/api/orders': {
         post: {
-          summary: 'Submit an EIP-712 signed order for the open interval',
-          description: 'Acknowledged (201) only after the order is durably stored. The signature authenticates it: the owner must be a registered home.',
-          requestBody: { required: true, content: json(signedOrderSchema) },
+          summary: 'Submit, replace or cancel an EIP-712 signed order in the open interval',
+          description:
+            'An order is acknowledged (201) only after it is durably stored; with `replaces` it takes the place of an open order of the same owner in one step. A signed `Cancel(owner, orderHash)` removes an open order (200). The signature authenticates every request: the owner must be a registered home.',
+          requestBody: { required: true, content: json(orderRequestSchema) },
           responses: {
-            201: { description: 'Accepted', content: json(z.object({ hash: z.string() })) },
+            200: { description: 'Cancelled', content: json(z.object({ hash: z.string(), kind: z.literal('cancel') })) },
+            201: { description: 'Accepted or replaced', content: json(z.object({ hash: z.string(), kind: z.enum(['order', 'replace']) })) },
+            404: error,
             400: error,
             402: error,
             403: error,

@@ -6,7 +6,7 @@ import type { Address, Hex } from 'viem'
 import type { Logger } from '../../platform/logger.ts'
 import { Counters } from '../../platform/counters.ts'
 import { agentStateSchema, telemetrySchema, type Award, type IntervalResult, type MarketState } from '../../protocol/messages.ts'
-import { communityKey } from '../../protocol/order.ts'
+import { communityKey, signedCancelSchema } from '../../protocol/order.ts'
 import type { AgentView } from '../../protocol/api.ts'
 import { MemoryTelemetryStore } from '../../broker/telemetry/memory-telemetry-store.ts'
 import type { HistoryQuery, TelemetrySample, TelemetryStore } from '../../broker/telemetry/telemetry-store.ts'
@@ -18,7 +18,7 @@ import { singleNodeTopology, type Topology } from '../engine/topology.ts'
 import type { OrderFill } from '../engine/clearing.ts'
 import { VppError } from '../../protocol/errors.ts'
 import { MarketStore, type StoredOrder } from './market-store.ts'
-import { validateOrderPayload, type IntakeContext, type RejectReason } from './order-validation.ts'
+import { cancelSigner, validateOrderPayload, type IntakeContext, type RejectReason } from './order-validation.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { EscrowReader } from './escrow-reader.ts'
 import { coversBuy, maxCostBaseUnits } from './collateral.ts'
@@ -71,7 +71,7 @@ export interface MarketOptions {
 /** Where an order came from: an agent authenticated by the broker, or an HTTP client by address. */
 export type OrderSource = { mqttAgentId: string } | { httpClient: string }
 
-export type SubmitOutcome = { ok: true; hash: Hex } | { ok: false; reason: RejectReason; message: string }
+export type SubmitOutcome = { ok: true; hash: Hex; kind: 'order' | 'cancel' | 'replace' } | { ok: false; reason: RejectReason; message: string }
 
 
 
@@ -349,12 +349,16 @@ export class MarketService extends EventEmitter {
     // HTTP client's address (an owner named in an unverified body proves nothing).
     const allowed = 'mqttAgentId' in source ? this.agentLimiter.take(agentId) : this.httpLimiter.take(source.httpClient)
     if (!allowed) return this.reject(agentId, 'rate_limited', 'too many orders; slow down')
+    const json = safeJson(Buffer.from(payload))
+    if (json && typeof json === 'object' && 'cancel' in json) return this.cancel(json, agentId, 'mqttAgentId' in source)
     const verdict = await validateOrderPayload(payload, agentId, this.intakeContext())
     if (!verdict.ok) return this.reject(agentId, verdict.reason, verdict.message)
     const o = verdict.signed.order
     if (o.side === 0) {
       const needed = maxCostBaseUnits(o.energyWh, o.limitPrice)
-      const exposure = this.store.openBuyExposure(o.owner, this.openInterval)
+      // A replaced buy stops counting against the escrow the moment its successor is accepted.
+      const replacedCost = verdict.signed.replaces ? this.store.openBuyCost(verdict.signed.replaces, o.owner) : 0n
+      const exposure = this.store.openBuyExposure(o.owner, this.openInterval) - replacedCost
       const escrow = await this.escrow.balanceOf(o.owner)
       if (!coversBuy(escrow, exposure, needed)) {
         return this.reject(agentId, 'insufficient_collateral', `escrow ${escrow} does not cover ${needed} on top of ${exposure} in open buys: deposit more`)
@@ -362,11 +366,34 @@ export class MarketService extends EventEmitter {
     }
     // Signature recovery and the escrow read are asynchronous: the gate may have closed meanwhile.
     if (o.interval !== this.openInterval) return this.reject(agentId, 'interval_not_open', `gate closed for interval ${o.interval}`)
-    if (!this.store.insertOrder(agentId, verdict.hash, verdict.signed)) return this.reject(agentId, 'duplicate', `order ${verdict.hash} was already accepted`)
-    this.counters.increment('orders_accepted')
+    const replaces = verdict.signed.replaces
+    if (replaces) {
+      const outcome = this.store.replaceOrder(agentId, replaces, verdict.hash, verdict.signed)
+      if (outcome === 'no_open_order') return this.reject(agentId, 'unknown_order', `no open order ${replaces} of ${o.owner} in interval ${o.interval} to replace`)
+      if (outcome === 'duplicate') return this.reject(agentId, 'duplicate', `order ${verdict.hash} was already accepted`)
+    } else if (!this.store.insertOrder(agentId, verdict.hash, verdict.signed)) {
+      return this.reject(agentId, 'duplicate', `order ${verdict.hash} was already accepted`)
+    }
+    this.counters.increment(replaces ? 'orders_replaced' : 'orders_accepted')
     this.metrics.ordersAccepted.inc()
     this.emit('order', { interval: o.interval, side: o.side, energyWh: o.energyWh, limitPrice: o.limitPrice })
-    return { ok: true, hash: verdict.hash }
+    return { ok: true, hash: verdict.hash, kind: replaces ? 'replace' : 'order' }
+  }
+
+  /** A signed cancellation: the owner's own open order leaves the book before gate closure. */
+  private cancel(json: object, agentId: string, viaBroker: boolean): SubmitOutcome {
+    const parsed = signedCancelSchema.safeParse(json)
+    if (!parsed.success) return this.reject(agentId, 'invalid_schema', `cancel: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`)
+    const { owner, orderHash } = parsed.data.cancel
+    const registered = this.agents.get(agentId)?.address
+    if (!registered) return this.reject(agentId, 'unknown_agent', `agent ${agentId} is not registered in this community`)
+    if (viaBroker && registered.toLowerCase() !== owner.toLowerCase()) return this.reject(agentId, 'owner_mismatch', `agent ${agentId} is registered as ${registered}, not ${owner}`)
+    const d = this.options.chain.deployment
+    const signer = cancelSigner(parsed.data, d.chainId, d.settlement)
+    if (!signer || signer.toLowerCase() !== owner.toLowerCase()) return this.reject(agentId, 'bad_signature', 'the cancellation is not signed by the order owner')
+    if (!this.store.cancelOrder(orderHash, owner, this.openInterval)) return this.reject(agentId, 'unknown_order', `no open order ${orderHash} of ${owner} in interval ${this.openInterval}`)
+    this.counters.increment('orders_cancelled')
+    return { ok: true, hash: orderHash, kind: 'cancel' }
   }
 
   private reject(agentId: string, reason: RejectReason, message: string): SubmitOutcome {
@@ -437,8 +464,9 @@ function fillsOf(result: IntervalResult, orders: StoredOrder[]): OrderFill[] {
 
 /** The owner an order payload names, before anything is verified (to find the agent for an HTTP order). */
 function claimedOwner(payload: Buffer | string): string | undefined {
-  const json = safeJson(Buffer.from(payload)) as { order?: { owner?: unknown } } | undefined
-  return typeof json?.order?.owner === 'string' ? json.order.owner : undefined
+  const json = safeJson(Buffer.from(payload)) as { order?: { owner?: unknown }; cancel?: { owner?: unknown } } | undefined
+  const owner = json?.order?.owner ?? json?.cancel?.owner
+  return typeof owner === 'string' ? owner : undefined
 }
 
 function safeJson(payload: Buffer): unknown {

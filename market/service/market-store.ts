@@ -14,6 +14,9 @@ export interface TradeRow extends Trade {
   settlementStatus: IntervalResult['settlement']['status']
 }
 
+/** Rolls back a replace whose new order is already stored. */
+class DuplicateInReplace extends Error {}
+
 /**
  * The market's durable state in SQLite. WAL with synchronous=FULL: once `insertOrder` returns, the
  * order survives a crash or power cut, so an order is acknowledged only after it.
@@ -61,6 +64,8 @@ export class MarketStore {
     const columns = new Set((this.db.prepare(`PRAGMA table_info(trades)`).all() as { name: string }[]).map((c) => c.name))
     if (!columns.has('seller_price')) this.db.exec(`ALTER TABLE trades ADD COLUMN seller_price INTEGER NOT NULL DEFAULT 0`)
     if (!columns.has('node')) this.db.exec(`ALTER TABLE trades ADD COLUMN node TEXT NOT NULL DEFAULT ''`)
+    const orderColumns = new Set((this.db.prepare(`PRAGMA table_info(orders)`).all() as { name: string }[]).map((c) => c.name))
+    if (!orderColumns.has('cancelled')) this.db.exec(`ALTER TABLE orders ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0`)
   }
 
   /** Stores an accepted order; false when an order with this hash is already stored. */
@@ -75,8 +80,41 @@ export class MarketStore {
     return info.changes === 1
   }
 
+  /**
+   * Cancels an open order of `owner` in `interval`; false when there is no such order still open.
+   * Durable once it returns, like an acceptance.
+   */
+  cancelOrder(hash: Hex, owner: Address, interval: number): boolean {
+    const info = this.db
+      .prepare(`UPDATE orders SET cancelled = 1 WHERE hash = ? AND lower(owner) = lower(?) AND interval = ? AND cancelled = 0`)
+      .run(hash.toLowerCase(), owner, interval)
+    return info.changes === 1
+  }
+
+  /** Cancels `replaces` and stores the new order in one transaction: both happen or neither. */
+  replaceOrder(agentId: string, replaces: Hex, hash: Hex, signed: SignedOrder): 'replaced' | 'no_open_order' | 'duplicate' {
+    try {
+      return this.db.transaction(() => {
+        if (!this.cancelOrder(replaces, signed.order.owner, signed.order.interval)) return 'no_open_order' as const
+        if (!this.insertOrder(agentId, hash, signed)) throw new DuplicateInReplace()
+        return 'replaced' as const
+      }).immediate()
+    } catch (error) {
+      if (error instanceof DuplicateInReplace) return 'duplicate'
+      throw error
+    }
+  }
+
+  /** The cost of one open order of `owner` at its limit (0 unless it is an open buy): it leaves the exposure when replaced. */
+  openBuyCost(hash: Hex, owner: Address): bigint {
+    const row = this.db
+      .prepare(`SELECT (energy_wh * limit_price + 999) / 1000 AS cost FROM orders WHERE hash = ? AND lower(owner) = lower(?) AND side = 0 AND cancelled = 0`)
+      .get(hash.toLowerCase(), owner) as { cost: number } | undefined
+    return BigInt(row?.cost ?? 0)
+  }
+
   ordersFor(interval: number): StoredOrder[] {
-    const rows = this.db.prepare(`SELECT seq, hash, agent_id, payload FROM orders WHERE interval = ? ORDER BY seq`).all(interval) as {
+    const rows = this.db.prepare(`SELECT seq, hash, agent_id, payload FROM orders WHERE interval = ? AND cancelled = 0 ORDER BY seq`).all(interval) as {
       seq: number
       hash: Hex
       agent_id: string
@@ -95,7 +133,7 @@ export class MarketStore {
    */
   openBuyExposure(owner: Address, openInterval: number): bigint {
     const orders = this.db
-      .prepare(`SELECT COALESCE(SUM((energy_wh * limit_price + 999) / 1000), 0) AS cost FROM orders WHERE lower(owner) = lower(?) AND side = 0 AND interval = ?`)
+      .prepare(`SELECT COALESCE(SUM((energy_wh * limit_price + 999) / 1000), 0) AS cost FROM orders WHERE lower(owner) = lower(?) AND side = 0 AND interval = ? AND cancelled = 0`)
       .get(owner, openInterval) as { cost: number }
     const awarded = this.db
       .prepare(

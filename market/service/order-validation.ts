@@ -1,5 +1,5 @@
-import type { Address, Hex } from 'viem'
-import { signedOrderSchema, type Order, type SignedOrder } from '../../protocol/order.ts'
+import { hashTypedData, type Address, type Hex } from 'viem'
+import { cancelTypes, orderDomain, signedOrderSchema, type Order, type SignedCancel, type SignedOrder } from '../../protocol/order.ts'
 import { bytesHex, orderDigester } from '../../protocol/order-digest.ts'
 import { recoverSigner } from './recover-signer.ts'
 
@@ -25,6 +25,7 @@ export type RejectReason =
   | 'duplicate'
   | 'rate_limited'
   | 'insufficient_collateral'
+  | 'unknown_order'
 
 export interface IntakeContext {
   communityKey: Hex
@@ -51,6 +52,12 @@ const reject = (reason: RejectReason, message: string): ValidationResult => ({ o
  * it: shape (zod), the sender's registered address, community, open interval, quantity and price
  * range, and that the EIP-712 signature recovers to the owner. Cheapest checks first.
  */
+/** Recovers who signed a cancellation, or null when the signature is malformed or malleable. */
+export function cancelSigner(cancel: SignedCancel, chainId: number, settlement: Address): Address | null {
+  const digest = hashTypedData({ domain: orderDomain(chainId, settlement), types: cancelTypes, primaryType: 'Cancel', message: cancel.cancel })
+  return recoverSigner(Buffer.from(digest.slice(2), 'hex'), cancel.signature)
+}
+
 export async function validateOrderPayload(payload: Buffer | string, agentId: string, ctx: IntakeContext): Promise<ValidationResult> {
   let json: unknown
   try {

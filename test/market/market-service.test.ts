@@ -13,7 +13,7 @@ import { startApiServer, type RunningApiServer } from '../../market/api/api-serv
 import { MarketService } from '../../market/service/market-service.ts'
 import { RateLimiter } from '../../market/service/rate-limiter.ts'
 import { createLogger } from '../../platform/logger.ts'
-import type { Order } from '../../protocol/order.ts'
+import { cancelTypes, orderDomain, type Order } from '../../protocol/order.ts'
 import { topics } from '../../protocol/topics.ts'
 import { startTestChain, type TestChain } from '../helpers/chain.ts'
 import { waitFor } from '../helpers/wait-for.ts'
@@ -102,6 +102,55 @@ describe('order intake over HTTP', () => {
   })
 })
 
+describe('cancel and replace before gate closure', () => {
+  const cancelOf = async (orderHash: string, signer: Hex, owner = privateKeyToAccount(signer).address) => ({
+    cancel: { owner, orderHash },
+    signature: await privateKeyToAccount(signer).signTypedData({ domain: orderDomain(chain.deployment.chainId, chain.deployment.settlement), types: cancelTypes, primaryType: 'Cancel', message: { owner, orderHash: orderHash as Hex } }),
+  })
+  const open = () => market.store.ordersFor(market.state().openInterval).map((o) => o.hash as string)
+
+  it("cancels the owner's open order only with the owner's signature", async () => {
+    const home = homes[0]!
+    const placed = await post(JSON.stringify(await sign(orderOf(home), home.key)))
+    const hash = placed.body.hash!
+    expect(await post(JSON.stringify(await cancelOf(hash, homes[1]!.key, privateKeyToAccount(home.key).address)))).toMatchObject({ status: 403, body: { error: 'bad_signature' } })
+    expect(open()).toContain(hash)
+    expect(await post(JSON.stringify(await cancelOf(hash, home.key)))).toMatchObject({ status: 200, body: { hash, kind: 'cancel' } })
+    expect(open()).not.toContain(hash)
+    expect(await post(JSON.stringify(await cancelOf(hash, home.key)))).toMatchObject({ status: 404, body: { error: 'unknown_order' } })
+  })
+
+  it('replaces an order in one step, freeing its collateral for the new one', async () => {
+    const buyer = homes[2]!
+    // The buyer's escrow is already committed to open buys of 1,000,000,000: nothing more fits …
+    const tooMuch = await sign(orderOf(buyer, { side: 0, energyWh: 100, limitPrice: 1_000_000 }), buyer.key)
+    expect((await post(JSON.stringify(tooMuch))).body.error).toBe('insufficient_collateral')
+    // … but replacing its 400,000 Wh buy by a 300,000 Wh one frees room.
+    const old = market.store.ordersFor(market.state().openInterval).find((o) => o.side === 0 && o.energyWh === 400_000)!
+    const successor = await sign(orderOf(buyer, { side: 0, energyWh: 300_000, limitPrice: 1_000_000 }), buyer.key)
+    const replaced = await post(JSON.stringify({ ...successor, replaces: old.hash }))
+    expect(replaced).toMatchObject({ status: 201, body: { kind: 'replace' } })
+    expect(open()).not.toContain(old.hash)
+    expect(open()).toContain(replaced.body.hash)
+    // Replacing an order that is no longer open changes nothing.
+    const again = await sign(orderOf(buyer, { side: 0, energyWh: 1, limitPrice: 1 }), buyer.key)
+    expect(await post(JSON.stringify({ ...again, replaces: old.hash }))).toMatchObject({ status: 404, body: { error: 'unknown_order' } })
+    expect(open()).toContain(replaced.body.hash)
+  })
+
+  it("refuses a cancel over MQTT from an agent that does not own the order", async () => {
+    const victim = homes[0]!
+    const placed = await post(JSON.stringify(await sign(orderOf(victim), victim.key)))
+    const intruder = await mqtt.connectAsync(broker.url, { clientId: homes[1]!.agentId, username: homes[1]!.agentId, password: 'pw-' + homes[1]!.agentId, reconnectPeriod: 0 })
+    const before = market.counters.get('orders_rejected.owner_mismatch')
+    // Even carrying the victim's valid signature, it is not the intruder's order to cancel.
+    await intruder.publishAsync(topics.agent(community, homes[1]!.agentId, 'orders'), JSON.stringify(await cancelOf(placed.body.hash!, victim.key)), { qos: 1 })
+    await waitFor('the refusal', () => market.counters.get('orders_rejected.owner_mismatch') === before + 1)
+    expect(open()).toContain(placed.body.hash)
+    await intruder.endAsync()
+  })
+})
+
 describe('order intake over MQTT', () => {
   it("rate-limits one agent's flood without hurting another agent", async () => {
     const connect = (h: (typeof homes)[number]) => mqtt.connectAsync(broker.url, { clientId: h.agentId, username: h.agentId, password: 'pw-' + h.agentId, reconnectPeriod: 0 })
@@ -131,16 +180,18 @@ describe('RateLimiter', () => {
 describe('metrics and API description', () => {
   it('exposes Prometheus counters by reason', async () => {
     const text = await (await fetch(`${api.url}/metrics`)).text()
-    expect(text).toMatch(/vpp_orders_rejected_total\{reason="bad_signature"\} 1/)
-    expect(text).toMatch(/vpp_orders_rejected_total\{reason="insufficient_collateral"\} 1/)
+    expect(text).toMatch(/vpp_orders_rejected_total\{reason="bad_signature"\} [1-9]/)
+    expect(text).toMatch(/vpp_orders_rejected_total\{reason="insufficient_collateral"\} [1-9]/)
+    expect(text).toMatch(/vpp_orders_rejected_total\{reason="unknown_order"\} [1-9]/)
     expect(text).toMatch(/vpp_orders_accepted_total \d+/)
   })
 
   it('describes the REST API as OpenAPI 3.1 with the order schema', async () => {
-    const doc = (await (await fetch(`${api.url}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } }>> }
+    const doc = (await (await fetch(`${api.url}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { anyOf: { properties: Record<string, unknown> }[] } }> } }>> }
     expect(doc.openapi).toBe('3.1.0')
-    const orderSchema = doc.paths['/api/orders']!.post!.requestBody!.content['application/json']!.schema
-    expect(Object.keys(orderSchema.properties)).toEqual(['order', 'signature'])
+    const [order, cancel] = doc.paths['/api/orders']!.post!.requestBody!.content['application/json']!.schema.anyOf
+    expect(Object.keys(order!.properties)).toEqual(['order', 'signature', 'replaces'])
+    expect(Object.keys(cancel!.properties)).toEqual(['cancel', 'signature'])
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/trades', '/api/intervals', '/api/agents', '/metrics']))
   })
 })
