@@ -26,7 +26,9 @@ let api: RunningApiServer
 const homes: { agentId: string; key: Hex }[] = []
 
 beforeAll(async () => {
-  chain = await startTestChain(3) // each home: 1,000 dUSD (1e9 base units) in escrow
+  // Each home: 1,000 dUSD (1e9 base units) in escrow. The fourth home only floods, so its rate-limit
+  // bucket is full whatever the earlier tests spent.
+  chain = await startTestChain(4)
   chain.homeKeys.forEach((key, i) => homes.push({ agentId: `home-0${i + 1}`, key }))
   broker = await startBroker({
     users: [
@@ -154,14 +156,19 @@ describe('cancel and replace before gate closure', () => {
 describe('order intake over MQTT', () => {
   it("rate-limits one agent's flood without hurting another agent", async () => {
     const connect = (h: (typeof homes)[number]) => mqtt.connectAsync(broker.url, { clientId: h.agentId, username: h.agentId, password: 'pw-' + h.agentId, reconnectPeriod: 0 })
-    const flooder = await connect(homes[1]!)
-    const before = market.counters.get('orders_rejected.rate_limited')
-    for (let i = 0; i < 12; i++) await flooder.publishAsync(topics.agent(community, homes[1]!.agentId, 'orders'), JSON.stringify(await sign(orderOf(homes[1]!), homes[1]!.key)), { qos: 1 })
-    await waitFor('the flood handled', () => market.counters.get('orders_rejected.rate_limited') - before === 7)
+    const flooding = homes[3]!
+    const flooder = await connect(flooding)
+    const limited = () => market.counters.get('orders_rejected.rate_limited')
+    const accepted = () => market.counters.get('orders_accepted')
+    const [limitedBefore, acceptedBefore] = [limited(), accepted()]
+    for (let i = 0; i < 12; i++) await flooder.publishAsync(topics.agent(community, flooding.agentId, 'orders'), JSON.stringify(await sign(orderOf(flooding), flooding.key)), { qos: 1 })
+    await waitFor('all 12 flooded orders handled', () => limited() - limitedBefore + accepted() - acceptedBefore === 12)
+    // A burst of 5 and next to no refill: the first five pass, the other seven are refused.
+    expect({ accepted: accepted() - acceptedBefore, limited: limited() - limitedBefore }).toEqual({ accepted: 5, limited: 7 })
     const calm = await connect(homes[0]!)
-    const accepted = market.counters.get('orders_accepted')
+    const acceptedBeforeCalm = accepted()
     await calm.publishAsync(topics.agent(community, homes[0]!.agentId, 'orders'), JSON.stringify(await sign(orderOf(homes[0]!), homes[0]!.key)), { qos: 1 })
-    await waitFor('the calm agent’s order accepted', () => market.counters.get('orders_accepted') === accepted + 1)
+    await waitFor('the calm agent’s order accepted', () => accepted() === acceptedBeforeCalm + 1)
     await Promise.all([flooder.endAsync(), calm.endAsync()])
   })
 })
