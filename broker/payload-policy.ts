@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { agentStateSchema, telemetrySchema } from '../protocol/messages.ts'
+import { signedMeterReadingSchema } from '../protocol/meter-reading.ts'
 import { orderRequestSchema } from '../protocol/order.ts'
 import { parseAgentTopic } from '../protocol/topics.ts'
 
@@ -8,13 +9,14 @@ const agentPayloadSchemas: Record<string, z.ZodType> = {
   state: agentStateSchema,
   telemetry: telemetrySchema,
   orders: orderRequestSchema,
+  meter: signedMeterReadingSchema,
 }
 
 export type PayloadVerdict = { ok: true } | { ok: false; reason: 'not_json' | 'invalid_schema'; detail: string }
 
 /**
  * Checks an agent's payload at the broker, so malformed telemetry or orders never reach the market or
- * the telemetry sink. Topics without a schema here (e.g. `meter`, not yet specified) pass.
+ * the telemetry sink.
  * Pure: topic and bytes in, verdict out.
  */
 export function checkAgentPayload(topic: string, payload: Buffer): PayloadVerdict {

@@ -1,4 +1,4 @@
-import { createPublicClient, createWalletClient, getAddress, http, type Address, type Chain, type Hex } from 'viem'
+import { createPublicClient, createWalletClient, getAddress, http, zeroAddress, type Address, type Chain, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { VppError } from '../protocol/errors.ts'
 import { devStablecoinAbi, devStablecoinBytecode, energySettlementAbi, energySettlementBytecode } from './generated/artifacts.ts'
@@ -11,7 +11,25 @@ export interface Deployment {
   feeRecipient: Address
   tokenDecimals: number
   tokenSymbol: string
+  /** May pause settlement and deposits (never withdrawals). */
+  guardian: Address
+  /** Signs meter readings; the zero address means each owner's own agent key. */
+  meterSigner: Address
+  /** Base units per kWh a seller pays for energy it sold but did not deliver. */
+  imbalancePrice: number
+  /** Seconds after an interval's start during which it may be settled. */
+  settlementWindow: number
+  /** Seconds between a withdrawal request and the withdrawal. */
+  withdrawalDelay: number
 }
+
+/** Parameters fixed at deployment, with the defaults a new community starts from. */
+export const settlementDefaults = {
+  /** 0.40 per kWh for a 6-decimal stablecoin: about a retail tariff, so a buyer left short is made whole. */
+  imbalancePrice: 400_000,
+  settlementWindow: 86_400,
+  withdrawalDelay: 2 * 86_400,
+} as const
 
 export function chainFor(chainId: number, rpcUrl: string): Chain {
   return {
@@ -35,6 +53,11 @@ export async function deployContracts(options: {
   feeRecipient: Address
   operator?: Address
   token?: Address
+  guardian?: Address
+  meterSigner?: Address
+  imbalancePrice?: number
+  settlementWindow?: number
+  withdrawalDelay?: number
 }): Promise<Deployment> {
   const account = privateKeyToAccount(options.deployerKey)
   const transport = http(options.rpcUrl)
@@ -53,13 +76,16 @@ export async function deployContracts(options: {
     options.token ??
     (await deploy('DevStablecoin', await wallet.deployContract({ abi: devStablecoinAbi, bytecode: devStablecoinBytecode, args: [account.address] })))
   const operator = options.operator ?? account.address
-  const settlement = await deploy(
-    'EnergySettlement',
-    await wallet.deployContract({ abi: energySettlementAbi, bytecode: energySettlementBytecode, args: [token, operator, options.feeRecipient] }),
-  )
+  const guardian = options.guardian ?? account.address
+  const meterSigner = options.meterSigner ?? zeroAddress
+  const imbalancePrice = options.imbalancePrice ?? settlementDefaults.imbalancePrice
+  const settlementWindow = options.settlementWindow ?? settlementDefaults.settlementWindow
+  const withdrawalDelay = options.withdrawalDelay ?? Math.max(settlementDefaults.withdrawalDelay, settlementWindow + 1)
+  const args = [token, operator, options.feeRecipient, guardian, meterSigner, BigInt(imbalancePrice), BigInt(settlementWindow), BigInt(withdrawalDelay)] as const
+  const settlement = await deploy('EnergySettlement', await wallet.deployContract({ abi: energySettlementAbi, bytecode: energySettlementBytecode, args }))
   const [tokenDecimals, tokenSymbol] = await Promise.all([
     publicClient.readContract({ address: token, abi: devStablecoinAbi, functionName: 'decimals' }),
     publicClient.readContract({ address: token, abi: devStablecoinAbi, functionName: 'symbol' }),
   ])
-  return { chainId, settlement, token, operator, feeRecipient: options.feeRecipient, tokenDecimals, tokenSymbol }
+  return { chainId, settlement, token, operator, feeRecipient: options.feeRecipient, tokenDecimals, tokenSymbol, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay }
 }

@@ -13,6 +13,8 @@ import { discoverSunSpec, readModels, type SunSpecDevice } from './sunspec/sunsp
 import { snapshotFromSunSpec, type NormalizeOptions } from './snapshot-normalizer.ts'
 import { planOrders, type StrategyParams } from './strategy.ts'
 import { signOrder } from './order-signer.ts'
+import { IntervalMeter } from './interval-meter.ts'
+import { signMeterReading } from './meter-reading-signer.ts'
 
 export interface EdgeAgentOptions {
   agentId: string
@@ -53,6 +55,8 @@ export class EdgeAgent {
   private seq = 0
   private session = 0
   private orderedInterval = 0
+  private market: MarketState | undefined
+  private meter: IntervalMeter | undefined
   private timers: NodeJS.Timeout[] = []
   private orderTimer: NodeJS.Timeout | undefined
   private polling = false
@@ -123,6 +127,7 @@ export class EdgeAgent {
         return
       }
       this.lastSnapshot = checked.data
+      this.meterInterval(checked.data)
       this.pending.push(checked.data)
       this.recent.push(checked.data)
       if (this.recent.length > FORECAST_WINDOW_SAMPLES) this.recent.shift()
@@ -154,6 +159,8 @@ export class EdgeAgent {
     if (topic === topics.marketState(this.options.community)) {
       const parsed = marketStateSchema.safeParse(json)
       if (!parsed.success) return this.counters.increment('invalid_messages')
+      if (!this.meter || this.market?.intervalSeconds !== parsed.data.intervalSeconds) this.meter = new IntervalMeter(parsed.data.intervalSeconds)
+      this.market = parsed.data
       if (parsed.data.openInterval > this.orderedInterval) this.scheduleOrders(parsed.data)
     } else {
       const parsed = awardSchema.safeParse(json)
@@ -161,6 +168,25 @@ export class EdgeAgent {
       this.awards.set(parsed.data.interval, parsed.data)
       for (const interval of this.awards.keys()) if (this.awards.size > AWARDS_KEPT) this.awards.delete(interval)
       this.counters.increment('awards')
+    }
+  }
+
+  /**
+   * After each interval, a signed reading of what the home exported and imported in it (DESIGN.md
+   * step 4): settlement pays a seller only for what its reading shows it delivered.
+   */
+  private meterInterval(snapshot: Snapshot): void {
+    const { grid_export_wh: exportWh, grid_import_wh: importWh } = snapshot.energy
+    const market = this.market
+    if (!this.meter || !market || exportWh === null || importWh === null) return
+    for (const energy of this.meter.observe(Date.parse(snapshot.ts) / 1000, exportWh, importWh)) {
+      const reading = { owner: this.account.address, community: market.communityKey, ...energy }
+      void signMeterReading(this.account, reading, market.chainId, market.settlement)
+        .then((signed) => {
+          this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'meter'), JSON.stringify(signed), { qos: 1 })
+          this.counters.increment('meter_readings_sent')
+        })
+        .catch((error) => this.log.error({ err: error }, 'agent: signing the meter reading failed'))
     }
   }
 

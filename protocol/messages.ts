@@ -81,9 +81,22 @@ export const intervalResultSchema = z.object({
   /** Links (named by their lower node) that were full and curtailed trades. */
   congested: z.array(z.string()),
   settlement: z.object({
-    status: z.enum(['pending', 'settled', 'failed', 'nothing']),
+    /** `submitted`: a transaction is out and its receipt not yet seen. */
+    status: z.enum(['pending', 'submitted', 'settled', 'failed', 'nothing']),
     tx: hash.nullable(),
     error: z.string().nullable(),
+    /** Sellers that delivered less than they sold, by their signed meter readings, once settled. */
+    shortfalls: z
+      .array(
+        z.object({
+          seller: addressSchema,
+          soldWh: z.number().int().nonnegative(),
+          deliveredWh: z.number().int().nonnegative(),
+          /** What the seller paid at the imbalance price, base units as a decimal string. */
+          charged: z.string().regex(/^\d+$/),
+        }),
+      )
+      .optional(),
   }),
 })
 export type IntervalResult = z.infer<typeof intervalResultSchema>

@@ -3,8 +3,9 @@ import { chainFor, type Deployment } from '../../contracts/deploy.ts'
 import { energySettlementAbi } from '../../contracts/generated/artifacts.ts'
 
 /**
- * Reads owners' escrow balances from the settlement contract, cached until the next interval or
- * settlement (when balances can change through the market); deposits show up by the next interval.
+ * Reads what of an owner's escrow can back new buys: its balance less any withdrawal it has requested
+ * (that money leaves once the withdrawal delay has passed, so it cannot stand behind a new order).
+ * Cached until the next interval or settlement; deposits show up by the next interval.
  */
 export class EscrowReader {
   private readonly client
@@ -21,9 +22,11 @@ export class EscrowReader {
     const key = owner.toLowerCase()
     const cached = this.cache.get(key)
     if (cached !== undefined) return cached
-    const balance = await this.client.readContract({ address: this.deployment.settlement, abi: energySettlementAbi, functionName: 'balanceOf', args: [owner] })
-    this.cache.set(key, balance)
-    return balance
+    const read = (functionName: 'balanceOf' | 'pendingWithdrawal') => this.client.readContract({ address: this.deployment.settlement, abi: energySettlementAbi, functionName, args: [owner] })
+    const [balance, leaving] = await Promise.all([read('balanceOf'), read('pendingWithdrawal')])
+    const available = balance > leaving ? balance - leaving : 0n
+    this.cache.set(key, available)
+    return available
   }
 
   invalidate(): void {

@@ -15,7 +15,6 @@ import { intervalStart } from '../../protocol/units.ts'
 import type { Deployment } from '../../contracts/deploy.ts'
 import { clearHierarchical, type PricingRule } from '../engine/hierarchical-clearing.ts'
 import { singleNodeTopology, type Topology } from '../engine/topology.ts'
-import type { OrderFill } from '../engine/clearing.ts'
 import { VppError } from '../../protocol/errors.ts'
 import { MarketStore, type StoredOrder } from './market-store.ts'
 import { cancelSigner, validateOrderPayload, type IntakeContext, type RejectReason } from './order-validation.ts'
@@ -25,6 +24,8 @@ import { coversBuy, maxCostBaseUnits } from './collateral.ts'
 import { MarketMetrics } from './market-metrics.ts'
 import { SignaturePool } from './signature-pool.ts'
 import { SettlementSubmitter } from './settlement-submitter.ts'
+import { buildSettlementBatch, fillsOf } from './settlement-batch.ts'
+import { validateMeterReading } from './meter-validation.ts'
 
 export interface Member {
   agentId: string
@@ -113,7 +114,7 @@ export class MarketService extends EventEmitter {
     this.escrow = new EscrowReader(options.chain.rpcUrl, options.chain.deployment)
     this.agentLimiter = new RateLimiter(options.rateLimit?.agent?.burst ?? 40, options.rateLimit?.agent?.perSecond ?? 2)
     this.httpLimiter = new RateLimiter(options.rateLimit?.http?.burst ?? 400, options.rateLimit?.http?.perSecond ?? 20)
-    this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey)
+    this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey, { logger: options.logger })
     this.topology = options.topology ?? singleNodeTopology()
     const root = this.topology.find((n) => n.parent === null)!.id
     const nodes = new Set(this.topology.map((n) => n.id))
@@ -135,12 +136,13 @@ export class MarketService extends EventEmitter {
     this.client = await mqtt.connectAsync(m.url, { username: m.username, password: m.password, clientId: m.username, protocolVersion: 4, clean: true, reconnectPeriod: 1000 })
     this.client.on('message', (topic, payload) => void this.onMessage(topic, payload))
     this.client.on('error', (error) => this.log.warn({ err: error.message }, 'market: MQTT error'))
-    await this.client.subscribeAsync([topics.allAgents(community, 'state'), topics.allAgents(community, 'telemetry'), topics.allAgents(community, 'orders')], { qos: 1 })
+    await this.client.subscribeAsync(
+      [topics.allAgents(community, 'state'), topics.allAgents(community, 'telemetry'), topics.allAgents(community, 'orders'), topics.allAgents(community, 'meter')],
+      { qos: 1 },
+    )
     await this.publishState()
     // Intervals delivered before a restart but not yet settled: settle them now, oldest first.
-    for (const interval of this.store.unsettledIntervals(this.openInterval - this.intervalSeconds)) {
-      this.settling = this.settling.then(() => this.settle(interval))
-    }
+    for (const interval of this.store.unsettledIntervals(this.deliveringInterval)) this.queueSettlement(interval)
     this.schedule()
     this.log.info({ community, openInterval: this.openInterval, intervalSeconds: this.intervalSeconds }, 'market: started')
   }
@@ -204,7 +206,11 @@ export class MarketService extends EventEmitter {
     }, delay)
   }
 
-  /** Gate closure of the open interval: clear it, open the next, settle the one just delivered. */
+  /**
+   * Gate closure of the open interval: clear it and open the next. The interval delivered one
+   * interval ago has had a whole interval for its meter readings: settle it now (sellers without a
+   * reading are paid nothing for it), and try again any interval a failure left unsettled.
+   */
   private closeGate(): void {
     this.escrow.invalidate()
     const interval = this.openInterval
@@ -212,8 +218,19 @@ export class MarketService extends EventEmitter {
     void this.publishState()
     const result = this.clear(interval)
     this.emit('interval', result)
-    const delivered = interval - this.intervalSeconds
-    this.settling = this.settling.then(() => this.settle(delivered))
+    const deadline = Date.now() / 1000 - this.options.chain.deployment.settlementWindow
+    for (const unsettled of this.store.unsettledIntervals(interval - this.intervalSeconds)) {
+      if (unsettled > deadline) this.queueSettlement(unsettled)
+    }
+  }
+
+  private queueSettlement(interval: number): void {
+    this.settling = this.settling.then(() => this.settle(interval))
+  }
+
+  /** The interval whose delivery ended at the last gate closure, or earlier ones. */
+  private get deliveringInterval(): number {
+    return this.openInterval - this.intervalSeconds
   }
 
   private clear(interval: number): IntervalResult {
@@ -284,20 +301,55 @@ export class MarketService extends EventEmitter {
 
   private async settle(interval: number): Promise<void> {
     const result = this.store.interval(interval)
-    if (!result || (result.settlement.status !== 'pending' && result.settlement.status !== 'failed')) return
+    if (!result || !['pending', 'submitted', 'failed'].includes(result.settlement.status)) return
     const orders = this.store.ordersFor(interval)
     const byHash = new Map(orders.map((o) => [o.hash as string, o]))
-    const settlement = await this.submitter.settle(this.communityKey, interval, fillsOf(result, orders), byHash)
+    const batch = buildSettlementBatch(fillsOf(result, orders), byHash, this.store.meterReadingsFor(interval))
+    const settlement = await this.submitter.settle(this.communityKey, interval, batch, {
+      knownTx: result.settlement.status === 'submitted' ? result.settlement.tx : null,
+      // Stored before the receipt is awaited: after a crash the market waits for this transaction instead of sending another.
+      onSubmitted: (tx) => this.store.updateSettlement(interval, { status: 'submitted', tx, error: null }),
+    })
     this.counters.increment(`settlements_${settlement.status}`)
     this.metrics.settlements.inc({ status: settlement.status })
     this.escrow.invalidate()
     if (settlement.status === 'failed') this.log.error({ interval, error: settlement.error }, 'market: settlement failed')
-    else this.log.info({ interval, tx: settlement.tx }, 'market: settled')
+    else this.log.info({ interval, tx: settlement.tx, shortfalls: settlement.shortfalls?.length ?? 0 }, 'market: settled')
     const updated = this.store.updateSettlement(interval, settlement)
     if (updated) {
       this.publishResult(updated)
       this.emit('interval', updated)
     }
+  }
+
+  /**
+   * A signed meter reading for a delivered interval: stored once verified; when it is the last one
+   * the interval's sellers owed, the interval settles at once instead of at the next gate closure.
+   */
+  private async onMeterReading(agentId: string, payload: Buffer): Promise<void> {
+    const d = this.options.chain.deployment
+    const verdict = await validateMeterReading(payload, agentId, {
+      communityKey: this.communityKey,
+      chainId: d.chainId,
+      settlement: d.settlement,
+      meterSigner: d.meterSigner,
+      deliveringInterval: this.deliveringInterval,
+      addressOf: (id) => this.agents.get(id)?.address,
+    })
+    if (!verdict.ok) {
+      this.counters.increment('meter_rejected')
+      this.counters.increment(`meter_rejected.${verdict.reason}`)
+      this.log.warn({ agentId, reason: verdict.reason, message: verdict.message }, 'market: meter reading rejected')
+      return
+    }
+    if (!this.store.insertMeterReading(verdict.signed)) return this.counters.increment('meter_duplicates')
+    this.counters.increment('meter_readings')
+    const interval = verdict.signed.reading.interval
+    const result = this.store.interval(interval)
+    if (result?.settlement.status !== 'pending') return
+    const readings = this.store.meterReadingsFor(interval)
+    const sellers = new Set(result.trades.map((t) => t.seller.toLowerCase()))
+    if ([...sellers].every((s) => readings.has(s))) this.queueSettlement(interval)
   }
 
   private publishResult(result: IntervalResult): void {
@@ -317,6 +369,7 @@ export class MarketService extends EventEmitter {
       if (parsed.channel === 'orders') await this.submitOrder(payload, { mqttAgentId: parsed.agentId })
       else if (parsed.channel === 'state') this.onAgentState(parsed.agentId, payload)
       else if (parsed.channel === 'telemetry') this.onTelemetry(parsed.agentId, payload)
+      else if (parsed.channel === 'meter') await this.onMeterReading(parsed.agentId, payload)
     } catch (error) {
       // Whatever one message does, the market goes on.
       this.counters.increment('message_errors')
@@ -435,31 +488,6 @@ export class MarketService extends EventEmitter {
     this.counters.increment(`invalid_${channel}`)
     this.log.warn({ agentId, channel }, 'market: invalid payload dropped')
   }
-}
-
-/**
- * The settlement fills of a cleared interval, from its published trades: one per order and grid node,
- * each at the order's own side of the price (buyers pay `price`, sellers receive `sellerPrice`), an
- * order's fills next to each other as the contract requires.
- */
-function fillsOf(result: IntervalResult, orders: StoredOrder[]): OrderFill[] {
-  const byHash = new Map(orders.map((o) => [o.hash as string, o]))
-  // Keyed by node and price: under pay-as-bid one node trades an order at several prices.
-  const perOrder = new Map<string, Map<string, OrderFill>>()
-  const add = (hash: string, node: string, energyWh: number, price: number) => {
-    const order = byHash.get(hash)!
-    const fills = perOrder.get(hash) ?? new Map<string, OrderFill>()
-    const key = `${node}@${price}`
-    const fill = fills.get(key) ?? { hash: order.hash, owner: order.owner, side: order.side, filledWh: 0, price }
-    fill.filledWh += energyWh
-    fills.set(key, fill)
-    perOrder.set(hash, fills)
-  }
-  for (const t of result.trades) {
-    add(t.buyOrder, t.node, t.energyWh, t.price)
-    add(t.sellOrder, t.node, t.energyWh, t.sellerPrice)
-  }
-  return [...perOrder.values()].flatMap((fills) => [...fills.values()])
 }
 
 /** The owner an order payload names, before anything is verified (to find the agent for an HTTP order). */

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import type { Address, Hex } from 'viem'
+import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import type { SignedOrder } from '../../protocol/order.ts'
 import type { IntervalResult, Trade } from '../../protocol/messages.ts'
 import type { BookOrder } from '../engine/clearing.ts'
@@ -59,6 +60,13 @@ export class MarketStore {
         node TEXT NOT NULL DEFAULT ''
       );
       CREATE INDEX IF NOT EXISTS trades_interval ON trades(interval);
+      CREATE TABLE IF NOT EXISTS meter_readings (
+        interval INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (interval, owner)
+      );
     `)
     // Databases written before trades carried a node and a seller price get the columns added.
     const columns = new Set((this.db.prepare(`PRAGMA table_info(trades)`).all() as { name: string }[]).map((c) => c.name))
@@ -66,6 +74,21 @@ export class MarketStore {
     if (!columns.has('node')) this.db.exec(`ALTER TABLE trades ADD COLUMN node TEXT NOT NULL DEFAULT ''`)
     const orderColumns = new Set((this.db.prepare(`PRAGMA table_info(orders)`).all() as { name: string }[]).map((c) => c.name))
     if (!orderColumns.has('cancelled')) this.db.exec(`ALTER TABLE orders ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0`)
+  }
+
+  /** Stores a verified meter reading; false when the owner already has one for that interval (the first stands). */
+  insertMeterReading(signed: SignedMeterReading): boolean {
+    const { interval, owner } = signed.reading
+    const info = this.db
+      .prepare(`INSERT OR IGNORE INTO meter_readings (interval, owner, payload, received_at) VALUES (?, ?, ?, ?)`)
+      .run(interval, owner.toLowerCase(), JSON.stringify(signed), new Date().toISOString())
+    return info.changes === 1
+  }
+
+  /** The meter readings of one interval, by lower-case owner address. */
+  meterReadingsFor(interval: number): Map<string, SignedMeterReading> {
+    const rows = this.db.prepare(`SELECT owner, payload FROM meter_readings WHERE interval = ?`).all(interval) as { owner: string; payload: string }[]
+    return new Map(rows.map((r) => [r.owner, JSON.parse(r.payload) as SignedMeterReading]))
   }
 
   /** Stores an accepted order; false when an order with this hash is already stored. */
@@ -138,7 +161,7 @@ export class MarketStore {
     const awarded = this.db
       .prepare(
         `SELECT COALESCE(SUM((t.energy_wh * t.price + 999) / 1000), 0) AS cost FROM trades t JOIN intervals i ON i.interval = t.interval
-         WHERE lower(t.buyer) = lower(?) AND json_extract(i.result, '$.settlement.status') IN ('pending', 'failed')`,
+         WHERE lower(t.buyer) = lower(?) AND json_extract(i.result, '$.settlement.status') IN ('pending', 'submitted', 'failed')`,
       )
       .get(owner) as { cost: number }
     return BigInt(orders.cost) + BigInt(awarded.cost)
@@ -167,7 +190,7 @@ export class MarketStore {
   /** Cleared intervals before `before` whose settlement is pending or failed: work left by a restart. */
   unsettledIntervals(before: number): number[] {
     const rows = this.db
-      .prepare(`SELECT interval FROM intervals WHERE interval < ? AND json_extract(result, '$.settlement.status') IN ('pending', 'failed') ORDER BY interval`)
+      .prepare(`SELECT interval FROM intervals WHERE interval < ? AND json_extract(result, '$.settlement.status') IN ('pending', 'submitted', 'failed') ORDER BY interval`)
       .all(before) as { interval: number }[]
     return rows.map((r) => r.interval)
   }

@@ -1,63 +1,147 @@
-import { createPublicClient, createWalletClient, http, type Hex } from 'viem'
+import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, http, nonceManager, parseEventLogs, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { chainFor, type Deployment } from '../../contracts/deploy.ts'
 import { energySettlementAbi } from '../../contracts/generated/artifacts.ts'
-import { orderMessage } from '../../protocol/order.ts'
 import type { IntervalResult } from '../../protocol/messages.ts'
-import type { OrderFill } from '../engine/clearing.ts'
-import type { StoredOrder } from './market-store.ts'
+import type { Logger } from '../../platform/logger.ts'
+import { previewSettlement, type SettlementBatch } from './settlement-batch.ts'
 
 export interface SettlementOutcome {
   status: 'settled' | 'failed'
   tx: Hex | null
   error: string | null
+  shortfalls?: NonNullable<IntervalResult['settlement']['shortfalls']>
 }
 
+export interface RetryPolicy {
+  /** First wait after a failed RPC call; doubled after each further failure. */
+  firstDelayMs: number
+  maxDelayMs: number
+  /** Attempts in one `settle` call; the market tries again at its next gate closure. */
+  attempts: number
+}
+
+const DEFAULT_RETRY: RetryPolicy = { firstDelayMs: 500, maxDelayMs: 30_000, attempts: 8 }
+/** Head-room over the node's gas estimate, in percent: state can move between estimate and inclusion. */
+const GAS_MARGIN_PCT = 20n
+const RECEIPT_TIMEOUT_MS = 120_000
+
+/** A revert is the contract's verdict on the batch: sending it again cannot change it. */
+class Reverted extends Error {}
+
 /**
- * Submits one `settleInterval` batch per interval from the operator key. Idempotent: an interval the
- * contract already marks settled is reported settled without sending anything.
+ * Submits one `settleInterval` batch per interval from the operator key.
+ * - Idempotent: an interval the contract already marks settled is reported settled, with the
+ *   transaction that settled it, and nothing is sent.
+ * - Survives RPC failures: any error that is not a revert is retried with capped exponential back-off.
+ * - Survives restarts: `onSubmitted` hears the transaction hash before its receipt is awaited, so the
+ *   caller can store it and pass it back as `knownTx`; a known transaction is awaited, never re-sent
+ *   while it may still be mined.
+ * - Gas is estimated with a margin; nonces come from viem's nonce manager.
  */
 export class SettlementSubmitter {
   private readonly publicClient
   private readonly wallet
+  private readonly retry: RetryPolicy
 
   constructor(
     private readonly rpcUrl: string,
     private readonly deployment: Deployment,
     operatorKey: Hex,
+    private readonly options: { retry?: Partial<RetryPolicy>; logger?: Logger } = {},
   ) {
     const chain = chainFor(deployment.chainId, rpcUrl)
-    const transport = http(rpcUrl)
-    this.publicClient = createPublicClient({ chain, transport })
-    this.wallet = createWalletClient({ account: privateKeyToAccount(operatorKey), chain, transport })
+    // retryCount 0: the back-off here decides, not a second layer of retries under it.
+    const transport = http(rpcUrl, { retryCount: 0, timeout: 10_000 })
+    this.publicClient = createPublicClient({ chain, transport, pollingInterval: 250 })
+    this.wallet = createWalletClient({ account: privateKeyToAccount(operatorKey, { nonceManager }), chain, transport })
+    this.retry = { ...DEFAULT_RETRY, ...options.retry }
   }
 
-  async settle(communityKey: Hex, interval: number, fills: OrderFill[], orders: Map<string, StoredOrder>): Promise<SettlementOutcome> {
-    const address = this.deployment.settlement
-    try {
-      const already = await this.publicClient.readContract({ address, abi: energySettlementAbi, functionName: 'intervalSettled', args: [communityKey, BigInt(interval)] })
-      if (already) return { status: 'settled', tx: null, error: null }
-      const batch = fills.map((f) => {
-        const stored = orders.get(f.hash)
-        if (!stored) throw new Error(`fill for unknown order ${f.hash}`)
-        return { order: orderMessage(stored.signed.order), signature: stored.signed.signature, filledWh: BigInt(f.filledWh), price: BigInt(f.price) }
-      })
-      const { request } = await this.publicClient.simulateContract({
-        account: this.wallet.account,
-        address,
-        abi: energySettlementAbi,
-        functionName: 'settleInterval',
-        args: [communityKey, BigInt(interval), batch],
-      })
-      const tx = await this.wallet.writeContract(request)
-      const receipt = await this.publicClient.waitForTransactionReceipt({ hash: tx })
-      if (receipt.status !== 'success') return { status: 'failed', tx, error: 'settlement transaction reverted' }
-      return { status: 'settled', tx, error: null }
-    } catch (error) {
-      const message = error instanceof Error ? (error as { shortMessage?: string }).shortMessage ?? error.message : String(error)
-      return { status: 'failed', tx: null, error: message }
+  async settle(
+    communityKey: Hex,
+    interval: number,
+    batch: SettlementBatch,
+    hooks: { knownTx?: Hex | null; onSubmitted?: (tx: Hex) => void } = {},
+  ): Promise<SettlementOutcome> {
+    let knownTx = hooks.knownTx ?? null
+    let lastError = 'no attempt made'
+    for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
+      if (attempt > 0) await sleep(Math.min(this.retry.maxDelayMs, this.retry.firstDelayMs * 2 ** (attempt - 1)))
+      try {
+        if (await this.isSettled(communityKey, interval)) {
+          const tx = knownTx ?? (await this.settlingTx(communityKey, interval))
+          return { status: 'settled', tx, error: null, shortfalls: tx ? await this.shortfalls(tx, batch) : undefined }
+        }
+        if (knownTx) {
+          const receipt = await this.publicClient.getTransactionReceipt({ hash: knownTx }).catch(() => null)
+          if (!receipt) {
+            // Sent before a restart or an outage and not mined yet: wait for it rather than send twice.
+            const mined = await this.publicClient.waitForTransactionReceipt({ hash: knownTx, timeout: RECEIPT_TIMEOUT_MS })
+            if (mined.status === 'success') return { status: 'settled', tx: knownTx, error: null, shortfalls: await this.shortfalls(knownTx, batch) }
+          }
+          knownTx = null // reverted or dropped: build and send it afresh
+        }
+        const tx = await this.send(communityKey, interval, batch)
+        knownTx = tx
+        hooks.onSubmitted?.(tx)
+        const receipt = await this.publicClient.waitForTransactionReceipt({ hash: tx, timeout: RECEIPT_TIMEOUT_MS })
+        if (receipt.status !== 'success') throw new Reverted(`settlement transaction ${tx} reverted`)
+        return { status: 'settled', tx, error: null, shortfalls: await this.shortfalls(tx, batch) }
+      } catch (error) {
+        if (error instanceof Reverted) return { status: 'failed', tx: knownTx, error: error.message }
+        lastError = describe(error)
+        this.options.logger?.warn({ interval, attempt: attempt + 1, err: lastError }, 'settlement: RPC failed; retrying')
+      }
     }
+    return { status: 'failed', tx: knownTx, error: `gave up after ${this.retry.attempts} attempts: ${lastError}` }
+  }
+
+  private isSettled(communityKey: Hex, interval: number): Promise<boolean> {
+    return this.publicClient.readContract({ address: this.deployment.settlement, abi: energySettlementAbi, functionName: 'intervalSettled', args: [communityKey, BigInt(interval)] })
+  }
+
+  /** The transaction that settled an interval, from its `IntervalSettled` event. */
+  private async settlingTx(communityKey: Hex, interval: number): Promise<Hex | null> {
+    const logs = await this.publicClient.getContractEvents({
+      address: this.deployment.settlement,
+      abi: energySettlementAbi,
+      eventName: 'IntervalSettled',
+      args: { community: communityKey, interval: BigInt(interval) },
+      fromBlock: 'earliest',
+    })
+    return logs[0]?.transactionHash ?? null
+  }
+
+  private async send(communityKey: Hex, interval: number, batch: SettlementBatch): Promise<Hex> {
+    const args = [communityKey, BigInt(interval), batch.fills, batch.readings] as const
+    const call = { account: this.wallet.account, address: this.deployment.settlement, abi: energySettlementAbi, functionName: 'settleInterval' as const, args }
+    try {
+      const { request } = await this.publicClient.simulateContract(call)
+      const gas = await this.publicClient.estimateContractGas(call)
+      return await this.wallet.writeContract({ ...request, gas: gas + (gas * GAS_MARGIN_PCT) / 100n })
+    } catch (error) {
+      if (error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError)) throw new Reverted(describe(error))
+      throw error
+    }
+  }
+
+  /** Sellers that fell short, from the batch and the charges the contract emitted. */
+  private async shortfalls(tx: Hex, batch: SettlementBatch): Promise<SettlementOutcome['shortfalls']> {
+    const receipt = await this.publicClient.getTransactionReceipt({ hash: tx })
+    const charged = new Map(
+      parseEventLogs({ abi: energySettlementAbi, eventName: 'ImbalanceCharged', logs: receipt.logs }).map((l) => [l.args.owner.toLowerCase(), l.args.charged]),
+    )
+    const { deliveries } = previewSettlement(batch, BigInt(this.deployment.imbalancePrice), () => 0n)
+    return deliveries
+      .filter((d) => d.shortfallWh > 0)
+      .map((d) => ({ seller: d.owner, soldWh: d.soldWh, deliveredWh: d.deliveredWh, charged: String(charged.get(d.owner.toLowerCase()) ?? 0n) }))
   }
 }
 
-export type { IntervalResult }
+function describe(error: unknown): string {
+  if (error instanceof BaseError) return error.shortMessage
+  return error instanceof Error ? error.message : String(error)
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
