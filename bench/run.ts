@@ -9,8 +9,9 @@ import { benchEnv, type Benchmark, type BenchResult } from './bench-result.ts'
 import { clearingBenchmark } from './benchmarks/clearing.ts'
 import { brokerBenchmark } from './benchmarks/broker.ts'
 import { marketBenchmark } from './benchmarks/market.ts'
+import { settlementBenchmark } from './benchmarks/settlement.ts'
 
-const benchmarks: Benchmark[] = [clearingBenchmark, marketBenchmark, brokerBenchmark]
+const benchmarks: Benchmark[] = [clearingBenchmark, marketBenchmark, settlementBenchmark, brokerBenchmark]
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = requested.filter((name) => !benchmarks.some((b) => b.name === name))

@@ -21,7 +21,7 @@ const CONTRACTS = {
 
 interface SolcOutput {
   errors?: { severity: string; formattedMessage: string }[]
-  contracts: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>>
+  contracts: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } }; storageLayout?: { storage: { label: string; slot: string }[] } }>>
 }
 
 function findImport(path: string): { contents: string } | { error: string } {
@@ -41,8 +41,9 @@ export function compileContracts(): string {
     sources,
     settings: {
       optimizer: { enabled: true, runs: 200 },
+      viaIR: true,
       evmVersion: 'cancun',
-      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'storageLayout'] } },
     },
   }
   const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as SolcOutput
@@ -55,6 +56,13 @@ export function compileContracts(): string {
     const lower = name[0]!.toLowerCase() + name.slice(1)
     ts += `\nexport const ${lower}Abi = ${JSON.stringify(artifact.abi, null, 2)} as const\n`
     ts += `\nexport const ${lower}Bytecode = '0x${artifact.evm.bytecode.object}' as const\n`
+    if (name === 'EnergySettlement') {
+      // Where the settlement keeps each participant's account: the submitter names these slots in
+      // its transactions' access lists.
+      const accounts = artifact.storageLayout?.storage.find((v) => v.label === 'accounts')
+      if (!accounts) throw new VppError('VPP_ERR_CONTRACT_BUILD', 'EnergySettlement has no `accounts` mapping in its storage layout')
+      ts += `\n/** Storage slot of EnergySettlement's \`accounts\` mapping (from solc's storage layout). */\nexport const energySettlementAccountsSlot = ${Number(accounts.slot)}n\n`
+    }
   }
   return ts
 }

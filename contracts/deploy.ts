@@ -21,6 +21,8 @@ export interface Deployment {
   settlementWindow: number
   /** Seconds between a withdrawal request and the withdrawal. */
   withdrawalDelay: number
+  /** Every interval starts at a multiple of this many seconds: the market's interval length must be a multiple of it. */
+  intervalGranularity: number
 }
 
 /** Parameters fixed at deployment, with the defaults a new community starts from. */
@@ -29,6 +31,8 @@ export const settlementDefaults = {
   imbalancePrice: 400_000,
   settlementWindow: 86_400,
   withdrawalDelay: 2 * 86_400,
+  /** The market's default 15-minute interval. */
+  intervalGranularity: 900,
 } as const
 
 export function chainFor(chainId: number, rpcUrl: string): Chain {
@@ -58,6 +62,7 @@ export async function deployContracts(options: {
   imbalancePrice?: number
   settlementWindow?: number
   withdrawalDelay?: number
+  intervalGranularity?: number
 }): Promise<Deployment> {
   const account = privateKeyToAccount(options.deployerKey)
   const transport = http(options.rpcUrl)
@@ -81,11 +86,12 @@ export async function deployContracts(options: {
   const imbalancePrice = options.imbalancePrice ?? settlementDefaults.imbalancePrice
   const settlementWindow = options.settlementWindow ?? settlementDefaults.settlementWindow
   const withdrawalDelay = options.withdrawalDelay ?? Math.max(settlementDefaults.withdrawalDelay, settlementWindow + 1)
-  const args = [token, operator, options.feeRecipient, guardian, meterSigner, BigInt(imbalancePrice), BigInt(settlementWindow), BigInt(withdrawalDelay)] as const
+  const intervalGranularity = options.intervalGranularity ?? settlementDefaults.intervalGranularity
+  const args = [token, operator, options.feeRecipient, guardian, meterSigner, BigInt(imbalancePrice), BigInt(settlementWindow), BigInt(withdrawalDelay), BigInt(intervalGranularity)] as const
   const settlement = await deploy('EnergySettlement', await wallet.deployContract({ abi: energySettlementAbi, bytecode: energySettlementBytecode, args }))
   const [tokenDecimals, tokenSymbol] = await Promise.all([
     publicClient.readContract({ address: token, abi: devStablecoinAbi, functionName: 'decimals' }),
     publicClient.readContract({ address: token, abi: devStablecoinAbi, functionName: 'symbol' }),
   ])
-  return { chainId, settlement, token, operator, feeRecipient: options.feeRecipient, tokenDecimals, tokenSymbol, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay }
+  return { chainId, settlement, token, operator, feeRecipient: options.feeRecipient, tokenDecimals, tokenSymbol, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalGranularity }
 }

@@ -115,6 +115,10 @@ export class MarketService extends EventEmitter {
     this.agentLimiter = new RateLimiter(options.rateLimit?.agent?.burst ?? 40, options.rateLimit?.agent?.perSecond ?? 2)
     this.httpLimiter = new RateLimiter(options.rateLimit?.http?.burst ?? 400, options.rateLimit?.http?.perSecond ?? 20)
     this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey, { logger: options.logger })
+    const granularity = options.chain.deployment.intervalGranularity
+    if (this.intervalSeconds % granularity !== 0) {
+      throw new VppError('VPP_ERR_CONFIG', `intervalSeconds ${this.intervalSeconds} is not a multiple of the settlement contract's interval granularity (${granularity} s): use a multiple of ${granularity}, or deploy a contract for this interval length`)
+    }
     this.topology = options.topology ?? singleNodeTopology()
     const root = this.topology.find((n) => n.parent === null)!.id
     const nodes = new Set(this.topology.map((n) => n.id))

@@ -1,4 +1,5 @@
-import { parseSignature, signatureToCompactSignature, type Address, type Hex } from 'viem'
+import { encodeAbiParameters, keccak256, parseSignature, signatureToCompactSignature, type AccessList, type Address, type Hex } from 'viem'
+import { energySettlementAccountsSlot } from '../../contracts/generated/artifacts.ts'
 import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import type { Trade } from '../../protocol/messages.ts'
 import type { SignedOrder } from '../../protocol/order.ts'
@@ -58,6 +59,45 @@ export interface ContractReading {
 export interface SettlementBatch {
   fills: ContractFill[]
   readings: ContractReading[]
+}
+
+/**
+ * The batch as `settleInterval`'s packed `fills` and `readings` bytes (layouts in
+ * EnergySettlement.sol: FILL_BYTES, READING_BYTES).
+ * @example
+ * const [fills, readings] = encodeSettlementBatch(batch)
+ */
+export function encodeSettlementBatch(batch: SettlementBatch): [Hex, Hex] {
+  const fills = batch.fills.map(
+    (f) =>
+      f.owner.slice(2) +
+      uintHex(BigInt(f.side), 1) +
+      uintHex(f.energyWh, 8) +
+      uintHex(f.limitPrice, 8) +
+      uintHex(f.nonce, 8) +
+      uintHex(f.filledWh, 8) +
+      uintHex(f.price, 8) +
+      f.r.slice(2).padStart(64, '0') +
+      f.vs.slice(2).padStart(64, '0'),
+  )
+  const readings = batch.readings.map((r) => r.owner.slice(2) + uintHex(r.exportedWh, 8) + uintHex(r.importedWh, 8) + r.r.slice(2).padStart(64, '0') + r.vs.slice(2).padStart(64, '0'))
+  return [`0x${fills.join('')}`, `0x${readings.join('')}`]
+}
+
+/**
+ * The EIP-2930 access list of a settlement transaction: the settlement contract with the account slot
+ * of every owner in the batch and of the fee recipient. A listed slot costs 1,900 gas up front instead
+ * of 2,100 on first touch.
+ */
+export function settlementAccessList(batch: SettlementBatch, settlement: Address, feeRecipient: Address): AccessList {
+  const owners = new Set([...batch.fills.map((f) => f.owner.toLowerCase()), feeRecipient.toLowerCase()])
+  const storageKeys = [...owners].map((owner) => keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'uint256' }], [owner as Address, energySettlementAccountsSlot])))
+  return [{ address: settlement, storageKeys }]
+}
+
+function uintHex(value: bigint, bytes: number): string {
+  if (value < 0n || value >= 1n << BigInt(bytes * 8)) throw new RangeError(`${value} does not fit in ${bytes} bytes`)
+  return value.toString(16).padStart(bytes * 2, '0')
 }
 
 /**

@@ -1,10 +1,10 @@
-import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, http, nonceManager, parseEventLogs, type Hex } from 'viem'
+import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, encodeFunctionData, http, nonceManager, parseEventLogs, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { chainFor, type Deployment } from '../../contracts/deploy.ts'
 import { energySettlementAbi } from '../../contracts/generated/artifacts.ts'
 import type { IntervalResult } from '../../protocol/messages.ts'
 import type { Logger } from '../../platform/logger.ts'
-import { previewSettlement, type SettlementBatch } from './settlement-batch.ts'
+import { encodeSettlementBatch, previewSettlement, settlementAccessList, type SettlementBatch } from './settlement-batch.ts'
 
 export interface SettlementOutcome {
   status: 'settled' | 'failed'
@@ -37,7 +37,8 @@ class Reverted extends Error {}
  * - Survives restarts: `onSubmitted` hears the transaction hash before its receipt is awaited, so the
  *   caller can store it and pass it back as `knownTx`; a known transaction is awaited, never re-sent
  *   while it may still be mined.
- * - Gas is estimated with a margin; nonces come from viem's nonce manager.
+ * - Gas is estimated with a margin, the account slots go in an EIP-2930 access list, and nonces
+ *   come from viem's nonce manager.
  */
 export class SettlementSubmitter {
   private readonly publicClient
@@ -114,12 +115,15 @@ export class SettlementSubmitter {
   }
 
   private async send(communityKey: Hex, interval: number, batch: SettlementBatch): Promise<Hex> {
-    const args = [communityKey, BigInt(interval), batch.fills, batch.readings] as const
-    const call = { account: this.wallet.account, address: this.deployment.settlement, abi: energySettlementAbi, functionName: 'settleInterval' as const, args }
+    const address = this.deployment.settlement
+    const data = encodeFunctionData({ abi: energySettlementAbi, functionName: 'settleInterval', args: [communityKey, BigInt(interval), ...encodeSettlementBatch(batch)] })
+    const accessList = settlementAccessList(batch, address, this.deployment.feeRecipient)
+    const account = this.wallet.account
     try {
-      const { request } = await this.publicClient.simulateContract(call)
-      const gas = await this.publicClient.estimateContractGas(call)
-      return await this.wallet.writeContract({ ...request, gas: gas + (gas * GAS_MARGIN_PCT) / 100n })
+      // A revert here is the contract's verdict (decoded with the ABI); anything else is the RPC's.
+      await this.publicClient.simulateContract({ account, address, abi: energySettlementAbi, functionName: 'settleInterval', args: [communityKey, BigInt(interval), ...encodeSettlementBatch(batch)] })
+      const gas = await this.publicClient.estimateGas({ account, to: address, data, accessList })
+      return await this.wallet.sendTransaction({ to: address, data, accessList, gas: gas + (gas * GAS_MARGIN_PCT) / 100n })
     } catch (error) {
       if (error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError)) throw new Reverted(describe(error))
       throw error

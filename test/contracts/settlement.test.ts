@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestClient, createWalletClient, publicActions, encodeFunctionData, hashTypedData, http, parseSignature, toHex, zeroAddress, type Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { ANVIL_DEV_KEYS } from '../../contracts/anvil.ts'
+import { decodeBalanceChanges } from '../../contracts/balance-changes.ts'
 import { chainFor, deployContracts } from '../../contracts/deploy.ts'
 import { devStablecoinAbi, energySettlementAbi, reentrantTokenAbi, reentrantTokenBytecode } from '../../contracts/generated/artifacts.ts'
 import { previewSettlement } from '../../market/service/settlement-batch.ts'
@@ -16,7 +17,9 @@ let kit: ReturnType<typeof settlementKit>
 const community = communityKey('test-street')
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 // Far enough ahead that the tests' time travel never closes their settlement window.
-let nextInterval = Math.floor(Date.now() / 1000) + 30 * 86_400
+let nextInterval = Math.floor((Date.now() / 1000 + 30 * 86_400) / 900) * 900
+/** A fresh interval start: the contract takes intervals on its 900-second grid. */
+const nextSlot = () => (nextInterval += 900)
 
 beforeAll(async () => {
   chain = await startTestChain(4) // each home: 1,000 dUSD (1e9 base units) in escrow
@@ -34,7 +37,7 @@ const testClient = () => createTestClient({ mode: 'anvil', chain: chainFor(chain
 /** A sell of 10 Wh and a buy of 10 Wh in a fresh interval, each limit given, with a full meter reading. */
 async function simpleTrade(sellLimit = 100_000, buyLimit = 200_000) {
   const [sellerKey, buyerKey] = keys()
-  const interval = nextInterval++
+  const interval = nextSlot()
   const sell = await kit.sign(sellerKey, kit.order(sellerKey, 1, 10, sellLimit, interval))
   const buy = await kit.sign(buyerKey, kit.order(buyerKey, 0, 10, buyLimit, interval))
   const reading = await kit.reading(sellerKey, kit.address(sellerKey), interval, 10)
@@ -60,7 +63,7 @@ describe('EIP-712 hashes', () => {
 describe('settlement of a delivered interval', () => {
   it('moves escrow by exactly the rounded amounts and pays the remainder to the fee recipient', async () => {
     const [sellerKey, buyerKey] = keys()
-    const interval = nextInterval++
+    const interval = nextSlot()
     const sell = await kit.sign(sellerKey, kit.order(sellerKey, 1, 7, 100_000, interval))
     const buy = await kit.sign(buyerKey, kit.order(buyerKey, 0, 10, 333_333, interval))
     const receipt = await kit.settle(interval, kit.batch([{ signed: sell, filledWh: 7, price: 333_333 }, { signed: buy, filledWh: 7, price: 333_333 }], [await kit.reading(sellerKey, sell.order.owner, interval, 9)]))
@@ -76,7 +79,7 @@ describe('settlement of a delivered interval', () => {
 
   it('settles an order cleared at two grid nodes at two prices, its signature checked once', async () => {
     const [sellerKey, nearKey, farKey] = keys()
-    const interval = nextInterval++
+    const interval = nextSlot()
     const sell = await kit.sign(sellerKey, kit.order(sellerKey, 1, 100, 100_000, interval))
     const near = await kit.sign(nearKey, kit.order(nearKey, 0, 40, 200_000, interval))
     const far = await kit.sign(farKey, kit.order(farKey, 0, 60, 300_000, interval))
@@ -100,7 +103,7 @@ describe('settlement of a delivered interval', () => {
 
   it('pays a seller only what its meter reading shows it delivered, charges the shortfall, and credits the buyers', async () => {
     const [sellerKey, buyer1Key, buyer2Key] = keys()
-    const interval = nextInterval++
+    const interval = nextSlot()
     const sell = await kit.sign(sellerKey, kit.order(sellerKey, 1, 100, 100_000, interval))
     const buy1 = await kit.sign(buyer1Key, kit.order(buyer1Key, 0, 70, 250_000, interval))
     const buy2 = await kit.sign(buyer2Key, kit.order(buyer2Key, 0, 30, 250_000, interval))
@@ -146,7 +149,7 @@ describe('settlement of a delivered interval', () => {
     const send = async (hash: Promise<Hex>) => chain.publicClient.waitForTransactionReceipt({ hash: await hash })
     await send(buyer.writeContract({ address: d.token, abi: devStablecoinAbi, functionName: 'approve', args: [d.settlement, 10_000n] }))
     await send(buyer.writeContract({ address: d.settlement, abi: energySettlementAbi, functionName: 'deposit', args: [10_000n] }))
-    const interval = nextInterval++
+    const interval = nextSlot()
     const sell = await hubKit.sign(sellerKey, hubKit.order(sellerKey, 1, 10, 100_000, interval))
     const buy = await hubKit.sign(buyerKey, hubKit.order(buyerKey, 0, 10, 200_000, interval))
     const fills = [{ signed: sell, filledWh: 10, price: 150_000 }, { signed: buy, filledWh: 10, price: 150_000 }]
@@ -158,7 +161,7 @@ describe('settlement of a delivered interval', () => {
   it('caps an imbalance charge at what the seller holds, so an empty seller cannot make the batch fail', async () => {
     const [buyerKey] = keys()
     const emptyKey = generatePrivateKey() // no escrow at all
-    const interval = nextInterval++
+    const interval = nextSlot()
     const sell = await kit.sign(emptyKey, kit.order(emptyKey, 1, 50, 100_000, interval))
     const buy = await kit.sign(buyerKey, kit.order(buyerKey, 0, 50, 200_000, interval))
     const receipt = await kit.settle(interval, kit.batch([{ signed: sell, filledWh: 50, price: 150_000 }, { signed: buy, filledWh: 50, price: 150_000 }], [await kit.reading(emptyKey, sell.order.owner, interval, 10)]))
@@ -202,7 +205,7 @@ describe('refused batches (each must revert)', () => {
   it('an order replayed in a later interval', async () => {
     const { interval, sell, buy, reading } = await simpleTrade()
     await kit.settle(interval, kit.batch([{ signed: sell, filledWh: 5, price: 150_000 }, { signed: buy, filledWh: 5, price: 150_000 }], [reading]))
-    const later = nextInterval++
+    const later = nextSlot()
     // The operator re-uses both signed orders for the next interval: neither signature covers it.
     await rejects(kit.simulate(later, kit.batch([{ signed: sell, filledWh: 5, price: 150_000 }, { signed: buy, filledWh: 5, price: 150_000 }], [await kit.reading(keys()[0], sell.order.owner, later, 10)])), 'BadSignature')
   })
@@ -272,7 +275,7 @@ describe('refused batches (each must revert)', () => {
     )
     // The recipient is fixed at deployment and the ABI has no way to name another one.
     const settle = energySettlementAbi.find((e) => e.type === 'function' && e.name === 'settleInterval')!
-    expect(settle.inputs.map((i) => i.type)).toEqual(['bytes32', 'uint64', 'tuple[]', 'tuple[]'])
+    expect(settle.inputs.map((i) => i.name)).toEqual(['community', 'interval', 'fills', 'readings'])
     await rejects(deployContracts({ rpcUrl: chain.anvil.rpcUrl, deployerKey: ANVIL_DEV_KEYS[0], feeRecipient: zeroAddress, token: chain.deployment.token }), 'reverted|ZeroAddress')
   })
 
@@ -288,7 +291,7 @@ describe('refused batches (each must revert)', () => {
     const sellerKey = generatePrivateKey() // its own key: the cancellation must not touch other tests' orders
     await testClient().setBalance({ address: kit.address(sellerKey), value: 10n ** 18n })
     const wallet = walletOf(sellerKey)
-    const interval = nextInterval++
+    const interval = nextSlot()
     const sell = await kit.sign(sellerKey, kit.order(sellerKey, 1, 10, 100_000, interval, 1))
     const buy = await kit.sign(buyerKey, kit.order(buyerKey, 0, 10, 200_000, interval))
     const reading = await kit.reading(sellerKey, sell.order.owner, interval, 10)
@@ -314,7 +317,7 @@ describe('escrow', () => {
     await rejects(wallet.simulateContract({ address: chain.deployment.settlement, abi: energySettlementAbi, functionName: 'withdraw' }), 'WithdrawalNotReady')
     // An interval it bid in settles from the escrow during the delay.
     const [sellerKey] = keys()
-    const interval = nextInterval++
+    const interval = nextSlot()
     const sell = await kit.sign(sellerKey, kit.order(sellerKey, 1, 10, 100_000, interval))
     const buy = await kit.sign(key, kit.order(key, 0, 10, 200_000, interval))
     await kit.settle(interval, kit.batch([{ signed: sell, filledWh: 10, price: 150_000 }, { signed: buy, filledWh: 10, price: 150_000 }], [await kit.reading(sellerKey, sell.order.owner, interval, 10)]))
@@ -380,7 +383,7 @@ describe('escrow', () => {
     await rejects(home.simulateContract({ address: d.settlement, abi: energySettlementAbi, functionName: 'setPaused', args: [true] }), 'NotGuardian')
     await send(guardian.writeContract({ address: d.settlement, abi: energySettlementAbi, functionName: 'setPaused', args: [true] }))
     await rejects(home.simulateContract({ address: d.settlement, abi: energySettlementAbi, functionName: 'deposit', args: [1000n] }), 'IsPaused')
-    await rejects(guardian.simulateContract({ address: d.settlement, abi: energySettlementAbi, functionName: 'settleInterval', args: [community, BigInt(nextInterval++), [], []] }), 'IsPaused')
+    await rejects(guardian.simulateContract({ address: d.settlement, abi: energySettlementAbi, functionName: 'settleInterval', args: [community, BigInt(nextSlot()), '0x', '0x'] }), 'IsPaused')
     await testClient().increaseTime({ seconds: 121 })
     await testClient().mine({ blocks: 1 })
     await send(home.writeContract({ address: d.settlement, abi: energySettlementAbi, functionName: 'withdraw' }))
@@ -390,7 +393,7 @@ describe('escrow', () => {
   it('refuses to settle an interval once its settlement window has closed', async () => {
     const [sellerKey, buyerKey] = keys()
     const block = await chain.publicClient.getBlock()
-    const interval = Number(block.timestamp) - chain.deployment.settlementWindow - 1
+    const interval = Math.floor((Number(block.timestamp) - chain.deployment.settlementWindow - 1) / 900) * 900
     const sell = await kit.sign(sellerKey, kit.order(sellerKey, 1, 10, 100_000, interval))
     const buy = await kit.sign(buyerKey, kit.order(buyerKey, 0, 10, 200_000, interval))
     await rejects(kit.simulate(interval, kit.batch([{ signed: sell, filledWh: 10, price: 150_000 }, { signed: buy, filledWh: 10, price: 150_000 }])), 'SettlementWindowClosed')
@@ -407,10 +410,14 @@ describe('events', () => {
       const args = log.args as Record<string, unknown>
       if (log.eventName === 'Deposited') add(args.owner as string, args.amount as bigint)
       else if (log.eventName === 'Withdrawn') add(args.owner as string, -(args.amount as bigint))
-      else if (log.eventName === 'Filled') add(args.owner as string, args.amount as bigint)
       else if (log.eventName === 'ImbalanceCharged') add(args.owner as string, -(args.charged as bigint))
       else if (log.eventName === 'ImbalanceCredited') add(args.owner as string, args.amount as bigint)
-      else if (log.eventName === 'IntervalSettled') add(chain.deployment.feeRecipient, args.fees as bigint)
+      else if (log.eventName === 'IntervalSettled') {
+        add(chain.deployment.feeRecipient, args.fees as bigint)
+        const changes = decodeBalanceChanges(args.balanceChanges as Hex)
+        expect(changes.length).toBe(Number(args.fills))
+        for (const c of changes) add(c.owner, c.change)
+      }
     }
     expect(rebuilt.size).toBeGreaterThan(4)
     let total = 0n

@@ -3,7 +3,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { energySettlementAbi } from '../../contracts/generated/artifacts.ts'
 import { signMeterReading } from '../../edge-agent/meter-reading-signer.ts'
 import { signOrder } from '../../edge-agent/order-signer.ts'
-import { buildSettlementBatch, type ContractFill, type ContractReading, type SettlementBatch } from '../../market/service/settlement-batch.ts'
+import { buildSettlementBatch, encodeSettlementBatch, type ContractFill, type ContractReading, type SettlementBatch } from '../../market/service/settlement-batch.ts'
 import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import { orderDomain, orderMessage, orderTypes, type Order, type SignedOrder } from '../../protocol/order.ts'
 import type { TestChain } from './chain.ts'
@@ -48,7 +48,7 @@ export function settlementKit(chain: TestChain, community: Hex) {
     address: settlement,
     abi: energySettlementAbi,
     functionName: 'settleInterval' as const,
-    args: [community, BigInt(interval), b.fills, b.readings] as const,
+    args: [community, BigInt(interval), ...encodeSettlementBatch(b)] as const,
   })
 
   const settle = async (interval: number, b: SettlementBatch) => {
