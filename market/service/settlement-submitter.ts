@@ -144,7 +144,12 @@ export class SettlementSubmitter {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof BaseError) return error.shortMessage
+  if (error instanceof BaseError) {
+    // A revert is named by the contract's error and its arguments, e.g. PriceOutsideLimit(1).
+    const revert = error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null
+    if (revert?.data) return `reverted: ${revert.data.errorName}(${(revert.data.args ?? []).map(String).join(', ')})`
+    return error.shortMessage
+  }
   return error instanceof Error ? error.message : String(error)
 }
 

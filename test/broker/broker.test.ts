@@ -219,14 +219,16 @@ describe('aedes broker over TCP, TLS and WebSocket', () => {
 
   it('keeps delivering to others while one subscriber stops reading', async () => {
     const stalled = await connect('market', 'pwm', { suffix: 'stalled' })
-    await stalled.subscribeAsync(topics.allAgents(community, 'meter'), { qos: 1 })
+    await stalled.subscribeAsync(topics.allAgents(community, 'telemetry'), { qos: 1 })
     ;(stalled.stream as unknown as { pause(): void }).pause()
     const healthy = await connect('market', 'pwm', { suffix: 'healthy' })
-    const seen = await collect(healthy, topics.allAgents(community, 'meter'))
+    const seen = await collect(healthy, topics.allAgents(community, 'telemetry'))
     const agent = await connect('home-01', 'pw1')
-    const payload = 'm'.repeat(4000)
-    const count = 3000 // 12 MB: far past what the stalled socket's kernel buffers hold
-    for (let i = 0; i < count; i++) agent.publish(topics.agent(community, 'home-01', 'meter'), payload, { qos: 1 })
+    // Valid telemetry (the broker checks it), about 4 KB a message.
+    const sample = { device: { manufacturer: null, model: null, serial: null, version: null }, inverter_ac_w: 1, pv_w: 1, grid_w: 1, battery_w: null, battery_soc_pct: null, load_w: 2, energy: { pv_total_wh: null, grid_import_wh: null, grid_export_wh: null }, models: [1], ts: new Date().toISOString() }
+    const samples = Array.from({ length: 14 }, () => sample)
+    const count = 3000 // about 12 MB: far past what the stalled socket's kernel buffers hold
+    for (let i = 0; i < count; i++) agent.publish(topics.agent(community, 'home-01', 'telemetry'), JSON.stringify({ seq: i + 1, samples }), { qos: 1 })
     await waitFor('every message at the healthy subscriber', () => seen.length === count, 30_000)
     expect(seen).toHaveLength(count)
     stalled.end(true)

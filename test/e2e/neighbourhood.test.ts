@@ -12,6 +12,7 @@ import type { TradeView } from '../../protocol/api.ts'
 import type { IntervalResult } from '../../protocol/messages.ts'
 import { topics } from '../../protocol/topics.ts'
 import { buyerPaysBaseUnits, sellerReceivesBaseUnits } from '../../protocol/units.ts'
+import { buildSettlementBatch, fillsOf, previewSettlement } from '../../market/service/settlement-batch.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 
 let hood: RunningNeighbourhood
@@ -90,9 +91,25 @@ describe('a neighbourhood trading end to end on real parts', () => {
 
     const escrow = (owner: string, blockNumber: bigint) =>
       client.readContract({ address: hood.deployment.settlement, abi: energySettlementAbi, functionName: 'balanceOf', args: [owner as Address], blockNumber })
+
+    // Every seller's agent signed a meter reading for the interval, and the market has it.
+    const orders = hood.market.store.ordersFor(settled.interval)
+    const readings = hood.market.store.meterReadingsFor(settled.interval)
+    for (const t of settled.trades) expect(readings.has(t.seller.toLowerCase()), `meter reading of ${t.seller}`).toBe(true)
+    // A seller that exported less than it sold is paid for what it delivered and charged the rest;
+    // the market's preview (tied to the contract by the property tests) says exactly how much.
+    const before = new Map(await Promise.all([...expected.keys()].map(async (o) => [o, await escrow(o, receipt.blockNumber - 1n)] as const)))
+    const batch = buildSettlementBatch(fillsOf(settled, orders), new Map(orders.map((o) => [o.hash as string, o])), readings)
+    const preview = previewSettlement(batch, BigInt(hood.deployment.imbalancePrice), (o) => before.get(o) ?? 0n)
+    const short = new Set(preview.deliveries.filter((d) => d.shortfallWh > 0).map((d) => d.owner.toLowerCase()))
+    expect((settled.settlement.shortfalls ?? []).map((d) => d.seller.toLowerCase()).sort()).toEqual([...short].sort())
+    const buyers = new Set(settled.trades.map((t) => t.buyer.toLowerCase()))
     for (const [owner, delta] of expected) {
-      const moved = (await escrow(owner, receipt.blockNumber)) - (await escrow(owner, receipt.blockNumber - 1n))
-      expect(moved, `escrow of ${owner}`).toBe(delta)
+      const moved = (await escrow(owner, receipt.blockNumber)) - before.get(owner)!
+      expect(moved, `escrow of ${owner}`).toBe(owner === feeRecipient.toLowerCase() ? preview.fees : preview.deltas.get(owner))
+      // Independently of the preview: the per-fill amounts of the published trades, for everyone when
+      // nobody fell short, else for the sellers that delivered in full (shortfall credits go to buyers).
+      if (short.size === 0 || (!short.has(owner) && !buyers.has(owner) && owner !== feeRecipient.toLowerCase())) expect(moved, `per-fill amounts of ${owner}`).toBe(delta)
     }
 
     // The contract holds exactly the sum of everyone's escrow.
