@@ -3,18 +3,39 @@ import { createPublicClient, http, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { z } from 'zod'
 import { ANVIL_DEV_KEYS } from '../contracts/anvil.ts'
-import { deployContracts } from '../contracts/deploy.ts'
+import { deployContracts, settlementDefaults } from '../contracts/deploy.ts'
+import { parseDurationSeconds } from '../protocol/units.ts'
 import { addressSchema } from '../protocol/order.ts'
 import { VppError } from '../protocol/errors.ts'
 import { parseOptions } from './parse-options.ts'
 
-const deploySchema = z.object({
-  rpc: z.url({ message: 'must be an RPC URL such as http://127.0.0.1:8545' }),
-  token: addressSchema.optional(),
-  feeRecipient: addressSchema.optional(),
-  operator: addressSchema.optional(),
-  keyFile: z.string().optional(),
+const duration = z.string().transform((text, ctx) => {
+  try {
+    return parseDurationSeconds(text)
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message })
+    return z.NEVER
+  }
 })
+
+const deploySchema = z
+  .object({
+    rpc: z.url({ message: 'must be an RPC URL such as http://127.0.0.1:8545' }),
+    token: addressSchema.optional(),
+    feeRecipient: addressSchema.optional(),
+    operator: addressSchema.optional(),
+    guardian: addressSchema.optional(),
+    meterSigner: addressSchema.optional(),
+    imbalancePrice: z.coerce.number().int().nonnegative().optional(),
+    interval: duration.pipe(z.number().int().min(1)).default(settlementDefaults.intervalGranularity),
+    settlementWindow: duration.pipe(z.number().int().min(1)).default(settlementDefaults.settlementWindow),
+    withdrawalDelay: duration.pipe(z.number().int().min(1)).optional(),
+    keyFile: z.string().optional(),
+  })
+  .refine((o) => o.withdrawalDelay === undefined || o.withdrawalDelay > o.settlementWindow, {
+    path: ['withdrawalDelay'],
+    message: 'must be longer than the settlement window, or a withdrawal could escape an interval that still settles',
+  })
 const keySchema = z.string().trim().regex(/^0x[0-9a-fA-F]{64}$/, 'must hold a 0x-prefixed 32-byte private key')
 
 /**
@@ -44,6 +65,12 @@ export async function contractsDeployCommand(raw: Record<string, unknown>): Prom
     token: options.token,
     operator: (options.operator as Address | undefined) ?? deployer,
     feeRecipient: (options.feeRecipient as Address | undefined) ?? deployer,
+    guardian: options.guardian as Address | undefined,
+    meterSigner: options.meterSigner as Address | undefined,
+    imbalancePrice: options.imbalancePrice,
+    intervalGranularity: options.interval,
+    settlementWindow: options.settlementWindow,
+    withdrawalDelay: options.withdrawalDelay ?? Math.max(settlementDefaults.withdrawalDelay, 2 * options.settlementWindow),
   })
   console.log(JSON.stringify({ ...deployment, devToken: !options.token }, null, 2))
 }

@@ -10,7 +10,9 @@ export function parseOptions<S extends z.ZodType>(schema: S, raw: Record<string,
   if (parsed.success) return parsed.data
   const lines = parsed.error.issues.map((issue) => {
     const key = issue.path.join('.')
-    return `--${key} ${JSON.stringify(raw[key as string])}: ${issue.message}`
+    // commander hands options over in camelCase; the user typed them in kebab-case.
+    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+    return `--${flag} ${JSON.stringify(raw[key as string])}: ${issue.message}`
   })
   throw new VppError('VPP_ERR_CONFIG', lines.join('; '))
 }

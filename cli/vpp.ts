@@ -94,6 +94,12 @@ contracts
   .option('--token <address>', 'stablecoin to settle in (default: deploy the dev stablecoin)')
   .option('--fee-recipient <address>', 'who receives grid fees (default: the deployer)')
   .option('--operator <address>', 'who may submit settlements (default: the deployer)')
+  .option('--guardian <address>', 'who may pause settlement and deposits, never withdrawals (default: the deployer)')
+  .option('--meter-signer <address>', "who signs meter readings, e.g. the utility's meter data hub (default: each home's own agent key)")
+  .option('--imbalance-price <units>', 'base units per kWh a seller pays for energy sold but not delivered (default: 400000)')
+  .option('--interval <duration>', 'the market interval the contract settles, e.g. 15m (default: 15m)')
+  .option('--settlement-window <duration>', 'how long after its start an interval may be settled, e.g. 24h (default: 24h)')
+  .option('--withdrawal-delay <duration>', 'wait between a withdrawal request and the withdrawal; longer than the window (default: 48h)')
   .option('--key-file <file>', 'deployer private key file (or set VPP_DEPLOYER_KEY)')
   .action(run((options: Record<string, unknown>) => contractsDeployCommand(options)))
 

@@ -39,13 +39,13 @@ export function intervalStart(unixSeconds: number, intervalSeconds: number): num
 }
 
 /**
- * Parses a duration such as `15s`, `15m`, `1h` or a bare number of seconds.
+ * Parses a duration such as `15s`, `15m`, `1h`, `2d` or a bare number of seconds.
  * @example parseDurationSeconds('15m') // 900
  */
 export function parseDurationSeconds(text: string): number {
-  const match = /^(\d+)\s*(s|m|h)?$/.exec(text.trim())
-  if (!match) throw new Error(`"${text}" is not a duration: use a whole number with s, m or h, e.g. 15s or 15m`)
+  const match = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim())
+  if (!match) throw new Error(`"${text}" is not a duration: use a whole number with s, m, h or d, e.g. 15s, 15m or 24h`)
   const value = Number(match[1])
   const unit = match[2] ?? 's'
-  return value * (unit === 'h' ? 3600 : unit === 'm' ? 60 : 1)
+  return value * ({ d: 86_400, h: 3600, m: 60, s: 1 } as Record<string, number>)[unit]!
 }

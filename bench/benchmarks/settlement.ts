@@ -81,7 +81,7 @@ export const settlementBenchmark: Benchmark = {
         if (receipt.status !== 'success') throw new Error(`settlement of ${fills} fills reverted`)
         gasByFills.set(fills, Number(receipt.gasUsed))
         metrics[`gas_per_fill_${fills}`] = Math.round(Number(receipt.gasUsed) / fills)
-        console.log(`  ${fills} fills: ${receipt.gasUsed} gas`)
+        console.log(`  ${fills} fills settled: ${receipt.gasUsed} gas`)
 
         // Baseline: each buyer pays its seller with one transferFrom, as a naive settlement would.
         const from = accounts.slice(pairs).map((k) => privateKeyToAccount(k).address)
