@@ -337,7 +337,8 @@ export class MarketService extends EventEmitter {
       chainId: d.chainId,
       settlement: d.settlement,
       meterSigner: d.meterSigner,
-      deliveringInterval: this.deliveringInterval,
+      intervalSeconds: this.intervalSeconds,
+      nowSeconds: Date.now() / 1000,
       addressOf: (id) => this.agents.get(id)?.address,
     })
     if (!verdict.ok) {

@@ -10,10 +10,14 @@ export interface MeterContext {
   settlement: Address
   /** The deployment's meter signer; the zero address means each owner signs its own readings. */
   meterSigner: Address
-  /** Start of the interval now being delivered: only intervals before it can have a reading. */
-  deliveringInterval: number
+  intervalSeconds: number
+  /** The market's clock, unix seconds: a reading is for an interval that has ended by it. */
+  nowSeconds: number
   addressOf(agentId: string): Address | undefined
 }
+
+/** How far ahead of the market's clock a home's clock may run. */
+const CLOCK_SKEW_SECONDS = 2
 
 export type MeterVerdict = { ok: true; signed: SignedMeterReading } | { ok: false; reason: MeterRejectReason; message: string }
 
@@ -38,7 +42,9 @@ export async function validateMeterReading(payload: Buffer | string, agentId: st
   if (!registered) return { ok: false, reason: 'unknown_agent', message: `agent ${agentId} is not registered in this community` }
   if (registered.toLowerCase() !== reading.owner.toLowerCase()) return { ok: false, reason: 'owner_mismatch', message: `agent ${agentId} is registered as ${registered}, not ${reading.owner}` }
   if (reading.community.toLowerCase() !== ctx.communityKey.toLowerCase()) return { ok: false, reason: 'wrong_community', message: 'meter reading is for another community' }
-  if (reading.interval >= ctx.deliveringInterval) return { ok: false, reason: 'not_delivered_yet', message: `interval ${reading.interval} has not been delivered yet` }
+  // By the clock, not by the gate-closure timer, which may fire a moment after an agent's reading
+  // arrives; a home's clock may also run a little ahead of the market's.
+  if (reading.interval + ctx.intervalSeconds > ctx.nowSeconds + CLOCK_SKEW_SECONDS) return { ok: false, reason: 'not_delivered_yet', message: `interval ${reading.interval} has not ended yet` }
   const signer = ctx.meterSigner === zeroAddress ? reading.owner : ctx.meterSigner
   let recovered: Address
   try {

@@ -207,7 +207,7 @@ describe('refused batches (each must revert)', () => {
     await kit.settle(interval, kit.batch([{ signed: sell, filledWh: 5, price: 150_000 }, { signed: buy, filledWh: 5, price: 150_000 }], [reading]))
     const later = nextSlot()
     // The operator re-uses both signed orders for the next interval: neither signature covers it.
-    await rejects(kit.simulate(later, kit.batch([{ signed: sell, filledWh: 5, price: 150_000 }, { signed: buy, filledWh: 5, price: 150_000 }], [await kit.reading(keys()[0], sell.order.owner, later, 10)])), 'BadSignature')
+    await rejects(kit.simulate(later, kit.batch([{ signed: sell, filledWh: 5, price: 150_000 }, { signed: buy, filledWh: 5, price: 150_000 }], [await kit.reading(keys()[0], sell.order.owner, later, 10)], later)), 'BadSignature')
   })
 
   it('an order used twice in the same batch', async () => {

@@ -133,6 +133,8 @@ describe('a neighbourhood trading end to end on real parts', () => {
     }
     const health = await api<{ counters: Record<string, number> }>('/api/health')
     expect(health.counters.orders_accepted).toBeGreaterThan(0)
+    expect(health.counters.meter_readings).toBeGreaterThan(0)
+    expect(health.counters.meter_rejected, 'meter readings refused').toBeUndefined()
 
     // The API reports the trades with their settlement transaction.
     const trades = await api<TradeView[]>('/api/trades?limit=500')

@@ -37,10 +37,15 @@ export function settlementKit(chain: TestChain, community: Hex) {
     return { owner: signed.reading.owner, exportedWh: BigInt(signed.reading.exportedWh), importedWh: BigInt(signed.reading.importedWh), r, vs: yParityAndS }
   }
 
-  /** A well-formed batch from fills and readings, ordered by the market's own batch builder. */
-  const batch = (fills: { signed: SignedOrder; filledWh: number; price: number }[], readings: SignedMeterReading[] = []): SettlementBatch => {
-    const orders = new Map(fills.map((f) => [digest(f.signed.order) as string, { signed: f.signed }]))
-    const orderFills = fills.map((f) => ({ hash: digest(f.signed.order), owner: f.signed.order.owner, side: f.signed.order.side, filledWh: f.filledWh, price: f.price }))
+  /**
+   * A well-formed batch from fills and readings, ordered by the market's own batch builder. Orders are
+   * sorted by the digest the contract computes: under this kit's community and the batch's interval
+   * (`interval`, default each order's own), whatever the order itself names.
+   */
+  const batch = (fills: { signed: SignedOrder; filledWh: number; price: number }[], readings: SignedMeterReading[] = [], interval?: number): SettlementBatch => {
+    const onChain = (o: Order) => digest({ ...o, community, interval: interval ?? o.interval })
+    const orders = new Map(fills.map((f) => [onChain(f.signed.order) as string, { signed: f.signed }]))
+    const orderFills = fills.map((f) => ({ hash: onChain(f.signed.order), owner: f.signed.order.owner, side: f.signed.order.side, filledWh: f.filledWh, price: f.price }))
     return buildSettlementBatch(orderFills, orders, new Map(readings.map((r) => [r.reading.owner.toLowerCase(), r])))
   }
 

@@ -14,7 +14,8 @@ const ctx = (patch: Partial<MeterContext> = {}): MeterContext => ({
   chainId: 31337,
   settlement,
   meterSigner: zeroAddress,
-  deliveringInterval: 1_800_000_900,
+  intervalSeconds: 900,
+  nowSeconds: 1_800_000_900, // the reading's interval (1_800_000_000) has just ended
   addressOf: (id) => (id === 'home-01' ? home.address : undefined),
   ...patch,
 })
@@ -39,6 +40,9 @@ describe('meter reading intake', () => {
     expect(await validateMeterReading(await payload(stranger, { owner: stranger.address }), 'home-01', ctx())).toMatchObject({ ok: false, reason: 'owner_mismatch' })
     expect(await validateMeterReading(await payload(home, { community: communityKey('elsewhere') }), 'home-01', ctx())).toMatchObject({ ok: false, reason: 'wrong_community' })
     expect(await validateMeterReading(await payload(home, { interval: 1_800_000_900 }), 'home-01', ctx())).toMatchObject({ ok: false, reason: 'not_delivered_yet' })
+    // A home's clock a second ahead of the market's is tolerated; a whole interval is not.
+    expect(await validateMeterReading(await payload(), 'home-01', ctx({ nowSeconds: 1_800_000_899 }))).toMatchObject({ ok: true })
+    expect(await validateMeterReading(await payload(), 'home-01', ctx({ nowSeconds: 1_800_000_500 }))).toMatchObject({ ok: false, reason: 'not_delivered_yet' })
     expect(await validateMeterReading(await payload(stranger), 'home-01', ctx())).toMatchObject({ ok: false, reason: 'bad_signature' })
   })
 })
