@@ -85,6 +85,8 @@ export const intervalResultSchema = z.object({
     status: z.enum(['pending', 'submitted', 'settled', 'failed', 'nothing']),
     tx: hash.nullable(),
     error: z.string().nullable(),
+    /** The settling transaction's receipt, once mined. */
+    receipt: z.object({ blockNumber: z.number().int().nonnegative(), gasUsed: z.number().int().nonnegative() }).optional(),
     /** Sellers that delivered less than they sold, by their signed meter readings, once settled. */
     shortfalls: z
       .array(

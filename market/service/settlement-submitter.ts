@@ -11,6 +11,7 @@ export interface SettlementOutcome {
   tx: Hex | null
   error: string | null
   shortfalls?: NonNullable<IntervalResult['settlement']['shortfalls']>
+  receipt?: NonNullable<IntervalResult['settlement']['receipt']>
 }
 
 export interface RetryPolicy {
@@ -72,14 +73,14 @@ export class SettlementSubmitter {
       try {
         if (await this.isSettled(communityKey, interval)) {
           const tx = knownTx ?? (await this.settlingTx(communityKey, interval))
-          return { status: 'settled', tx, error: null, shortfalls: tx ? await this.shortfalls(tx, batch) : undefined }
+          return tx ? await this.settled(tx, batch) : { status: 'settled', tx: null, error: null }
         }
         if (knownTx) {
           const receipt = await this.publicClient.getTransactionReceipt({ hash: knownTx }).catch(() => null)
           if (!receipt) {
             // Sent before a restart or an outage and not mined yet: wait for it rather than send twice.
             const mined = await this.publicClient.waitForTransactionReceipt({ hash: knownTx, timeout: RECEIPT_TIMEOUT_MS })
-            if (mined.status === 'success') return { status: 'settled', tx: knownTx, error: null, shortfalls: await this.shortfalls(knownTx, batch) }
+            if (mined.status === 'success') return await this.settled(knownTx, batch)
           }
           knownTx = null // reverted or dropped: build and send it afresh
         }
@@ -88,7 +89,7 @@ export class SettlementSubmitter {
         hooks.onSubmitted?.(tx)
         const receipt = await this.publicClient.waitForTransactionReceipt({ hash: tx, timeout: RECEIPT_TIMEOUT_MS })
         if (receipt.status !== 'success') throw new Reverted(`settlement transaction ${tx} reverted`)
-        return { status: 'settled', tx, error: null, shortfalls: await this.shortfalls(tx, batch) }
+        return await this.settled(tx, batch)
       } catch (error) {
         if (error instanceof Reverted) return { status: 'failed', tx: knownTx, error: error.message }
         lastError = describe(error)
@@ -130,16 +131,17 @@ export class SettlementSubmitter {
     }
   }
 
-  /** Sellers that fell short, from the batch and the charges the contract emitted. */
-  private async shortfalls(tx: Hex, batch: SettlementBatch): Promise<SettlementOutcome['shortfalls']> {
+  /** The outcome of a mined settlement: its receipt, and the sellers that fell short with what they were charged. */
+  private async settled(tx: Hex, batch: SettlementBatch): Promise<SettlementOutcome> {
     const receipt = await this.publicClient.getTransactionReceipt({ hash: tx })
     const charged = new Map(
       parseEventLogs({ abi: energySettlementAbi, eventName: 'ImbalanceCharged', logs: receipt.logs }).map((l) => [l.args.owner.toLowerCase(), l.args.charged]),
     )
     const { deliveries } = previewSettlement(batch, BigInt(this.deployment.imbalancePrice), () => 0n)
-    return deliveries
+    const shortfalls = deliveries
       .filter((d) => d.shortfallWh > 0)
       .map((d) => ({ seller: d.owner, soldWh: d.soldWh, deliveredWh: d.deliveredWh, charged: String(charged.get(d.owner.toLowerCase()) ?? 0n) }))
+    return { status: 'settled', tx, error: null, shortfalls, receipt: { blockNumber: Number(receipt.blockNumber), gasUsed: Number(receipt.gasUsed) } }
   }
 }
 

@@ -67,6 +67,7 @@ describe('a neighbourhood trading end to end on real parts', () => {
     const receipt = await client.getTransactionReceipt({ hash: settled.settlement.tx! })
     expect(receipt.status).toBe('success')
     expect(receipt.to?.toLowerCase()).toBe(hood.deployment.settlement.toLowerCase())
+    expect(settled.settlement.receipt).toEqual({ blockNumber: Number(receipt.blockNumber), gasUsed: Number(receipt.gasUsed) })
 
     // Expected escrow movements, computed from the published trades with DESIGN.md's rounding per fill:
     // one fill per order and grid node, buyers at `price`, sellers at `sellerPrice`.

@@ -54,7 +54,11 @@ describe('settlement submitter', () => {
     const result = await outcome.catch((e: Error) => failures.push(e.message))
     expect(failures).toEqual([])
     expect(result).toMatchObject({ status: 'settled', error: null })
-    expect(await settledEvents(interval)).toHaveLength(1)
+    const events = await settledEvents(interval)
+    expect(events).toHaveLength(1)
+    // The receipt is kept with the outcome: where and for how much gas it settled.
+    const receipt = await chain.publicClient.getTransactionReceipt({ hash: events[0]!.transactionHash })
+    expect(result).toMatchObject({ tx: receipt.transactionHash, receipt: { blockNumber: Number(receipt.blockNumber), gasUsed: Number(receipt.gasUsed) } })
     await proxy.close()
   })
 
