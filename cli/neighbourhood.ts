@@ -154,6 +154,7 @@ export async function startNeighbourhood(options: NeighbourhoodOptions): Promise
         pollMs: 1000,
         telemetryMs: 2000,
         strategy: { ...DEMO_TARIFFS, steps: 2, minOrderWh: 1 },
+        dataDir: join(dataDir, 'agents', spec.id),
         logger: logger.child({ part: 'agent', agentId: spec.id }),
       })
       await agent.start()

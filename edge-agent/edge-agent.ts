@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
 import type { Hex } from 'viem'
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
@@ -15,6 +17,7 @@ import { planOrders, type StrategyParams } from './strategy.ts'
 import { signOrder } from './order-signer.ts'
 import { IntervalMeter } from './interval-meter.ts'
 import { signMeterReading } from './meter-reading-signer.ts'
+import { DurableOutbox } from './outbox.ts'
 
 export interface EdgeAgentOptions {
   agentId: string
@@ -27,8 +30,15 @@ export interface EdgeAgentOptions {
   telemetryMs: number
   strategy: StrategyParams
   normalize?: NormalizeOptions
+  /** Where the outbox lives (survives restarts); in memory when absent. */
+  dataDir?: string
+  /** Outbox bound in messages; past it the oldest telemetry is downsampled. */
+  outboxMaxMessages?: number
   logger: Logger
 }
+
+/** QoS 1 messages from the outbox awaiting their PUBACK at once. */
+const PUBLISH_WINDOW = 32
 
 /** How many intervals of awards the agent remembers. */
 const AWARDS_KEPT = 16
@@ -52,7 +62,8 @@ export class EdgeAgent {
   private client: MqttClient | undefined
   private readonly recent: Snapshot[] = []
   private pending: Snapshot[] = []
-  private seq = 0
+  private readonly outbox: DurableOutbox
+  private outboxClosed = false
   private session = 0
   private orderedInterval = 0
   private market: MarketState | undefined
@@ -65,6 +76,8 @@ export class EdgeAgent {
   constructor(private readonly options: EdgeAgentOptions) {
     this.account = privateKeyToAccount(options.privateKey)
     this.link = new ModbusLink(options.modbus)
+    if (options.dataDir) mkdirSync(options.dataDir, { recursive: true })
+    this.outbox = new DurableOutbox({ path: options.dataDir ? join(options.dataDir, 'outbox.sqlite') : ':memory:', maxMessages: options.outboxMaxMessages })
   }
 
   private get log(): Logger {
@@ -89,6 +102,7 @@ export class EdgeAgent {
       const state = { online: true, session: this.session, ts: new Date().toISOString(), address: this.account.address }
       this.client?.publish(stateTopic, JSON.stringify(state), { qos: 1, retain: true })
       this.client?.subscribe([topics.marketState(community), topics.agent(community, agentId, 'awards')], { qos: 1 })
+      this.pump()
     })
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload))
     this.client.on('error', (error) => this.log.warn({ err: error.message }, 'agent: MQTT error'))
@@ -103,9 +117,12 @@ export class EdgeAgent {
     for (const t of this.timers) clearInterval(t)
     clearTimeout(this.orderTimer)
     const stateTopic = topics.agent(this.options.community, this.options.agentId, 'state')
+    this.flushTelemetry() // what was sampled since the last flush waits in the outbox for the next start
     if (this.client?.connected) await this.client.publishAsync(stateTopic, JSON.stringify({ online: false, session: this.session, ts: new Date().toISOString() }), { qos: 1, retain: true })
     await this.client?.endAsync()
     await this.link.close()
+    this.outboxClosed = true
+    this.outbox.close()
   }
 
   /** One Modbus poll: (re)connect and discover when needed, read every model, normalize. */
@@ -141,11 +158,35 @@ export class EdgeAgent {
     }
   }
 
+  /** Samples since the last flush become one telemetry message in the outbox, sent when the broker can take it. */
   private flushTelemetry(): void {
-    if (!this.client?.connected || this.pending.length === 0) return
-    const samples = this.pending
+    if (this.pending.length === 0) return
+    this.outbox.appendTelemetry(this.pending)
+    this.counters.increment('telemetry_samples_stored', this.pending.length)
     this.pending = []
-    this.client.publish(topics.agent(this.options.community, this.options.agentId, 'telemetry'), JSON.stringify({ seq: ++this.seq, samples }), { qos: 1 })
+    this.pump()
+  }
+
+  /** Publishes the outbox oldest first, a window at a time; a message leaves it only on its PUBACK. */
+  private pump(): void {
+    if (!this.client?.connected || this.outbox.inFlightCount >= PUBLISH_WINDOW) return
+    for (const message of this.outbox.take(PUBLISH_WINDOW - this.outbox.inFlightCount)) {
+      const topic = topics.agent(this.options.community, this.options.agentId, message.channel)
+      // mqtt.js keeps an unacknowledged QoS 1 message across reconnects and calls back on its PUBACK;
+      // an error means it was not sent (the client ended): it stays in the outbox for the next start.
+      this.client.publish(topic, message.payload, { qos: 1 }, (error) => {
+        if (this.outboxClosed) return // the agent stopped: the message is still on disk for the next start
+        if (error) return this.outbox.release(message.id)
+        this.outbox.acknowledge(message.id)
+        this.counters.increment(`${message.channel}_acknowledged`)
+        this.pump()
+      })
+    }
+  }
+
+  /** Messages waiting in the outbox (sent or not) for the broker's acknowledgement. */
+  get outboxSize(): number {
+    return this.outbox.size
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -183,8 +224,10 @@ export class EdgeAgent {
       const reading = { owner: this.account.address, community: market.communityKey, ...energy }
       void signMeterReading(this.account, reading, market.chainId, market.settlement)
         .then((signed) => {
-          this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'meter'), JSON.stringify(signed), { qos: 1 })
-          this.counters.increment('meter_readings_sent')
+          if (this.stopped) return
+          this.outbox.appendMeter(JSON.stringify(signed))
+          this.counters.increment('meter_readings_stored')
+          this.pump()
         })
         .catch((error) => this.log.error({ err: error }, 'agent: signing the meter reading failed'))
     }
