@@ -7,6 +7,7 @@ import { VppError } from '../protocol/errors.ts'
 import { upCommand } from './up-command.ts'
 import { keysNewCommand } from './keys-command.ts'
 import { agentReadCommand, agentScanCommand } from './agent-commands.ts'
+import { agentRunCommand } from './agent-run-command.ts'
 import { contractsDeployCommand } from './contracts-commands.ts'
 import { brokerAddUserCommand, brokerRunCommand } from './broker-commands.ts'
 import { marketCommand } from './market-command.ts'
@@ -43,7 +44,12 @@ keys
   .option('--out <file>', 'where to write the key', 'agent.key')
   .action(run((options: { out: string }) => keysNewCommand(options)))
 
-const agent = program.command('agent').description('the edge agent and its device tools')
+const agent = program
+  .command('agent')
+  .description("run a home's edge agent from agent.yaml, or use its device tools (scan, read)")
+  .enablePositionalOptions()
+  .option('--config <file>', 'agent.yaml: the home, its device, broker and key')
+  .action(run((options: { config?: string }) => agentRunCommand(options)))
 agent
   .command('scan')
   .description('find unit ids and SunSpec models on a Modbus link')

@@ -22,7 +22,8 @@ import { DurableOutbox } from './outbox.ts'
 export interface EdgeAgentOptions {
   agentId: string
   community: string
-  mqtt: { url: string; password: string }
+  /** `ca`: the broker's CA certificate (PEM) for mqtts:// or wss:// with a private CA. */
+  mqtt: { url: string; password: string; ca?: Buffer }
   modbus: ModbusEndpoint
   unitId: number
   privateKey: Hex
@@ -96,6 +97,7 @@ export class EdgeAgent {
       keepalive: 30,
       reconnectPeriod: 1000,
       will: { topic: stateTopic, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
+      ...(this.options.mqtt.ca ? { ca: this.options.mqtt.ca } : {}),
     })
     this.client.on('connect', () => {
       this.session++

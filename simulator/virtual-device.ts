@@ -1,4 +1,4 @@
-import { ServerTCP } from '../edge-agent/modbus/modbus-serial.ts'
+import { ServerSerial, ServerTCP } from '../edge-agent/modbus/modbus-serial.ts'
 import type { HomeCounters, HomeReading, HomeSpec } from './home-model.ts'
 import { SunSpecImage } from './sunspec-image.ts'
 import type { RawPointValue } from '../edge-agent/sunspec/point-codec.ts'
@@ -16,6 +16,8 @@ export interface VirtualDeviceOptions {
   base?: number
   /** Lifetime counters at power-on, so the accumulators are non-zero as on a real device. */
   initialCounters?: HomeCounters
+  /** Serve Modbus RTU on this serial device (e.g. one end of a socat pseudo-terminal pair) instead of TCP. */
+  serial?: { path: string; baudRate: number }
 }
 
 /**
@@ -27,7 +29,7 @@ export class VirtualSunSpecDevice {
   readonly image: SunSpecImage
   readonly unitId: number
   writes = 0
-  private server: ServerTCP | undefined
+  private server: ServerTCP | ServerSerial | undefined
   private readonly offsets: HomeCounters
 
   constructor(private readonly options: VirtualDeviceOptions) {
@@ -105,9 +107,13 @@ export class VirtualSunSpecDevice {
       },
     }
     await new Promise<void>((resolve, reject) => {
-      const server = new ServerTCP(vector, { host: this.options.host ?? '127.0.0.1', port: this.options.port, unitID: this.unitId })
+      const serial = this.options.serial
+      const server = serial
+        ? new ServerSerial(vector, { path: serial.path, baudRate: serial.baudRate, unitID: this.unitId })
+        : new ServerTCP(vector, { host: this.options.host ?? '127.0.0.1', port: this.options.port, unitID: this.unitId })
       server.on('initialized', () => resolve())
-      server.on('serverError', (error: Error | null) => reject(error ?? new Error('Modbus server failed')))
+      // Both servers are event emitters; only the TCP one's typings declare its error event.
+      ;(server as unknown as NodeJS.EventEmitter).on('serverError', (error: Error | null) => reject(error ?? new Error('Modbus server failed')))
       this.server = server
     })
   }
@@ -116,7 +122,7 @@ export class VirtualSunSpecDevice {
     const server = this.server
     if (!server) return
     this.server = undefined
-    for (const sock of server.socks.keys()) sock.destroy()
+    if (server instanceof ServerTCP) for (const sock of server.socks.keys()) sock.destroy()
     await new Promise<void>((resolve) => server.close(() => resolve()))
   }
 }

@@ -1,0 +1,49 @@
+import { z } from 'zod'
+import { TOPIC_ID_PATTERN } from '../protocol/topics.ts'
+import { VppError } from '../protocol/errors.ts'
+import { parseModbusUrl } from './modbus/modbus-url.ts'
+import { strategyParamsSchema } from './strategy.ts'
+
+const topicId = z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, ".", "_" or "-" (no spaces or slashes), at most 64')
+
+/**
+ * `agent.yaml` for `vpp agent --config`: one home, its device, its broker and its key. Unknown keys
+ * are errors, so a misspelt key never silently falls back to a default.
+ */
+export const agentConfigSchema = z
+  .object({
+    agentId: topicId,
+    community: topicId,
+    mqtt: z
+      .object({
+        url: z.string().regex(/^(mqtts?|wss?):\/\/[^/]+/, 'must be mqtt://HOST:1883, mqtts://HOST:8883 or wss://HOST/mqtt'),
+        passwordFile: z.string().min(1),
+        /** The broker's CA certificate (PEM) when it is not signed by a public CA. */
+        caFile: z.string().min(1).optional(),
+      })
+      .strict(),
+    /** The agent's signing key, made by `vpp keys new` (mode 0600). */
+    keyFile: z.string().min(1),
+    device: z
+      .object({
+        modbus: z.string().transform((text, ctx) => {
+          try {
+            return parseModbusUrl(text)
+          } catch (error) {
+            // The parser's own words, without its error code: the config error names its code once.
+            ctx.addIssue({ code: 'custom', message: error instanceof VppError ? error.message.slice(error.code.length + 2) : String(error) })
+            return z.NEVER
+          }
+        }),
+        unit: z.number().int().min(0).max(247).default(1),
+      })
+      .strict(),
+    pollSeconds: z.number().min(0.2).max(3600).default(1),
+    telemetrySeconds: z.number().min(1).max(3600).default(5),
+    /** Where the outbox keeps telemetry and meter readings while the broker is unreachable. */
+    dataDir: z.string().min(1).default('/var/lib/openvpp/agent'),
+    outboxMaxMessages: z.number().int().min(10).default(20_000),
+    strategy: strategyParamsSchema,
+  })
+  .strict()
+export type AgentConfig = z.infer<typeof agentConfigSchema>
