@@ -134,6 +134,7 @@ export async function startNeighbourhood(options: NeighbourhoodOptions): Promise
       priceFloor: 0,
       priceCap: 1_000_000,
       maxOrderWh: 1_000_000,
+      referenceTariffs: DEMO_TARIFFS,
       telemetry: influx && { store: influx, writtenBy: 'broker' },
       logger: logger.child({ part: 'market' }),
     })

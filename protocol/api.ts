@@ -11,6 +11,8 @@ export const agentViewSchema = z.object({
   session: z.number().int().nullable(),
   lastSeen: z.string().nullable(),
   snapshot: snapshotSchema.nullable(),
+  /** The grid node (transformer) the home is connected to. */
+  node: z.string().optional(),
 })
 export type AgentView = z.infer<typeof agentViewSchema>
 
@@ -22,3 +24,7 @@ export const tradeViewSchema = tradeSchema.extend({
   sellerAgent: z.string().nullable(),
 })
 export type TradeView = z.infer<typeof tradeViewSchema>
+
+/** `GET /api/book` item: one order of an interval's book, anonymised. */
+export const bookEntrySchema = z.object({ side: z.union([z.literal(0), z.literal(1)]), energyWh: z.number().int().positive(), limitPrice: z.number().int().nonnegative() })
+export type BookEntry = z.infer<typeof bookEntrySchema>

@@ -36,6 +36,8 @@ export const marketStateSchema = z.object({
   tokenSymbol: z.string().max(16),
   priceFloor: z.number().int().nonnegative(),
   priceCap: z.number().int().positive(),
+  /** The utility's tariffs (base units per kWh) that trading is compared with: what export earns and import costs without it. */
+  referenceTariffs: z.object({ feedInPrice: z.number().int().nonnegative(), retailPrice: z.number().int().nonnegative() }).optional(),
   ts: z.iso.datetime(),
 })
 export type MarketState = z.infer<typeof marketStateSchema>
@@ -80,6 +82,13 @@ export const intervalResultSchema = z.object({
   ),
   /** Links (named by their lower node) that were full and curtailed trades. */
   congested: z.array(z.string()),
+  /** Energy bid for and offered in the interval, Wh: the demand and supply the market saw. */
+  demandWh: z.number().int().nonnegative().optional(),
+  supplyWh: z.number().int().nonnegative().optional(),
+  /** Every line of the grid tree (named by its lower node): its capacity for the interval and the energy traded across it each way. */
+  links: z
+    .array(z.object({ node: z.string(), capacityWh: z.number().int().nonnegative().nullable(), upWh: z.number().int().nonnegative(), downWh: z.number().int().nonnegative() }))
+    .optional(),
   settlement: z.object({
     /** `submitted`: a transaction is out and its receipt not yet seen. */
     status: z.enum(['pending', 'submitted', 'settled', 'failed', 'nothing']),

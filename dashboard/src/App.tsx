@@ -1,11 +1,60 @@
+import { useEffect, useState, type KeyboardEvent } from 'react'
+import type { Topology } from '../../market/engine/topology.ts'
 import { ConnectionStatus } from './components/ConnectionStatus.tsx'
-import { HomeCard } from './components/HomeCard.tsx'
-import { MarketSummary } from './components/MarketSummary.tsx'
-import { TradeList } from './components/TradeList.tsx'
+import { useJson } from './useJson.ts'
 import { useLiveMarket } from './useLiveMarket.ts'
+import { GridView } from './views/GridView.tsx'
+import { HomeView } from './views/HomeView.tsx'
+import { MarketView } from './views/MarketView.tsx'
+import { NeighbourhoodView } from './views/NeighbourhoodView.tsx'
+import { TradesView } from './views/TradesView.tsx'
+
+const VIEWS = [
+  { id: 'neighbourhood', label: 'Neighbourhood' },
+  { id: 'market', label: 'Market' },
+  { id: 'trades', label: 'Trades' },
+  { id: 'home', label: 'My home' },
+  { id: 'grid', label: 'Grid' },
+] as const
+type ViewId = (typeof VIEWS)[number]['id']
+
+/** The view and home named in the address (`/?view=market`, `/?home=home-03`), so a link opens them. */
+function fromLocation(): { view: ViewId; home: string } {
+  const q = new URLSearchParams(window.location.search)
+  const home = q.get('home') ?? ''
+  const view = VIEWS.find((v) => v.id === q.get('view'))?.id ?? (home ? 'home' : 'neighbourhood')
+  return { view, home }
+}
 
 export function App() {
-  const { status, market, agents, intervals, trades } = useLiveMarket()
+  const live = useLiveMarket()
+  const { status, market, agents, intervals, trades } = live
+  const [{ view, home }, setPlace] = useState(fromLocation)
+  const [tradeFilter, setTradeFilter] = useState('')
+  const topology = useJson<Topology>('/api/topology', status)
+
+  useEffect(() => {
+    const onPop = () => setPlace(fromLocation())
+    window.addEventListener('popstate', onPop)
+    return () => window.removeEventListener('popstate', onPop)
+  }, [])
+  const go = (next: { view: ViewId; home?: string }) => {
+    const place = { view: next.view, home: next.home ?? home }
+    const q = new URLSearchParams()
+    if (place.view !== 'neighbourhood') q.set('view', place.view)
+    if (place.view === 'home' && place.home) q.set('home', place.home)
+    window.history.pushState(null, '', q.size ? `?${q}` : window.location.pathname)
+    setPlace(place)
+  }
+  // Arrow keys move between tabs, as in any tab list (WAI-ARIA Authoring Practices, "Tabs").
+  const onTabKey = (e: KeyboardEvent<HTMLButtonElement>, index: number) => {
+    const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0
+    if (!step) return
+    const next = VIEWS[(index + step + VIEWS.length) % VIEWS.length]!
+    go({ view: next.id })
+    document.getElementById(`tab-${next.id}`)?.focus()
+  }
+
   return (
     <div className="app">
       <header className="topbar">
@@ -15,20 +64,30 @@ export function App() {
         </div>
         <ConnectionStatus status={status} />
       </header>
-      <main>
-        <MarketSummary market={market} intervals={intervals} online={agents.filter((a) => a.online).length} homes={agents.length} />
-        <section aria-labelledby="homes-heading">
-          <h2 id="homes-heading">Homes</h2>
-          <div className="homes">
-            {agents.map((a) => (
-              <HomeCard key={a.agentId} agent={a} />
-            ))}
-          </div>
-        </section>
-        <section aria-labelledby="trades-heading">
-          <h2 id="trades-heading">Trades</h2>
-          <TradeList trades={trades} decimals={market?.tokenDecimals ?? 6} symbol={market?.tokenSymbol} />
-        </section>
+      <nav className="tabs" role="tablist" aria-label="Views">
+        {VIEWS.map((v, i) => (
+          <button
+            key={v.id}
+            id={`tab-${v.id}`}
+            role="tab"
+            aria-selected={view === v.id}
+            aria-controls="view"
+            tabIndex={view === v.id ? 0 : -1}
+            className={view === v.id ? 'tab tab-active' : 'tab'}
+            onClick={() => go({ view: v.id })}
+            onKeyDown={(e) => onTabKey(e, i)}
+            data-testid={`tab-${v.id}`}
+          >
+            {v.label}
+          </button>
+        ))}
+      </nav>
+      <main id="view" role="tabpanel" aria-labelledby={`tab-${view}`}>
+        {view === 'neighbourhood' && <NeighbourhoodView market={market} agents={agents} intervals={intervals} />}
+        {view === 'market' && <MarketView market={market} intervals={intervals} orderEvents={live.orderEvents} />}
+        {view === 'trades' && <TradesView market={market} agents={agents} trades={trades} filter={tradeFilter} onFilter={setTradeFilter} />}
+        {view === 'home' && <HomeView market={market} agents={agents} home={home} onHome={(id) => go({ view: 'home', home: id })} refresh={live.intervalEvents} />}
+        {view === 'grid' && <GridView topology={topology} intervals={intervals} agents={agents} />}
       </main>
     </div>
   )

@@ -28,3 +28,13 @@ export function formatTime(unixSeconds: number): string {
 export function shortHex(hex: string): string {
   return `${hex.slice(0, 8)}…${hex.slice(-4)}`
 }
+
+/** An amount in token base units, in whole currency units. */
+export function formatMoney(baseUnits: number, decimals: number, symbol = ''): string {
+  return `${(baseUnits / 10 ** decimals).toFixed(Math.min(decimals, 4))}${symbol ? `${NBSP}${symbol}` : ''}`
+}
+
+/** A share 0–1 as a whole percentage. */
+export function formatShare(share: number | null): string {
+  return share === null ? '–' : `${Math.round(share * 100)}${NBSP}%`
+}

@@ -12,6 +12,10 @@ export interface LiveMarket {
   agents: AgentView[]
   intervals: IntervalResult[]
   trades: TradeView[]
+  /** Counts orders accepted in the open interval, so views showing the book know to re-read it. */
+  orderEvents: number
+  /** Counts intervals cleared or settled, so views with their own REST data know to re-read it. */
+  intervalEvents: number
 }
 
 const MAX_INTERVALS = 50
@@ -27,6 +31,8 @@ export function useLiveMarket(): LiveMarket {
   const [agents, setAgents] = useState<AgentView[]>([])
   const [intervals, setIntervals] = useState<IntervalResult[]>([])
   const [trades, setTrades] = useState<TradeView[]>([])
+  const [orderEvents, setOrderEvents] = useState(0)
+  const [intervalEvents, setIntervalEvents] = useState(0)
 
   useEffect(() => {
     const socket = io({ transports: ['websocket', 'polling'] })
@@ -54,12 +60,14 @@ export function useLiveMarket(): LiveMarket {
     )
     socket.on('interval', (result: IntervalResult) => {
       setIntervals((list) => [result, ...list.filter((r) => r.interval !== result.interval)].sort((a, b) => b.interval - a.interval).slice(0, MAX_INTERVALS))
+      setIntervalEvents((n) => n + 1)
       void loadTrades()
     })
+    socket.on('order', () => setOrderEvents((n) => n + 1))
     return () => {
       socket.close()
     }
   }, [])
 
-  return { status, market, agents, intervals, trades }
+  return { status, market, agents, intervals, trades, orderEvents, intervalEvents }
 }

@@ -88,6 +88,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const fromMs = query.from?.getTime() ?? toMs - DEFAULT_HISTORY_MS[query.resolution]
     res.json({ agentId: req.params.agentId, resolution: query.resolution, store: market.telemetryStoreKind, samples: await market.telemetryHistory({ agentId: req.params.agentId, fromMs, toMs, resolution: query.resolution }) })
   })
+  app.get('/api/topology', (_req, res) => res.json(market.topologyNodes()))
+  app.get('/api/book', (req, res) => {
+    const { interval } = z.object({ interval: z.coerce.number().int().nonnegative().optional() }).parse(req.query)
+    const at = interval ?? market.state().openInterval
+    res.json({ interval: at, orders: market.book(at) })
+  })
   app.get('/api/intervals', (req, res) => {
     const query = listQuery.parse(req.query)
     res.json(market.store.recentIntervals(query.limit))

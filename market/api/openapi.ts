@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { agentViewSchema, tradeViewSchema } from '../../protocol/api.ts'
+import { agentViewSchema, bookEntrySchema, tradeViewSchema } from '../../protocol/api.ts'
+import { topologySchema } from '../engine/topology.ts'
 import { intervalResultSchema, marketStateSchema } from '../../protocol/messages.ts'
 import { orderRequestSchema } from '../../protocol/order.ts'
 
@@ -26,6 +27,14 @@ export function openApiDocument(): object {
             { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
           ],
           responses: { 200: { description: 'Samples' }, 400: error },
+        },
+      },
+      '/api/topology': { get: { summary: "The community's grid tree: nodes, levels, fees and line capacities", responses: { 200: { description: 'Nodes', content: json(topologySchema) } } } },
+      '/api/book': {
+        get: {
+          summary: "An interval's order book, anonymised (side, energy, limit); the open interval by default",
+          parameters: [{ name: 'interval', in: 'query', schema: { type: 'integer', minimum: 0 } }],
+          responses: { 200: { description: 'Book', content: json(z.object({ interval: z.number().int(), orders: z.array(bookEntrySchema) })) }, 400: error },
         },
       },
       '/api/intervals': { get: { summary: 'Clearing results, newest first', parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } }], responses: { 200: { description: 'Results', content: json(z.array(intervalResultSchema)) } } } },

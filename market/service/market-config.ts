@@ -21,6 +21,8 @@ export const marketConfigSchema = z
     priceFloor: z.number().int().nonnegative().default(0),
     priceCap: z.number().int().positive().default(1_000_000),
     maxOrderWh: z.number().int().positive().default(1_000_000),
+    /** The utility's tariffs in base units per kWh, shown beside trading's earnings and savings. */
+    referenceTariffs: z.object({ feedInPrice: z.number().int().nonnegative(), retailPrice: z.number().int().nonnegative() }).strict().optional(),
     rateLimit: z.object({ agent: rate.optional(), http: rate.optional() }).strict().optional(),
     influx: z.object({ url: z.url() }).strict().optional(),
     dashboardDir: z.string().optional(),

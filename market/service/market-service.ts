@@ -7,7 +7,7 @@ import type { Logger } from '../../platform/logger.ts'
 import { Counters } from '../../platform/counters.ts'
 import { agentStateSchema, telemetrySchema, type Award, type IntervalResult, type MarketState } from '../../protocol/messages.ts'
 import { communityKey, signedCancelSchema } from '../../protocol/order.ts'
-import type { AgentView } from '../../protocol/api.ts'
+import type { AgentView, BookEntry } from '../../protocol/api.ts'
 import { MemoryTelemetryStore } from '../../broker/telemetry/memory-telemetry-store.ts'
 import type { HistoryQuery, TelemetrySample, TelemetryStore } from '../../broker/telemetry/telemetry-store.ts'
 import { parseAgentTopic, topics } from '../../protocol/topics.ts'
@@ -55,6 +55,8 @@ export interface MarketOptions {
   priceFloor: number
   priceCap: number
   maxOrderWh: number
+  /** The utility's feed-in and retail tariffs, for the dashboard's earnings and savings. */
+  referenceTariffs?: { feedInPrice: number; retailPrice: number }
   /**
    * Where telemetry history is read from. Absent: an in-memory store the market fills from its own
    * subscription. Given with `writtenBy: 'broker'`: the broker's sink fills it (InfluxDB) and the
@@ -125,7 +127,7 @@ export class MarketService extends EventEmitter {
     for (const m of options.members) {
       if (m.node !== undefined && !nodes.has(m.node)) throw new VppError('VPP_ERR_CONFIG', `member ${m.agentId} is at node "${m.node}", which is not in the topology`)
       this.nodeOfAgent.set(m.agentId, m.node ?? root)
-      this.agents.set(m.agentId, { agentId: m.agentId, address: m.address, online: false, session: null, lastSeen: null, snapshot: null })
+      this.agents.set(m.agentId, { agentId: m.agentId, address: m.address, online: false, session: null, lastSeen: null, snapshot: null, node: m.node ?? root })
       this.byAddress.set(m.address.toLowerCase(), m.agentId)
     }
   }
@@ -175,6 +177,7 @@ export class MarketService extends EventEmitter {
       tokenSymbol: d.tokenSymbol,
       priceFloor: this.options.priceFloor,
       priceCap: this.options.priceCap,
+      ...(this.options.referenceTariffs ? { referenceTariffs: this.options.referenceTariffs } : {}),
       ts: new Date().toISOString(),
     }
   }
@@ -189,6 +192,16 @@ export class MarketService extends EventEmitter {
 
   telemetryHistory(query: Omit<HistoryQuery, 'community'>): Promise<TelemetrySample[]> {
     return this.telemetry.store.history({ ...query, community: this.options.community })
+  }
+
+  /** The community's grid tree. */
+  topologyNodes(): Topology {
+    return this.topology
+  }
+
+  /** An interval's book, anonymised: side, energy and limit of every order still open or cleared. */
+  book(interval: number): BookEntry[] {
+    return this.store.ordersFor(interval).map((o) => ({ side: o.side, energyWh: o.energyWh, limitPrice: o.limitPrice }))
   }
 
   agentIdOf(address: string): string | undefined {
@@ -270,6 +283,9 @@ export class MarketService extends EventEmitter {
       trades,
       nodes: outcome.nodes,
       congested: outcome.links.filter((l) => l.congested).map((l) => l.node),
+      demandWh: orders.filter((o) => o.side === 0).reduce((n, o) => n + o.energyWh, 0),
+      supplyWh: orders.filter((o) => o.side === 1).reduce((n, o) => n + o.energyWh, 0),
+      links: outcome.links.map((l) => ({ node: l.node, capacityWh: l.capacityWh, upWh: l.upWh, downWh: l.downWh })),
       settlement: { status: trades.length ? 'pending' : 'nothing', tx: null, error: null },
     }
     this.store.saveClearing(result)

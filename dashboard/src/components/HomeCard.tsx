@@ -4,7 +4,7 @@ import { formatWatts } from '../format.ts'
 const BALANCED_W = 20
 
 /** One home: what it makes, uses, stores and exchanges with the grid right now. */
-export function HomeCard({ agent }: { agent: AgentView }) {
+export function HomeCard({ agent, partners = [] }: { agent: AgentView; partners?: string[] }) {
   const s = agent.snapshot
   const grid = s?.grid_w ?? null
   // Within a few watts of zero the home is balanced: neither buying nor selling.
@@ -32,6 +32,12 @@ export function HomeCard({ agent }: { agent: AgentView }) {
         <dd className={`grid-${role}`}>
           {grid === null ? '–' : role === 'balanced' ? 'balanced' : `${role === 'exporting' ? '▲ sells' : '▼ buys'} ${formatWatts(Math.abs(grid))}`}
         </dd>
+        {partners.length > 0 && (
+          <>
+            <dt>Traded with</dt>
+            <dd className="partners">{partners.join(', ')}</dd>
+          </>
+        )}
       </dl>
     </article>
   )

@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'react'
 import type { IntervalResult, MarketState } from '../../../protocol/messages.ts'
-import { formatEnergyWh, formatPrice, formatTime } from '../format.ts'
+import { formatEnergyWh, formatPrice, formatShare, formatTime } from '../format.ts'
+import { neighbourShare } from '../logic/flows.ts'
 
+/** The market at a glance: open interval and time to gate closure, last price, volume, neighbours' share, homes online. */
 export function MarketSummary({ market, intervals, online, homes }: { market: MarketState | null; intervals: IntervalResult[]; online: number; homes: number }) {
   const [now, setNow] = useState(() => Date.now())
   useEffect(() => {
@@ -10,7 +12,10 @@ export function MarketSummary({ market, intervals, online, homes }: { market: Ma
   }, [])
   const decimals = market?.tokenDecimals ?? 6
   const lastCleared = intervals.find((r) => r.clearingPrice !== null)
-  const tradedWh = intervals.reduce((sum, r) => sum + r.volumeWh, 0)
+  const lastInterval = intervals[0]
+  const midnight = new Date(now)
+  midnight.setHours(0, 0, 0, 0)
+  const share = neighbourShare(intervals, midnight.getTime() / 1000)
   const secondsLeft = market ? Math.max(0, Math.ceil(market.gateClosure - now / 1000)) : null
 
   return (
@@ -18,7 +23,7 @@ export function MarketSummary({ market, intervals, online, homes }: { market: Ma
       <div className="stat">
         <span className="stat-label">Open interval</span>
         <span className="stat-value">{market ? formatTime(market.openInterval) : '–'}</span>
-        <span className="stat-note">{secondsLeft === null ? '' : `gate closes in ${secondsLeft} s`}</span>
+        <span className="stat-note" data-testid="gate-closure">{secondsLeft === null ? '' : `gate closes in ${secondsLeft} s`}</span>
       </div>
       <div className="stat">
         <span className="stat-label">Last clearing price</span>
@@ -28,9 +33,14 @@ export function MarketSummary({ market, intervals, online, homes }: { market: Ma
         <span className="stat-note">{lastCleared ? `interval ${formatTime(lastCleared.interval)}` : 'waiting for the first match'}</span>
       </div>
       <div className="stat">
-        <span className="stat-label">Traded recently</span>
-        <span className="stat-value">{formatEnergyWh(tradedWh)}</span>
-        <span className="stat-note">last {intervals.length} intervals</span>
+        <span className="stat-label">Traded last interval</span>
+        <span className="stat-value" data-testid="traded-energy">{lastInterval ? formatEnergyWh(lastInterval.volumeWh) : '–'}</span>
+        <span className="stat-note">{lastInterval ? `interval ${formatTime(lastInterval.interval)}` : ''}</span>
+      </div>
+      <div className="stat">
+        <span className="stat-label">Demand met by neighbours</span>
+        <span className="stat-value" data-testid="neighbour-share">{formatShare(share)}</span>
+        <span className="stat-note">today</span>
       </div>
       <div className="stat">
         <span className="stat-label">Homes online</span>
