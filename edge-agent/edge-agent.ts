@@ -202,8 +202,15 @@ export class EdgeAgent {
     if (topic === topics.marketState(this.options.community)) {
       const parsed = marketStateSchema.safeParse(json)
       if (!parsed.success) return this.counters.increment('invalid_messages')
-      if (!this.meter || this.market?.intervalSeconds !== parsed.data.intervalSeconds) this.meter = new IntervalMeter(parsed.data.intervalSeconds)
+      const fresh = !this.meter || this.market?.intervalSeconds !== parsed.data.intervalSeconds
       this.market = parsed.data
+      if (fresh) {
+        this.meter = new IntervalMeter(parsed.data.intervalSeconds)
+        // A sample taken before the market was known still says where the counters stood. Without it,
+        // the first interval the home trades in could begin before the meter's first reading and go
+        // unmetered, and a seller without a reading is not paid.
+        if (this.lastSnapshot) this.meterInterval(this.lastSnapshot)
+      }
       if (parsed.data.openInterval > this.orderedInterval) this.scheduleOrders(parsed.data)
     } else {
       const parsed = awardSchema.safeParse(json)

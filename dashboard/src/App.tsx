@@ -83,7 +83,7 @@ export function App() {
         ))}
       </nav>
       <main id="view" role="tabpanel" aria-labelledby={`tab-${view}`}>
-        {view === 'neighbourhood' && <NeighbourhoodView market={market} agents={agents} intervals={intervals} />}
+        {view === 'neighbourhood' && <NeighbourhoodView market={market} agents={agents} intervals={intervals} trades={trades} />}
         {view === 'market' && <MarketView market={market} intervals={intervals} orderEvents={live.orderEvents} />}
         {view === 'trades' && <TradesView market={market} agents={agents} trades={trades} filter={tradeFilter} onFilter={setTradeFilter} />}
         {view === 'home' && <HomeView market={market} agents={agents} home={home} onHome={(id) => go({ view: 'home', home: id })} refresh={live.intervalEvents} />}

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { startNeighbourhood, type RunningNeighbourhood } from '../../cli/neighbourhood.ts'
+import { startApiServer, type RunningApiServer } from '../../market/api/api-server.ts'
 import { createLogger } from '../../platform/logger.ts'
 import { haveChromium, launchChromium } from '../helpers/chromium.ts'
 
@@ -11,6 +12,7 @@ const dashboardDir = fileURLToPath(new URL('../../dashboard/dist', import.meta.u
 let hood: RunningNeighbourhood
 let browser: Browser
 let page: Page
+let restarted: RunningApiServer | undefined
 const consoleErrors: string[] = []
 
 describe.skipIf(!haveChromium)('dashboard in Chromium against a running neighbourhood', () => {
@@ -25,6 +27,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running neighbou
   })
   afterAll(async () => {
     await browser?.close()
+    await restarted?.close()
     await hood?.stop()
   })
 
@@ -58,7 +61,62 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running neighbou
     await page.screenshot({ path: `${artifacts}dashboard-phone.png`, fullPage: true })
   })
 
+  it('moves between the views from the keyboard, and shows the market with curves, history charts and the open book', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 })
+    await page.locator('[data-testid="tab-neighbourhood"]').focus()
+    await page.keyboard.press('ArrowRight')
+    await expect.poll(() => page.locator('[data-testid="tab-market"]').getAttribute('aria-selected')).toBe('true')
+    expect(page.url()).toContain('view=market')
+    await page.locator('[data-testid="supply-demand"] path.curve-supply').waitFor({ timeout: 30_000 })
+    // uPlot draws on a canvas inside each history chart.
+    await page.locator('[data-testid="price-history"] canvas').waitFor()
+    await page.locator('[data-testid="volume-history"] canvas').waitFor()
+    await page.screenshot({ path: `${artifacts}dashboard-market.png`, fullPage: true })
+  })
+
+  it("filters the trades to one home, each with its settlement", async () => {
+    await page.locator('[data-testid="tab-trades"]').click()
+    await page.locator('[data-testid="trade-row"]').first().waitFor()
+    const seller = ((await page.locator('[data-testid="trade-row"] td').nth(1).textContent()) ?? '').split(' → ')[0]!.trim()
+    await page.locator('[data-testid="trade-filter"]').selectOption(seller)
+    const rows = await page.locator('[data-testid="trade-row"]').allTextContents()
+    expect(rows.length).toBeGreaterThan(0)
+    for (const row of rows) expect(row).toContain(seller)
+    await page.screenshot({ path: `${artifacts}dashboard-trades.png`, fullPage: true })
+  })
+
+  it("opens a home from its link with its telemetry chart and its earnings", async () => {
+    await page.goto(`${hood.url}/?home=home-02`)
+    await expect.poll(() => page.locator('[data-testid="home-select"]').inputValue()).toBe('home-02')
+    await page.locator('[data-testid="home-chart"] canvas').waitFor({ timeout: 30_000 })
+    await expect.poll(() => page.locator('[data-testid="economics"]').textContent()).toMatch(/Sold to neighbours.*Bought from neighbours.*Better off than with the utility/su)
+    await page.screenshot({ path: `${artifacts}dashboard-home.png`, fullPage: true })
+  })
+
+  it('shows every grid line against its limit and which homes are offline', async () => {
+    await page.locator('[data-testid="tab-grid"]').click()
+    await expect.poll(() => page.locator('[data-testid="grid-line"]').count(), { timeout: 30_000 }).toBe(2) // the demo street's two transformers
+    await expect.poll(() => page.locator('[data-testid="offline-homes"]').textContent()).toContain('Every home is online')
+    await page.screenshot({ path: `${artifacts}dashboard-grid.png`, fullPage: true })
+  })
+
   it('logged no console errors', () => {
     expect(consoleErrors).toEqual([])
   })
+
+  it('says when it is offline and recovers by itself when the server is back', async () => {
+    await page.locator('[data-testid="tab-neighbourhood"]').click()
+    const port = hood.api.port
+    await hood.api.close()
+    await expect.poll(() => page.locator('[data-testid="connection-status"]').textContent(), { timeout: 30_000 }).toContain('Offline')
+    restarted = await startApiServer({ market: hood.market, port, dashboardDir, logger: createLogger('api', 'silent') })
+    await expect.poll(() => page.locator('[data-testid="connection-status"]').textContent(), { timeout: 60_000 }).toContain('Live')
+    // Live data flows again: a new clearing shows without a reload.
+    const before = await page.locator('[data-testid="gate-closure"]').textContent()
+    await expect.poll(() => page.locator('[data-testid="gate-closure"]').textContent(), { timeout: 30_000 }).not.toBe(before)
+    expect(await page.locator('[data-testid="home-card"]').count()).toBe(4)
+    // While the server was down the browser could only report refused connections.
+    for (const error of consoleErrors) expect(error).toMatch(/ERR_CONNECTION_REFUSED|WebSocket connection/)
+  })
+
 })

@@ -96,7 +96,11 @@ describe('a neighbourhood trading end to end on real parts', () => {
     // Every seller's agent signed a meter reading for the interval, and the market has it.
     const orders = hood.market.store.ordersFor(settled.interval)
     const readings = hood.market.store.meterReadingsFor(settled.interval)
-    for (const t of settled.trades) expect(readings.has(t.seller.toLowerCase()), `meter reading of ${t.seller}`).toBe(true)
+    for (const t of settled.trades) {
+      const home = hood.homes.find((h) => h.agent.account.address.toLowerCase() === t.seller.toLowerCase())!
+      const why = JSON.stringify({ interval: settled.interval, agent: home.agent.counters.toJSON(), market: hood.market.counters.toJSON(), readingsOfSeller: [...Array(6).keys()].map((k) => hood.market.store.meterReadingsFor(settled.interval + (k - 3) * 5).has(t.seller.toLowerCase())) })
+      expect(readings.has(t.seller.toLowerCase()), `meter reading of ${home.agentId}: ${why}`).toBe(true)
+    }
     // A seller that exported less than it sold is paid for what it delivered and charged the rest;
     // the market's preview (tied to the contract by the property tests) says exactly how much.
     const before = new Map(await Promise.all([...expected.keys()].map(async (o) => [o, await escrow(o, receipt.blockNumber - 1n)] as const)))

@@ -1,12 +1,15 @@
-import type { AgentView } from '../../../protocol/api.ts'
+import type { AgentView, TradeView } from '../../../protocol/api.ts'
 import type { IntervalResult, MarketState } from '../../../protocol/messages.ts'
 import { FlowMap } from '../components/FlowMap.tsx'
 import { HomeCard } from '../components/HomeCard.tsx'
 import { MarketSummary } from '../components/MarketSummary.tsx'
+import { TradeList } from '../components/TradeList.tsx'
 import { homeFlows, partnersOf } from '../logic/flows.ts'
 
-/** Every home, live, and who traded with whom in the last interval. */
-export function NeighbourhoodView({ market, agents, intervals }: { market: MarketState | null; agents: AgentView[]; intervals: IntervalResult[] }) {
+const LATEST_TRADES = 8
+
+/** Every home, live, who traded with whom in the last interval, and the latest trades. */
+export function NeighbourhoodView({ market, agents, intervals, trades }: { market: MarketState | null; agents: AgentView[]; intervals: IntervalResult[]; trades: TradeView[] }) {
   const lastTraded = intervals.find((r) => r.trades.length > 0)
   const flows = homeFlows(lastTraded, agents)
   const partners = partnersOf(flows)
@@ -24,6 +27,10 @@ export function NeighbourhoodView({ market, agents, intervals }: { market: Marke
           </div>
         </section>
       </div>
+      <section aria-labelledby="latest-heading">
+        <h2 id="latest-heading">Latest trades</h2>
+        <TradeList trades={trades.slice(0, LATEST_TRADES)} decimals={market?.tokenDecimals ?? 6} symbol={market?.tokenSymbol} />
+      </section>
     </>
   )
 }
