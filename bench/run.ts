@@ -10,8 +10,9 @@ import { clearingBenchmark } from './benchmarks/clearing.ts'
 import { brokerBenchmark } from './benchmarks/broker.ts'
 import { marketBenchmark } from './benchmarks/market.ts'
 import { settlementBenchmark } from './benchmarks/settlement.ts'
+import { dashboardBenchmark } from './benchmarks/dashboard.ts'
 
-const benchmarks: Benchmark[] = [clearingBenchmark, marketBenchmark, settlementBenchmark, brokerBenchmark]
+const benchmarks: Benchmark[] = [clearingBenchmark, marketBenchmark, settlementBenchmark, dashboardBenchmark, brokerBenchmark]
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = requested.filter((name) => !benchmarks.some((b) => b.name === name))

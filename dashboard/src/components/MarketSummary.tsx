@@ -34,7 +34,7 @@ export function MarketSummary({ market, intervals, online, homes }: { market: Ma
       </div>
       <div className="stat">
         <span className="stat-label">Traded last interval</span>
-        <span className="stat-value" data-testid="traded-energy">{lastInterval ? formatEnergyWh(lastInterval.volumeWh) : '–'}</span>
+        <span className="stat-value" data-testid="traded-energy" data-interval={lastInterval?.interval}>{lastInterval ? formatEnergyWh(lastInterval.volumeWh) : '–'}</span>
         <span className="stat-note">{lastInterval ? `interval ${formatTime(lastInterval.interval)}` : ''}</span>
       </div>
       <div className="stat">
