@@ -18,6 +18,11 @@ import { signOrder } from './order-signer.ts'
 import { IntervalMeter } from './interval-meter.ts'
 import { signMeterReading } from './meter-reading-signer.ts'
 import { DurableOutbox } from './outbox.ts'
+import { batterySetpointW, type BatteryLimits } from './battery-controller.ts'
+import { storageControlWrites } from './sunspec/storage-control.ts'
+import { decodeModel } from './sunspec/sunspec-decoder.ts'
+import { sunspecModelTables } from './sunspec/model-tables.ts'
+import { intervalStart } from '../protocol/units.ts'
 
 export interface EdgeAgentOptions {
   agentId: string
@@ -35,8 +40,19 @@ export interface EdgeAgentOptions {
   dataDir?: string
   /** Outbox bound in messages; past it the oldest telemetry is downsampled. */
   outboxMaxMessages?: number
+  /** Steer the battery (SunSpec 124) to deliver awards, within these limits; absent: never. */
+  battery?: BatteryLimits & { controlSeconds?: number }
+  /** Never write a register, whatever else is configured. */
+  readOnly?: boolean
+  /** With no market state for this long, the market is out of reach: the battery goes back to self-consumption. Default 2 intervals. */
+  marketSilenceSeconds?: number
   logger: Logger
 }
+
+/** How often the battery setpoint is worked out and written again. */
+const DEFAULT_CONTROL_SECONDS = 5
+/** A written setpoint lapses on the device after this many control periods unless written again. */
+const REVERT_PERIODS = 3
 
 /** QoS 1 messages from the outbox awaiting their PUBACK at once. */
 const PUBLISH_WINDOW = 32
@@ -68,6 +84,9 @@ export class EdgeAgent {
   private session = 0
   private orderedInterval = 0
   private market: MarketState | undefined
+  private marketSeenAt = 0
+  /** The battery setpoint last written; null: handed back to the inverter (self-consumption). */
+  private steering: number | null = null
   private meter: IntervalMeter | undefined
   private timers: NodeJS.Timeout[] = []
   private orderTimer: NodeJS.Timeout | undefined
@@ -111,6 +130,9 @@ export class EdgeAgent {
 
     this.timers.push(setInterval(() => void this.poll(), this.options.pollMs))
     this.timers.push(setInterval(() => this.flushTelemetry(), this.options.telemetryMs))
+    if (this.options.battery && !this.options.readOnly) {
+      this.timers.push(setInterval(() => void this.steerBattery(), (this.options.battery.controlSeconds ?? DEFAULT_CONTROL_SECONDS) * 1000))
+    }
     await this.poll()
   }
 
@@ -120,6 +142,7 @@ export class EdgeAgent {
     clearTimeout(this.orderTimer)
     const stateTopic = topics.agent(this.options.community, this.options.agentId, 'state')
     this.flushTelemetry() // what was sampled since the last flush waits in the outbox for the next start
+    if (this.steering !== null) await this.writeBattery(null).catch((error) => this.log.error({ err: error }, 'agent: could not hand the battery back on stop'))
     if (this.client?.connected) await this.client.publishAsync(stateTopic, JSON.stringify({ online: false, session: this.session, ts: new Date().toISOString() }), { qos: 1, retain: true })
     await this.client?.endAsync()
     await this.link.close()
@@ -204,6 +227,7 @@ export class EdgeAgent {
       if (!parsed.success) return this.counters.increment('invalid_messages')
       const fresh = !this.meter || this.market?.intervalSeconds !== parsed.data.intervalSeconds
       this.market = parsed.data
+      this.marketSeenAt = Date.now()
       if (fresh) {
         this.meter = new IntervalMeter(parsed.data.intervalSeconds)
         // A sample taken before the market was known still says where the counters stood. Without it,
@@ -240,6 +264,60 @@ export class EdgeAgent {
         })
         .catch((error) => this.log.error({ err: error }, 'agent: signing the meter reading failed'))
     }
+  }
+
+  /**
+   * One control step: with an award for the interval under way and the market in reach, the battery
+   * setpoint that delivers it; otherwise, or on any error, the battery back in the inverter's own
+   * self-consumption mode. Written every period with a revert timer of a few periods, so a setpoint
+   * of an agent that died lapses on the device by itself.
+   */
+  private async steerBattery(): Promise<void> {
+    const limits = this.options.battery
+    const market = this.market
+    const snapshot = this.lastSnapshot
+    if (!limits || this.stopped) return
+    try {
+      const now = Date.now()
+      const silenceS = this.options.marketSilenceSeconds ?? 2 * (market?.intervalSeconds ?? 900)
+      const inReach = market !== undefined && now - this.marketSeenAt <= silenceS * 1000
+      const interval = market ? intervalStart(now / 1000, market.intervalSeconds) : 0
+      const award = inReach ? this.awards.get(interval) : undefined
+      const { grid_export_wh: exportWh, grid_import_wh: importWh } = snapshot?.energy ?? { grid_export_wh: null, grid_import_wh: null }
+      const delivered = exportWh !== null && importWh !== null ? this.meter?.sinceStart(now / 1000, exportWh, importWh) : undefined
+      if (!market || !award || award.netWh === 0 || !snapshot || snapshot.pv_w === null || snapshot.load_w === null || !delivered) {
+        if (this.steering !== null) await this.writeBattery(null)
+        return
+      }
+      const setpoint = batterySetpointW(
+        { awardNetWh: award.netWh, deliveredWh: delivered.exportedWh - delivered.importedWh, secondsLeft: interval + market.intervalSeconds - now / 1000, pvW: snapshot.pv_w, loadW: snapshot.load_w, socPct: snapshot.battery_soc_pct },
+        limits,
+      )
+      await this.writeBattery(setpoint)
+    } catch (error) {
+      this.counters.increment('battery_control_errors')
+      this.log.error({ err: error }, 'agent: battery control failed; handing the battery back to the inverter')
+      await this.writeBattery(null).catch(() => undefined)
+    }
+  }
+
+  /** Writes a setpoint (or null: self-consumption) to the device's SunSpec 124 storage controls. */
+  private async writeBattery(setpointW: number | null): Promise<void> {
+    if (this.options.readOnly) return
+    const location = this.device?.models.find((m) => m.id === 124)
+    if (!location) {
+      this.steering = null
+      return
+    }
+    const table = sunspecModelTables[124]!
+    const read = (address: number, length: number) => this.link.readHolding(this.options.unitId, address, length)
+    const model = decodeModel(table, await read(location.address, location.length + 2))
+    const periodS = this.options.battery?.controlSeconds ?? DEFAULT_CONTROL_SECONDS
+    for (const w of storageControlWrites(table, location.address, model, setpointW, periodS * REVERT_PERIODS)) {
+      await this.link.writeRegisters(this.options.unitId, w.address, w.values)
+    }
+    this.steering = setpointW
+    this.counters.increment(setpointW === null ? 'battery_released' : 'battery_setpoints')
   }
 
   /** Orders go out a little after the interval opens, spread so the homes do not all publish at once. */

@@ -25,6 +25,16 @@ export class IntervalMeter {
 
   constructor(private readonly intervalSeconds: number) {}
 
+  /**
+   * Energy exported and imported so far in the current interval, from the counters now; undefined
+   * when the meter has not seen this interval's start.
+   */
+  sinceStart(unixSeconds: number, exportWh: number, importWh: number): IntervalEnergy | undefined {
+    const s = this.start
+    if (!s || !s.complete || intervalStart(unixSeconds, this.intervalSeconds) !== s.interval) return undefined
+    return { interval: s.interval, exportedWh: exportWh - s.exportWh, importedWh: importWh - s.importWh }
+  }
+
   /** Feeds one reading of the counters; returns the interval it completes, if any. */
   observe(unixSeconds: number, exportWh: number, importWh: number): IntervalEnergy[] {
     const interval = intervalStart(unixSeconds, this.intervalSeconds)

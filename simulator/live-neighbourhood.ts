@@ -51,7 +51,8 @@ export class LiveNeighbourhood {
     const dtSimSeconds = ((now - this.lastTick) / 1000) * (this.options.speed ?? 1)
     this.lastTick = now
     const secondsOfDay = this.secondsOfDay(now)
-    for (const home of this.homes) home.device.update(home.model.step(secondsOfDay, dtSimSeconds), home.model.counters)
+    // A setpoint written to the device's storage controls steers the battery; otherwise it self-consumes.
+    for (const home of this.homes) home.device.update(home.model.step(secondsOfDay, dtSimSeconds, home.device.batterySetpointW(now)), home.model.counters)
   }
 
   async stop(): Promise<void> {

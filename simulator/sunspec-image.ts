@@ -1,5 +1,5 @@
 import { VppError } from '../protocol/errors.ts'
-import { encodePoint, type RawPointValue } from '../edge-agent/sunspec/point-codec.ts'
+import { decodePoint, encodePoint, type RawPointValue } from '../edge-agent/sunspec/point-codec.ts'
 import { fixedLength } from '../edge-agent/sunspec/sunspec-decoder.ts'
 import type { SunSpecModelTable, SunSpecPoint } from '../edge-agent/sunspec/sunspec-types.ts'
 
@@ -44,6 +44,12 @@ export class SunSpecImage {
     const slot = this.slot(modelId, pointName)
     const words = encodePoint(slot.point.type, value, slot.point.size)
     words.forEach((w, i) => (this.registers[slot.address - this.base + i] = w))
+  }
+
+  /** A point's raw value as the registers hold it now. */
+  get(modelId: number, pointName: string): RawPointValue {
+    const slot = this.slot(modelId, pointName)
+    return decodePoint(slot.point.type, this.registers, slot.address - this.base, slot.point.size)
   }
 
   slot(modelId: number, pointName: string): PointSlot {

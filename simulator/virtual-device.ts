@@ -28,7 +28,9 @@ export interface VirtualDeviceOptions {
 export class VirtualSunSpecDevice {
   readonly image: SunSpecImage
   readonly unitId: number
+  /** Write requests accepted (FC6 or FC16): a read-only agent must leave this at zero. */
   writes = 0
+  private controlWrittenAt = 0
   private server: ServerTCP | ServerSerial | undefined
   private readonly offsets: HomeCounters
 
@@ -56,6 +58,21 @@ export class VirtualSunSpecDevice {
             },
           ]
         : []),
+      ...(spec.batteryWh > 0
+        ? [
+            {
+              // Storage controls (SunSpec 124): the agent steers the battery here; rates are % of WChaMax
+              // with two decimals (InOutWRte_SF -2), and a setpoint lapses after InOutWRte_RvrtTms.
+              table: t[124]!,
+              values: {
+                WChaMax: spec.batteryMaxW, WChaMax_SF: 0, WChaGra: 100, WDisChaGra: 100, WChaDisChaGra_SF: 0, StorCtl_Mod: 0,
+                VAChaMax: spec.batteryMaxW, VAChaMax_SF: 0, MinRsvPct: 50, MinRsvPct_SF: -1, ChaState: 500, ChaState_SF: -1,
+                StorAval: 0, StorAval_SF: 0, InBatV: 512, InBatV_SF: -1, ChaSt: 6, OutWRte: 0, InWRte: 0, InOutWRte_SF: -2,
+                InOutWRte_WinTms: 0, InOutWRte_RvrtTms: 0, InOutWRte_RmpTms: 0, ChaGriSet: 0,
+              },
+            },
+          ]
+        : []),
       { table: t[203]!, values: { A_SF: -2, PhV: 2300, PhVphA: 2300, PhVphB: 2300, PhVphC: 2300, V_SF: -1, Hz: 5000, Hz_SF: -2, W_SF: 0, TotWh_SF: 0, Evt: 0 } },
     ]
     this.image = new SunSpecImage(options.base ?? 40000, models)
@@ -63,6 +80,29 @@ export class VirtualSunSpecDevice {
 
   get port(): number {
     return this.options.port
+  }
+
+  /**
+   * The battery power the storage controls (model 124) ask for, positive = discharge, or undefined
+   * for the battery's own self-consumption mode: StorCtl_Mod bit 0 (CHARGE) charges at InWRte, bit 1
+   * (DISCHARGE) discharges at OutWRte, both as % of WChaMax; a setpoint not re-written within
+   * InOutWRte_RvrtTms seconds lapses back to self-consumption, as a real inverter does.
+   */
+  batterySetpointW(now = Date.now()): number | undefined {
+    if (this.options.spec.batteryWh <= 0) return undefined
+    const img = this.image
+    const mode = Number(img.get(124, 'StorCtl_Mod') ?? 0)
+    if (mode === 0) return undefined
+    const revertS = Number(img.get(124, 'InOutWRte_RvrtTms') ?? 0)
+    if (revertS > 0 && now > this.controlWrittenAt + revertS * 1000) {
+      img.set(124, 'StorCtl_Mod', 0)
+      return undefined
+    }
+    const maxW = Number(img.get(124, 'WChaMax') ?? 0)
+    const pct = (name: 'InWRte' | 'OutWRte') => Number(img.get(124, name) ?? 0) / 100 / 100
+    if (mode & 2) return Math.round(maxW * pct('OutWRte'))
+    if (mode & 1) return -Math.round(maxW * pct('InWRte'))
+    return undefined
   }
 
   /** Publishes a new reading into the registers. Powers in whole W, counters in whole Wh. */
@@ -79,6 +119,8 @@ export class VirtualSunSpecDevice {
       img.set(802, 'SoC', Math.round(reading.socPct * 10))
       img.set(802, 'A', Math.round((reading.batteryW / 51.2) * 10))
       img.set(802, 'ChaSt', reading.batteryW > 0 ? 3 : reading.batteryW < 0 ? 4 : 6)
+      img.set(124, 'ChaState', Math.round(reading.socPct * 10))
+      img.set(124, 'ChaSt', reading.batteryW > 0 ? 3 : reading.batteryW < 0 ? 4 : 6)
     }
     img.set(203, 'W', Math.round(reading.gridW))
     img.set(203, 'A', Math.round((Math.abs(reading.gridW) / 690) * 100))
@@ -99,10 +141,20 @@ export class VirtualSunSpecDevice {
         if (!words) return cb(Object.assign(new Error(`no register at ${addr}`), { modbusErrorCode: ILLEGAL_DATA_ADDRESS }), 0)
         cb(null, words[0]!)
       },
+      // FC16 (write multiple registers): all of them writable, or none is written.
+      setRegisterArray: (addr: number, values: number[], _unit: number, cb: (err: Error | null) => void) => {
+        const refused = values.findIndex((_, i) => !image.writablePointAt(addr + i))
+        if (refused >= 0) return cb(Object.assign(new Error(`register ${addr + refused} is not writable`), { modbusErrorCode: ILLEGAL_DATA_ADDRESS }))
+        values.forEach((v, i) => (image.registers[addr + i - image.base] = v & 0xffff))
+        this.writes++
+        if (image.writablePointAt(addr)!.key.startsWith('124.')) this.controlWrittenAt = Date.now()
+        cb(null)
+      },
       setRegister: (addr: number, value: number, _unit: number, cb: (err: Error | null) => void) => {
         if (!image.writablePointAt(addr)) return cb(Object.assign(new Error(`register ${addr} is not writable`), { modbusErrorCode: ILLEGAL_DATA_ADDRESS }))
         image.registers[addr - image.base] = value & 0xffff
         this.writes++
+        if (image.writablePointAt(addr)!.key.startsWith('124.')) this.controlWrittenAt = Date.now()
         cb(null)
       },
     }

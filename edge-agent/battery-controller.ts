@@ -1,0 +1,48 @@
+import { z } from 'zod'
+
+export const batteryLimitsSchema = z
+  .object({
+    /** Most the agent asks of the battery either way, W; the device's own maximum applies too. */
+    maxW: z.number().int().positive(),
+    /** Never discharge below this state of charge, %. */
+    socFloorPct: z.number().min(0).max(100).default(10),
+    /** Never charge above this state of charge, %. */
+    socCeilingPct: z.number().min(0).max(100).default(95),
+  })
+  .strict()
+  .refine((l) => l.socCeilingPct > l.socFloorPct, { message: 'socCeilingPct must be above socFloorPct', path: ['socCeilingPct'] })
+export type BatteryLimits = z.infer<typeof batteryLimitsSchema>
+
+export interface DeliveryState {
+  /** The award's net energy for this interval, Wh: positive = sold to neighbours, negative = bought. */
+  awardNetWh: number
+  /** Net energy exported since the interval began (export − import), Wh. */
+  deliveredWh: number
+  /** Seconds left in the interval. */
+  secondsLeft: number
+  pvW: number
+  loadW: number
+  socPct: number | null
+}
+
+/**
+ * The battery power (W, positive = discharge) that makes the home's grid exchange deliver what it was
+ * awarded by the end of the interval: the rest of the award spread over the seconds left, with solar
+ * and load as they are now, within the power limit and the state-of-charge floor and ceiling. A sale
+ * the sun covers lets the battery take only the surplus beyond it, so self-consumption never eats a
+ * sale; a purchase lets the battery charge from it. Pure.
+ *
+ * @example
+ * batterySetpointW({ awardNetWh: 100, deliveredWh: 0, secondsLeft: 900, pvW: 0, loadW: 500, socPct: 60 }, { maxW: 3000, socFloorPct: 10, socCeilingPct: 95 })
+ * // 900: 400 W of export for the award plus the home's own 500 W
+ */
+export function batterySetpointW(state: DeliveryState, limits: BatteryLimits): number {
+  const remainingWh = state.awardNetWh - state.deliveredWh
+  // grid = load − pv − battery (positive = import), so a grid target sets the battery.
+  const targetGridW = (-remainingWh * 3600) / Math.max(1, state.secondsLeft)
+  let w = state.loadW - state.pvW - targetGridW
+  w = Math.max(-limits.maxW, Math.min(limits.maxW, w))
+  if (state.socPct !== null && state.socPct <= limits.socFloorPct) w = Math.min(0, w)
+  if (state.socPct !== null && state.socPct >= limits.socCeilingPct) w = Math.max(0, w)
+  return Math.round(w)
+}

@@ -1,0 +1,46 @@
+import type { DecodedModel } from './sunspec-decoder.ts'
+import type { SunSpecModelTable } from './sunspec-types.ts'
+import { encodePoint } from './point-codec.ts'
+
+/** StorCtl_Mod bits (SunSpec model 124): bit 0 charge, bit 1 discharge; 0 hands the battery back to the inverter. */
+const CHARGE = 1
+const DISCHARGE = 2
+
+export interface RegisterWrite {
+  address: number
+  values: number[]
+}
+
+/** The register offset of a point in a model with fixed points only, counted from its ID register. */
+function offsetOf(table: SunSpecModelTable, name: string): { offset: number; point: SunSpecModelTable['group']['points'][number] } {
+  let offset = 0
+  for (const point of table.group.points) {
+    if (point.name === name) return { offset, point }
+    offset += point.size
+  }
+  throw new Error(`model ${table.id} has no point ${name}`)
+}
+
+/**
+ * The writes that set a battery setpoint through SunSpec 124 storage controls: the rates and the
+ * revert timer first (OutWRte, InWRte, InOutWRte_WinTms, InOutWRte_RvrtTms, one block), then
+ * StorCtl_Mod, so the mode never applies stale rates. Rates are % of WChaMax, scaled by
+ * InOutWRte_SF. `setpointW` null returns the battery to the inverter's own mode. Pure.
+ */
+export function storageControlWrites(table: SunSpecModelTable, modelAddress: number, model: DecodedModel, setpointW: number | null, revertSeconds: number): RegisterWrite[] {
+  const at = (name: string) => offsetOf(table, name)
+  const mode = at('StorCtl_Mod')
+  if (setpointW === null) return [{ address: modelAddress + mode.offset, values: encodePoint(mode.point.type, 0, mode.point.size) }]
+  const maxW = Number(model.values.WChaMax ?? 0)
+  const sf = Number(model.raw.InOutWRte_SF ?? 0)
+  const pct = maxW > 0 ? Math.min(100, (Math.abs(setpointW) / maxW) * 100) : 0
+  const rate = Math.round(pct / 10 ** sf)
+  const out = setpointW > 0 ? rate : 0
+  const inn = setpointW < 0 ? rate : 0
+  const block = ['OutWRte', 'InWRte', 'InOutWRte_WinTms', 'InOutWRte_RvrtTms'].map((name) => at(name))
+  const values = [out, inn, 0, Math.ceil(revertSeconds)].flatMap((v, i) => encodePoint(block[i]!.point.type, v, block[i]!.point.size))
+  return [
+    { address: modelAddress + block[0]!.offset, values },
+    { address: modelAddress + mode.offset, values: encodePoint(mode.point.type, setpointW > 0 ? DISCHARGE : setpointW < 0 ? CHARGE : CHARGE | DISCHARGE, mode.point.size) },
+  ]
+}

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import mqtt, { type MqttClient } from 'mqtt'
+import { generatePrivateKey } from 'viem/accounts'
+import { hashPassword } from '../../broker/credentials.ts'
+import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
+import { EdgeAgent } from '../../edge-agent/edge-agent.ts'
+import { createLogger } from '../../platform/logger.ts'
+import type { Award, MarketState } from '../../protocol/messages.ts'
+import { communityKey } from '../../protocol/order.ts'
+import { topics } from '../../protocol/topics.ts'
+import { intervalStart } from '../../protocol/units.ts'
+import { demoHomes } from '../../simulator/home-model.ts'
+import { LiveNeighbourhood } from '../../simulator/live-neighbourhood.ts'
+import { waitFor } from '../helpers/wait-for.ts'
+
+const community = 'street'
+const INTERVAL_SECONDS = 20
+// Two battery homes at 22:00: no sun, so whatever they export has to come from the battery.
+const [, steered, , , readOnlyHome] = demoHomes(5)
+let hood: LiveNeighbourhood
+let broker: RunningBroker
+let market: MqttClient
+const agents: EdgeAgent[] = []
+
+function agentFor(index: number, agentId: string, readOnly: boolean) {
+  const agent = new EdgeAgent({
+    agentId,
+    community,
+    mqtt: { url: broker.url, password: `pw-${agentId}` },
+    modbus: { transport: 'tcp', host: '127.0.0.1', port: hood.homes[index]!.device.port },
+    unitId: 1,
+    privateKey: generatePrivateKey(),
+    pollMs: 250,
+    telemetryMs: 1000,
+    strategy: { feedInPrice: 80_000, retailPrice: 300_000, steps: 2, minOrderWh: 1 },
+    battery: { maxW: 2500, socFloorPct: 10, socCeilingPct: 95, controlSeconds: 0.5 },
+    readOnly,
+    marketSilenceSeconds: 6,
+    logger: createLogger('agent', 'silent'),
+  })
+  agents.push(agent)
+  return agent
+}
+
+const marketState = (): MarketState => {
+  const open = intervalStart(Date.now() / 1000, INTERVAL_SECONDS) + INTERVAL_SECONDS
+  return {
+    community, communityKey: communityKey(community), openInterval: open, gateClosure: open, intervalSeconds: INTERVAL_SECONDS, chainId: 31337,
+    settlement: '0x5FbDB2315678afecb367f032d93F642f64180aa3', token: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512', tokenDecimals: 6, tokenSymbol: 'dUSD',
+    priceFloor: 0, priceCap: 1_000_000, ts: new Date().toISOString(),
+  }
+}
+/** The award of a sale of `soldWh` in the interval under way, as the market would publish it. */
+const saleAward = (soldWh: number): Award => ({
+  interval: intervalStart(Date.now() / 1000, INTERVAL_SECONDS),
+  fills: [{ orderHash: `0x${'ab'.repeat(32)}`, side: 1, energyWh: soldWh, filledWh: soldWh, price: 150_000 }],
+  netWh: soldWh,
+})
+
+beforeAll(async () => {
+  hood = new LiveNeighbourhood({ homes: [demoHomes(5)[0]!, steered!, demoHomes(5)[2]!, demoHomes(5)[3]!, readOnlyHome!], startSecondsOfDay: 22 * 3600, tickMs: 250 })
+  await hood.start()
+  broker = await startBroker({
+    users: [
+      { username: 'home-02', passwordHash: hashPassword('pw-home-02', 1024), role: 'agent', community },
+      { username: 'home-05', passwordHash: hashPassword('pw-home-05', 1024), role: 'agent', community },
+      { username: 'market', passwordHash: hashPassword('pwm', 1024), role: 'market', community },
+    ],
+    logger: createLogger('broker', 'silent'),
+  })
+  market = await mqtt.connectAsync(broker.url, { username: 'market', password: 'pwm', clientId: 'market', reconnectPeriod: 0 })
+})
+afterAll(async () => {
+  for (const a of agents) await a.stop()
+  await market?.endAsync()
+  await broker?.close()
+  await hood?.stop()
+})
+
+describe('battery steering through SunSpec 124', () => {
+  it('discharges to deliver a sale, keeps the setpoint alive past its revert timer, and hands the battery back when the market goes quiet', async () => {
+    expect(steered!.batteryWh).toBeGreaterThan(0)
+    const device = hood.homes[1]!.device
+    const agent = agentFor(1, 'home-02', false)
+    const startedAt = Date.now() / 1000
+    await market.publishAsync(topics.marketState(community), JSON.stringify(marketState()), { qos: 1, retain: true })
+    await agent.start()
+    // An interval that began after the agent was up, so its meter saw the start.
+    const interval = await waitFor('an interval begun after the agent started', () => {
+      const now = Date.now() / 1000
+      const start = intervalStart(now, INTERVAL_SECONDS)
+      return start > startedAt + 1 && now - start > 0.5 ? start : undefined
+    }, 60_000, 100)
+    await market.publishAsync(topics.marketState(community), JSON.stringify(marketState()), { qos: 1, retain: true })
+    // Awards for this interval and the next two: the battery is handed back only because the market goes quiet.
+    for (let k = 0; k < 3; k++) await market.publishAsync(topics.agent(community, 'home-02', 'awards'), JSON.stringify({ ...saleAward(5), interval: interval + k * INTERVAL_SECONDS }), { qos: 1 })
+
+    // 5 Wh in what is left of 20 s: the battery discharges and the home exports.
+    await waitFor('the battery discharging on a setpoint', () => (device.batterySetpointW() ?? 0) > 0)
+    await waitFor('the home exporting', () => Number(device.image.get(203, 'W')) < 0)
+    expect(Number(device.image.get(802, 'W'))).toBeGreaterThan(0)
+    // The setpoint lapses on the device 1.5 s after a write; the agent writes it again in time.
+    const firstWrites = device.writes
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    expect(device.batterySetpointW()).toBeGreaterThan(0)
+    expect(device.writes).toBeGreaterThan(firstWrites)
+
+    // No new market state for 6 s: the market is out of reach, and the inverter gets its battery back.
+    await waitFor('the battery back in self-consumption', () => Number(device.image.get(124, 'StorCtl_Mod')) === 0 && device.batterySetpointW() === undefined, 20_000)
+    expect(agent.counters.get('battery_released')).toBeGreaterThan(0)
+  })
+
+  it('never writes a register with readOnly: true, award or not', async () => {
+    const device = hood.homes[4]!.device
+    expect(readOnlyHome!.batteryWh).toBeGreaterThan(0)
+    const agent = agentFor(4, 'home-05', true)
+    const startedAt = Date.now() / 1000
+    await market.publishAsync(topics.marketState(community), JSON.stringify(marketState()), { qos: 1, retain: true })
+    await agent.start()
+    // The same situation in which the other agent steered: an interval metered from its start, and a sale.
+    const interval = await waitFor('an interval begun after the agent started', () => {
+      const now = Date.now() / 1000
+      const start = intervalStart(now, INTERVAL_SECONDS)
+      return start > startedAt + 1 && now - start > 0.5 && now - start < INTERVAL_SECONDS - 4 ? start : undefined
+    }, 60_000, 100)
+    await market.publishAsync(topics.marketState(community), JSON.stringify(marketState()), { qos: 1, retain: true })
+    await market.publishAsync(topics.agent(community, 'home-05', 'awards'), JSON.stringify({ ...saleAward(5), interval }), { qos: 1 })
+    await waitFor('the award received', () => agent.counters.get('awards') > 0)
+    await new Promise((resolve) => setTimeout(resolve, 2000)) // four control periods
+    expect(device.writes).toBe(0)
+    expect(Number(device.image.get(124, 'StorCtl_Mod'))).toBe(0)
+  })
+})
