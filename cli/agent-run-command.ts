@@ -28,6 +28,8 @@ export async function agentRunCommand(options: { config?: string }): Promise<voi
     strategy: config.strategy,
     dataDir: config.dataDir,
     outboxMaxMessages: config.outboxMaxMessages,
+    battery: config.battery,
+    readOnly: config.readOnly,
     logger: logger.child({ part: 'agent', agentId: config.agentId }),
   })
   await agent.start()

@@ -3,6 +3,7 @@ import { TOPIC_ID_PATTERN } from '../protocol/topics.ts'
 import { VppError } from '../protocol/errors.ts'
 import { parseModbusUrl } from './modbus/modbus-url.ts'
 import { strategyParamsSchema } from './strategy.ts'
+import { batteryLimitsSchema } from './battery-controller.ts'
 
 const topicId = z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, ".", "_" or "-" (no spaces or slashes), at most 64')
 
@@ -44,6 +45,10 @@ export const agentConfigSchema = z
     dataDir: z.string().min(1).default('/var/lib/openvpp/agent'),
     outboxMaxMessages: z.number().int().min(10).default(20_000),
     strategy: strategyParamsSchema,
+    /** Steer the battery (SunSpec 124) to deliver what the home sold; absent: the inverter keeps its own mode. */
+    battery: batteryLimitsSchema.and(z.object({ controlSeconds: z.number().min(1).max(60).default(5) })).optional(),
+    /** Never write a register (monitoring and trading only). */
+    readOnly: z.boolean().default(false),
   })
   .strict()
 export type AgentConfig = z.infer<typeof agentConfigSchema>

@@ -41,7 +41,7 @@ describe.skipIf(!haveSocat)('Modbus RTU over a serial line (socat pseudo-termina
     await link.connect()
     const read = (address: number, length: number) => link.readHolding(1, address, length)
     const found = await discoverSunSpec(read)
-    expect(found.models.map((m) => m.id)).toEqual([1, 103, 802, 203])
+    expect(found.models.map((m) => m.id)).toEqual([1, 103, 802, 124, 203])
     const snapshot = snapshotFromSunSpec(await readModels(read, found), new Date())
     expect(snapshot.device.model).toBe('VirtualHome')
     expect(snapshot.battery_soc_pct).not.toBeNull()

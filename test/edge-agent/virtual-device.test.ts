@@ -32,10 +32,10 @@ afterAll(async () => {
 })
 
 describe('virtual SunSpec device over Modbus TCP', () => {
-  it('is discovered at 40000 with models 1, 103, 802 and 203 chained to the end marker', async () => {
+  it('is discovered at 40000 with models 1, 103, 802, 124 and 203 chained to the end marker', async () => {
     const found = await discoverSunSpec(read)
     expect(found.base).toBe(40000)
-    expect(found.models.map((m) => m.id)).toEqual([1, 103, 802, 203])
+    expect(found.models.map((m) => m.id)).toEqual([1, 103, 802, 124, 203])
     expect(found.models[0]).toMatchObject({ address: 40002, length: 66 })
   })
 
