@@ -22,6 +22,7 @@ export async function agentRunCommand(options: { config?: string }): Promise<voi
     mqtt: { url: config.mqtt.url, password: readSecret(config.mqtt.passwordFile, 'mqtt.passwordFile'), ca: config.mqtt.caFile ? readFile(config.mqtt.caFile, 'mqtt.caFile') : undefined },
     modbus: config.device.modbus,
     unitId: config.device.unit,
+    modbusLink: { timeoutMs: config.device.timeoutMs, interRequestDelayMs: config.device.interRequestDelayMs, warmupMs: config.device.warmupMs },
     privateKey: readKey(config.keyFile),
     pollMs: Math.round(config.pollSeconds * 1000),
     telemetryMs: Math.round(config.telemetrySeconds * 1000),

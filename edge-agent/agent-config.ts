@@ -37,6 +37,12 @@ export const agentConfigSchema = z
           }
         }),
         unit: z.number().int().min(0).max(247).default(1),
+        /** How long one request may take, ms. */
+        timeoutMs: z.number().int().min(50).max(60_000).default(2000),
+        /** Pause between requests, ms (some RS-485 devices and gateways need 20–100). */
+        interRequestDelayMs: z.number().int().min(0).max(10_000).default(0),
+        /** Pause after connecting before the first request, ms. */
+        warmupMs: z.number().int().min(0).max(60_000).default(0),
       })
       .strict(),
     pollSeconds: z.number().min(0.2).max(3600).default(1),

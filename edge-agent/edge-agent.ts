@@ -9,7 +9,7 @@ import { awardSchema, marketStateSchema, type Award, type MarketState } from '..
 import type { Snapshot } from '../protocol/snapshot.ts'
 import { snapshotSchema } from '../protocol/snapshot.ts'
 import { topics } from '../protocol/topics.ts'
-import { ModbusLink } from './modbus/modbus-link.ts'
+import { ModbusLink, type ModbusLinkOptions } from './modbus/modbus-link.ts'
 import type { ModbusEndpoint } from './modbus/modbus-url.ts'
 import { discoverSunSpec, readModels, type SunSpecDevice } from './sunspec/sunspec-discovery.ts'
 import { snapshotFromSunSpec, type NormalizeOptions } from './snapshot-normalizer.ts'
@@ -44,11 +44,15 @@ export interface EdgeAgentOptions {
   battery?: BatteryLimits & { controlSeconds?: number }
   /** Never write a register, whatever else is configured. */
   readOnly?: boolean
+  /** Timeouts, spacing and retries of the Modbus link, for devices and gateways that need them. */
+  modbusLink?: ModbusLinkOptions
   /** With no market state for this long, the market is out of reach: the battery goes back to self-consumption. Default 2 intervals. */
   marketSilenceSeconds?: number
   logger: Logger
 }
 
+/** Longest pause between attempts to reach a device that does not answer. */
+const MAX_RECONNECT_BACKOFF_MS = 60_000
 /** How often the battery setpoint is worked out and written again. */
 const DEFAULT_CONTROL_SECONDS = 5
 /** A written setpoint lapses on the device after this many control periods unless written again. */
@@ -91,11 +95,13 @@ export class EdgeAgent {
   private timers: NodeJS.Timeout[] = []
   private orderTimer: NodeJS.Timeout | undefined
   private polling = false
+  private pollFailures = 0
+  private nextPollAt = 0
   private stopped = false
 
   constructor(private readonly options: EdgeAgentOptions) {
     this.account = privateKeyToAccount(options.privateKey)
-    this.link = new ModbusLink(options.modbus)
+    this.link = new ModbusLink(options.modbus, options.modbusLink)
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true })
     this.outbox = new DurableOutbox({ path: options.dataDir ? join(options.dataDir, 'outbox.sqlite') : ':memory:', maxMessages: options.outboxMaxMessages })
   }
@@ -152,7 +158,8 @@ export class EdgeAgent {
 
   /** One Modbus poll: (re)connect and discover when needed, read every model, normalize. */
   private async poll(): Promise<void> {
-    if (this.polling || this.stopped) return
+    // After failures the device is tried again after a growing pause (capped), not at every poll.
+    if (this.polling || this.stopped || Date.now() < this.nextPollAt) return
     this.polling = true
     try {
       if (!this.link.isOpen) {
@@ -174,9 +181,13 @@ export class EdgeAgent {
       this.recent.push(checked.data)
       if (this.recent.length > FORECAST_WINDOW_SAMPLES) this.recent.shift()
       this.counters.increment('polls_ok')
+      this.pollFailures = 0
     } catch (error) {
       this.counters.increment('polls_failed')
-      this.log.warn({ err: (error as Error).message }, 'agent: device poll failed; will reconnect')
+      this.pollFailures++
+      const backoffMs = Math.min(MAX_RECONNECT_BACKOFF_MS, this.options.pollMs * 2 ** (this.pollFailures - 1))
+      this.nextPollAt = Date.now() + backoffMs
+      this.log.warn({ err: (error as Error).message, retryInMs: backoffMs }, 'agent: device poll failed; will reconnect')
       await this.link.close()
     } finally {
       this.polling = false

@@ -5,18 +5,46 @@ import type { ModbusEndpoint } from './modbus-url.ts'
 /** Largest read a Modbus PDU allows: 125 holding registers (Modbus Application Protocol 6.3). */
 export const MAX_READ_REGISTERS = 125
 
+/** Modbus exceptions worth asking again (Modbus Application Protocol v1.1b3, 7): the device or the gateway in front of it is busy, not broken. */
+const RETRYABLE_EXCEPTIONS = new Set([
+  0x06, // SERVER DEVICE BUSY
+  0x0a, // GATEWAY PATH UNAVAILABLE
+  0x0b, // GATEWAY TARGET DEVICE FAILED TO RESPOND
+])
+
+export interface ModbusLinkOptions {
+  /** How long one request may take. */
+  timeoutMs?: number
+  /** Pause between two requests on the link: some RS-485 devices and gateways need it. */
+  interRequestDelayMs?: number
+  /** Pause after opening the link before the first request: some devices answer only after it. */
+  warmupMs?: number
+  /** Attempts for a request the device answers with a busy or gateway exception. */
+  busyAttempts?: number
+  /** First wait before asking a busy device again; doubled each time. */
+  busyDelayMs?: number
+}
+
 /**
  * One Modbus link (a TCP connection or a serial line). Requests are queued so exactly one is in
- * flight, as RS-485 and most TCP gateways require; each has a timeout.
+ * flight, as RS-485 and most TCP gateways require; each has a timeout; a busy device or gateway
+ * (exceptions 6, 0x0A, 0x0B) is asked again after a growing pause.
  */
 export class ModbusLink {
   private readonly client = new ModbusRTU()
   private queue: Promise<unknown> = Promise.resolve()
+  private lastRequestAt = 0
+  private readonly options: Required<ModbusLinkOptions>
+  /** Requests answered with a retryable exception and asked again, since the link was made. */
+  retries = 0
 
   constructor(
     readonly endpoint: ModbusEndpoint,
-    private readonly timeoutMs = 2000,
-  ) {}
+    options: ModbusLinkOptions | number = {},
+  ) {
+    const given = typeof options === 'number' ? { timeoutMs: options } : options
+    this.options = { timeoutMs: 2000, interRequestDelayMs: 0, warmupMs: 0, busyAttempts: 4, busyDelayMs: 100, ...given }
+  }
 
   async connect(): Promise<void> {
     const e = this.endpoint
@@ -26,7 +54,8 @@ export class ModbusLink {
     } catch (error) {
       throw new VppError('VPP_ERR_MODBUS_IO', `cannot open ${describe(e)}: ${(error as Error).message}. Check the address, cable and that the device has Modbus enabled.`, {}, { cause: error })
     }
-    this.client.setTimeout(this.timeoutMs)
+    this.client.setTimeout(this.options.timeoutMs)
+    if (this.options.warmupMs > 0) await sleep(this.options.warmupMs)
   }
 
   get isOpen(): boolean {
@@ -39,8 +68,10 @@ export class ModbusLink {
       const words: number[] = []
       for (let at = address; at < address + length; at += MAX_READ_REGISTERS) {
         const count = Math.min(MAX_READ_REGISTERS, address + length - at)
-        this.client.setID(unit)
-        const { data } = await this.client.readHoldingRegisters(at, count)
+        const { data } = await this.request(() => {
+          this.client.setID(unit)
+          return this.client.readHoldingRegisters(at, count)
+        })
         words.push(...data)
       }
       return words
@@ -49,8 +80,10 @@ export class ModbusLink {
 
   writeRegisters(unit: number, address: number, values: number[]): Promise<void> {
     return this.exclusive(async () => {
-      this.client.setID(unit)
-      await this.client.writeRegisters(address, values)
+      await this.request(() => {
+        this.client.setID(unit)
+        return this.client.writeRegisters(address, values)
+      })
     })
   }
 
@@ -59,6 +92,24 @@ export class ModbusLink {
       if (!this.client.isOpen) return resolve()
       this.client.close(() => resolve())
     })
+  }
+
+  /** One request on the wire: spaced from the last, asked again while the device says it is busy. */
+  private async request<T>(send: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const wait = this.lastRequestAt + this.options.interRequestDelayMs - Date.now()
+      if (wait > 0) await sleep(wait)
+      try {
+        return await send()
+      } catch (error) {
+        const code = (error as { modbusCode?: number }).modbusCode
+        if (code === undefined || !RETRYABLE_EXCEPTIONS.has(code) || attempt >= this.options.busyAttempts) throw error
+        this.retries++
+        await sleep(this.options.busyDelayMs * 2 ** (attempt - 1))
+      } finally {
+        this.lastRequestAt = Date.now()
+      }
+    }
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -71,3 +122,5 @@ export class ModbusLink {
 function describe(e: ModbusEndpoint): string {
   return e.transport === 'tcp' ? `tcp://${e.host}:${e.port}` : `rtu://${e.path} at ${e.baudRate} baud`
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
