@@ -4,10 +4,12 @@ import { parseModbusUrl } from '../edge-agent/modbus/modbus-url.ts'
 import { discoverSunSpec, readModels } from '../edge-agent/sunspec/sunspec-discovery.ts'
 import { sunspecModelTables } from '../edge-agent/sunspec/model-tables.ts'
 import { snapshotFromSunSpec } from '../edge-agent/snapshot-normalizer.ts'
+import { vendorMap } from '../edge-agent/vendor/vendor-map.ts'
+import { readVendorSnapshot } from '../edge-agent/vendor/vendor-reader.ts'
 import { parseOptions } from './parse-options.ts'
 
 const unitSchema = z.coerce.number().int().min(0).max(247)
-const readSchema = z.object({ modbus: z.string(), unit: unitSchema, json: z.boolean().optional() })
+const readSchema = z.object({ modbus: z.string(), unit: unitSchema.optional(), json: z.boolean().optional(), profile: z.string().optional() })
 const scanSchema = z.object({
   modbus: z.string(),
   units: z
@@ -21,14 +23,22 @@ const scanSchema = z.object({
   timeout: z.coerce.number().int().min(100).max(10_000),
 })
 
-/** `vpp agent read --modbus URL --unit N --json`: one normalized snapshot. */
+/**
+ * `vpp agent read --modbus URL [--unit N] [--profile NAME] --json`: one normalized snapshot, through
+ * SunSpec or a vendor profile (`edge-agent/vendor/maps/NAME.json`).
+ */
 export async function agentReadCommand(raw: Record<string, unknown>): Promise<void> {
   const options = parseOptions(readSchema, raw)
-  const link = new ModbusLink(parseModbusUrl(options.modbus))
+  const profile = options.profile ? vendorMap(options.profile) : undefined
+  const link = new ModbusLink(parseModbusUrl(options.modbus), { warmupMs: profile?.defaults.warmupMs ?? 0 })
   await link.connect()
   try {
-    const read = (address: number, length: number) => link.readHolding(options.unit, address, length)
-    const snapshot = snapshotFromSunSpec(await readModels(read, await discoverSunSpec(read)), new Date())
+    let snapshot
+    if (profile) snapshot = await readVendorSnapshot(options.unit === undefined ? profile : { ...profile, defaults: { ...profile.defaults, unit: options.unit } }, link, new Date())
+    else {
+      const read = (address: number, length: number) => link.readHolding(options.unit ?? 1, address, length)
+      snapshot = snapshotFromSunSpec(await readModels(read, await discoverSunSpec(read)), new Date())
+    }
     console.log(options.json ? JSON.stringify(snapshot, null, 2) : formatSnapshot(snapshot))
   } finally {
     await link.close()

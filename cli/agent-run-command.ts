@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs'
 import type { Hex } from 'viem'
 import { agentConfigSchema } from '../edge-agent/agent-config.ts'
 import { EdgeAgent } from '../edge-agent/edge-agent.ts'
+import { vendorMap } from '../edge-agent/vendor/vendor-map.ts'
 import { loadConfigFile } from '../platform/config-file.ts'
 import { createLogger } from '../platform/logger.ts'
 import { VppError } from '../protocol/errors.ts'
@@ -15,14 +16,17 @@ const KEY_PATTERN = /^0x[0-9a-fA-F]{64}$/
 export async function agentRunCommand(options: { config?: string }): Promise<void> {
   if (!options.config) throw new VppError('VPP_ERR_CONFIG', 'give the agent its config: vpp agent --config agent.yaml (or a subcommand: vpp agent scan|read)')
   const config = loadConfigFile(options.config, agentConfigSchema)
+  const profile = config.device.profile ? vendorMap(config.device.profile) : undefined
+  const unit = config.device.unit ?? profile?.defaults.unit ?? 1
   const logger = createLogger('vpp', process.env.VPP_LOG_LEVEL ?? 'info')
   const agent = new EdgeAgent({
     agentId: config.agentId,
     community: config.community,
     mqtt: { url: config.mqtt.url, password: readSecret(config.mqtt.passwordFile, 'mqtt.passwordFile'), ca: config.mqtt.caFile ? readFile(config.mqtt.caFile, 'mqtt.caFile') : undefined },
     modbus: config.device.modbus,
-    unitId: config.device.unit,
-    modbusLink: { timeoutMs: config.device.timeoutMs, interRequestDelayMs: config.device.interRequestDelayMs, warmupMs: config.device.warmupMs },
+    unitId: unit,
+    profile: profile && { ...profile, defaults: { ...profile.defaults, unit } },
+    modbusLink: { timeoutMs: config.device.timeoutMs, interRequestDelayMs: config.device.interRequestDelayMs, warmupMs: Math.max(config.device.warmupMs, profile?.defaults.warmupMs ?? 0) },
     privateKey: readKey(config.keyFile),
     pollMs: Math.round(config.pollSeconds * 1000),
     telemetryMs: Math.round(config.telemetrySeconds * 1000),
@@ -35,7 +39,7 @@ export async function agentRunCommand(options: { config?: string }): Promise<voi
   })
   await agent.start()
   const device = config.device.modbus.transport === 'tcp' ? `tcp://${config.device.modbus.host}:${config.device.modbus.port}` : `rtu://${config.device.modbus.path}`
-  console.error(`agent ${config.agentId} (${agent.account.address}) of ${config.community}: device ${device} unit ${config.device.unit}, broker ${config.mqtt.url}`)
+  console.error(`agent ${config.agentId} (${agent.account.address}) of ${config.community}: device ${device} unit ${unit}${profile ? ` (${profile.name})` : ''}, broker ${config.mqtt.url}`)
   await new Promise<void>((resolve) => {
     const stop = () => void agent.stop().then(resolve)
     process.once('SIGINT', stop)

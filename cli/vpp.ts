@@ -61,7 +61,8 @@ agent
   .command('read')
   .description('read one normalized snapshot from a SunSpec device')
   .requiredOption('--modbus <url>', 'tcp://HOST:PORT or rtu:///dev/ttyUSB0?baud=9600')
-  .option('--unit <n>', 'Modbus unit id', '1')
+  .option('--unit <n>', 'Modbus unit id (default 1, or the profile\'s)')
+  .option('--profile <name>', 'vendor profile: huawei-sun2000, sungrow-sh, victron-gx, growatt-hybrid, sma, solaredge-hybrid, fronius-gen24')
   .option('--json', 'print the snapshot as JSON')
   .action(run((options: Record<string, unknown>) => agentReadCommand(options)))
 

@@ -18,6 +18,8 @@ import { signOrder } from './order-signer.ts'
 import { IntervalMeter } from './interval-meter.ts'
 import { signMeterReading } from './meter-reading-signer.ts'
 import { DurableOutbox } from './outbox.ts'
+import { readVendorSnapshot } from './vendor/vendor-reader.ts'
+import type { VendorMap } from './vendor/vendor-map.ts'
 import { batterySetpointW, type BatteryLimits } from './battery-controller.ts'
 import { storageControlWrites } from './sunspec/storage-control.ts'
 import { decodeModel } from './sunspec/sunspec-decoder.ts'
@@ -46,6 +48,8 @@ export interface EdgeAgentOptions {
   readOnly?: boolean
   /** Timeouts, spacing and retries of the Modbus link, for devices and gateways that need them. */
   modbusLink?: ModbusLinkOptions
+  /** A vendor register map for a device that is not plain SunSpec. */
+  profile?: VendorMap
   /** With no market state for this long, the market is out of reach: the battery goes back to self-consumption. Default 2 intervals. */
   marketSilenceSeconds?: number
   logger: Logger
@@ -166,9 +170,13 @@ export class EdgeAgent {
         await this.link.connect()
         this.device = undefined
       }
-      const read = (address: number, length: number) => this.link.readHolding(this.options.unitId, address, length)
-      this.device ??= await discoverSunSpec(read)
-      const snapshot = snapshotFromSunSpec(await readModels(read, this.device), new Date(), this.options.normalize)
+      let snapshot: Snapshot
+      if (this.options.profile) snapshot = await readVendorSnapshot(this.options.profile, this.link, new Date())
+      else {
+        const read = (address: number, length: number) => this.link.readHolding(this.options.unitId, address, length)
+        this.device ??= await discoverSunSpec(read)
+        snapshot = snapshotFromSunSpec(await readModels(read, this.device), new Date(), this.options.normalize)
+      }
       const checked = snapshotSchema.safeParse(snapshot)
       if (!checked.success) {
         this.counters.increment('device_values_out_of_range')

@@ -78,6 +78,22 @@ export class ModbusLink {
     })
   }
 
+  /** Reads input registers (function 4), split like holding reads. */
+  readInput(unit: number, address: number, length: number): Promise<number[]> {
+    return this.exclusive(async () => {
+      const words: number[] = []
+      for (let at = address; at < address + length; at += MAX_READ_REGISTERS) {
+        const count = Math.min(MAX_READ_REGISTERS, address + length - at)
+        const { data } = await this.request(() => {
+          this.client.setID(unit)
+          return this.client.readInputRegisters(at, count)
+        })
+        words.push(...data)
+      }
+      return words
+    })
+  }
+
   writeRegisters(unit: number, address: number, values: number[]): Promise<void> {
     return this.exclusive(async () => {
       await this.request(() => {

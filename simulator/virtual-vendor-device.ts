@@ -1,0 +1,91 @@
+import { ServerTCP } from '../edge-agent/modbus/modbus-serial.ts'
+import { registerKey } from '../edge-agent/vendor/vendor-decoder.ts'
+import type { RegisterTerm, SnapshotField, VendorMap } from '../edge-agent/vendor/vendor-map.ts'
+
+/** Modbus exception 0x02 ILLEGAL DATA ADDRESS: a register the product does not have. */
+const ILLEGAL_DATA_ADDRESS = 0x02
+
+/**
+ * The registers a product would show for these values, written the vendor's way (word order, scale,
+ * sign, status bits), by wire key (`unit:function:address`). The inverse of the map's decoding, for
+ * tests and demos of vendor profiles. Registers-only maps; SunSpec points are the SunSpec device's.
+ */
+export function encodeVendorRegisters(map: VendorMap, values: Partial<Record<SnapshotField, number>>): Map<string, number> {
+  const registers = new Map<string, number>()
+  const put = (term: RegisterTerm, raw: number, address = term.address) => {
+    const order = term.wordOrder ?? map.defaults.wordOrder
+    const words = encodeWords(term.type, raw)
+    const ordered = words.length === 2 && order === 'low-first' ? [words[1]!, words[0]!] : words
+    ordered.forEach((w, i) => registers.set(registerKey(map, term, address + i), w))
+  }
+  for (const [field, value] of Object.entries(values) as [SnapshotField, number][]) {
+    const terms = (map.points[field] ?? []).filter((t): t is RegisterTerm => !('sunspec' in t))
+    if (terms.length === 0) continue
+    // The value goes to the first term whose sign fits it (import vs export, charge vs discharge); the others read 0.
+    const chosen = terms.find((t) => t.sign || Math.sign(t.scale) === Math.sign(value) || value === 0) ?? terms[0]!
+    for (const t of terms) {
+      if (t !== chosen) put(t, 0)
+      else if (t.sign) {
+        put(t, Math.round(Math.abs(value) / Math.abs(t.scale)))
+        put({ ...t, type: 'uint16' }, value < 0 ? t.sign.negativeMask : value > 0 ? t.sign.positiveMask : 0, t.sign.address)
+      } else put(t, t.type === 'float32' ? value / t.scale : Math.round(value / t.scale))
+    }
+  }
+  return registers
+}
+
+function encodeWords(type: RegisterTerm['type'], raw: number): number[] {
+  switch (type) {
+    case 'int16':
+    case 'uint16':
+      return [raw & 0xffff]
+    case 'int32':
+    case 'uint32': {
+      const u = raw < 0 ? raw + 0x100000000 : raw
+      return [Math.floor(u / 0x10000) & 0xffff, u & 0xffff]
+    }
+    case 'float32': {
+      const view = new DataView(new ArrayBuffer(4))
+      view.setFloat32(0, raw)
+      return [view.getUint16(0), view.getUint16(2)]
+    }
+  }
+}
+
+/** A vendor product on Modbus TCP, answering every unit id with the registers it was given. */
+export class VirtualVendorDevice {
+  private server: InstanceType<typeof ServerTCP> | undefined
+  constructor(
+    public registers: Map<string, number>,
+    readonly port: number,
+  ) {}
+
+  async start(): Promise<void> {
+    const read = (fn: 'holding' | 'input') => (addr: number, length: number, unit: number, cb: (err: Error | null, value: number[]) => void) => {
+      const words: number[] = []
+      for (let i = 0; i < length; i++) {
+        const w = this.registers.get(`${unit}:${fn}:${addr + i}`)
+        if (w === undefined) return cb(Object.assign(new Error(`no register ${addr + i}`), { modbusErrorCode: ILLEGAL_DATA_ADDRESS }), [])
+        words.push(w)
+      }
+      cb(null, words)
+    }
+    // modbus-serial asks single registers through their own functions.
+    const one = (fn: 'holding' | 'input') => (addr: number, unit: number, cb: (err: Error | null, value: number) => void) =>
+      read(fn)(addr, 1, unit, (err, words) => cb(err, words[0] ?? 0))
+    const vector = { getMultipleHoldingRegisters: read('holding'), getMultipleInputRegisters: read('input'), getHoldingRegister: one('holding'), getInputRegister: one('input') }
+    await new Promise<void>((resolve) => {
+      const server = new ServerTCP(vector, { host: '127.0.0.1', port: this.port, unitID: 255 })
+      server.on('initialized', () => resolve())
+      this.server = server
+    })
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server
+    this.server = undefined
+    if (!server) return
+    for (const sock of server.socks.keys()) sock.destroy()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
