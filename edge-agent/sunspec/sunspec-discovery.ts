@@ -20,6 +20,21 @@ export interface ModelLocation {
 export interface SunSpecDevice {
   base: number
   models: ModelLocation[]
+  /**
+   * The chain split at each common model (1): each model 1 starts a new logical device, as when an
+   * inverter presents its meter behind it on the same unit.
+   */
+  devices: ModelLocation[][]
+}
+
+/** Splits a model chain into logical devices, each starting at a model 1. Pure. */
+export function logicalDevices(models: readonly ModelLocation[]): ModelLocation[][] {
+  const devices: ModelLocation[][] = []
+  for (const m of models) {
+    if (m.id === 1 || devices.length === 0) devices.push([])
+    devices.at(-1)!.push(m)
+  }
+  return devices
 }
 
 export type ReadRegisters = (address: number, length: number) => Promise<number[]>
@@ -41,7 +56,7 @@ export async function discoverSunSpec(read: ReadRegisters, bases: readonly numbe
     let address = base + 2
     for (let i = 0; i < MAX_MODELS; i++) {
       const [id, length] = await read(address, 2)
-      if (id === undefined || length === undefined || id === END_ID) return { base, models }
+      if (id === undefined || length === undefined || id === END_ID) return { base, models, devices: logicalDevices(models) }
       models.push({ id, address, length })
       address += 2 + length
     }
