@@ -11,8 +11,9 @@ import { brokerBenchmark } from './benchmarks/broker.ts'
 import { marketBenchmark } from './benchmarks/market.ts'
 import { settlementBenchmark } from './benchmarks/settlement.ts'
 import { dashboardBenchmark } from './benchmarks/dashboard.ts'
+import { agentBenchmark } from './benchmarks/agent.ts'
 
-const benchmarks: Benchmark[] = [clearingBenchmark, marketBenchmark, settlementBenchmark, dashboardBenchmark, brokerBenchmark]
+const benchmarks: Benchmark[] = [clearingBenchmark, marketBenchmark, settlementBenchmark, dashboardBenchmark, agentBenchmark, brokerBenchmark]
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = requested.filter((name) => !benchmarks.some((b) => b.name === name))

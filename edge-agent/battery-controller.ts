@@ -8,6 +8,8 @@ export const batteryLimitsSchema = z
     socFloorPct: z.number().min(0).max(100).default(10),
     /** Never charge above this state of charge, %. */
     socCeilingPct: z.number().min(0).max(100).default(95),
+    /** Usable capacity, Wh: lets the forecast count on the battery to cover the home's own evening. */
+    capacityWh: z.number().int().positive().optional(),
   })
   .strict()
   .refine((l) => l.socCeilingPct > l.socFloorPct, { message: 'socCeilingPct must be above socFloorPct', path: ['socCeilingPct'] })

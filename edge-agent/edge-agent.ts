@@ -14,6 +14,7 @@ import type { ModbusEndpoint } from './modbus/modbus-url.ts'
 import { discoverSunSpec, readModels, type SunSpecDevice } from './sunspec/sunspec-discovery.ts'
 import { snapshotFromSunSpec, type NormalizeOptions } from './snapshot-normalizer.ts'
 import { planOrders, type StrategyParams } from './strategy.ts'
+import { LoadProfile, forecastInterval, type IntervalForecast } from './forecast.ts'
 import { signOrder } from './order-signer.ts'
 import { IntervalMeter } from './interval-meter.ts'
 import { signMeterReading } from './meter-reading-signer.ts'
@@ -86,6 +87,7 @@ export class EdgeAgent {
   private device: SunSpecDevice | undefined
   private client: MqttClient | undefined
   private readonly recent: Snapshot[] = []
+  private readonly loadProfile = new LoadProfile()
   private pending: Snapshot[] = []
   private readonly outbox: DurableOutbox
   private outboxClosed = false
@@ -187,6 +189,10 @@ export class EdgeAgent {
       this.meterInterval(checked.data)
       this.pending.push(checked.data)
       this.recent.push(checked.data)
+      if (checked.data.load_w !== null) {
+        const d = new Date(checked.data.ts)
+        this.loadProfile.observe(d.getHours() + d.getMinutes() / 60, checked.data.load_w)
+      }
       if (this.recent.length > FORECAST_WINDOW_SAMPLES) this.recent.shift()
       this.counters.increment('polls_ok')
       this.pollFailures = 0
@@ -348,9 +354,31 @@ export class EdgeAgent {
     this.orderTimer = setTimeout(() => void this.placeOrders(market).catch((error) => this.log.error({ err: error }, 'agent: placing orders failed')), delay)
   }
 
+  /** The home's forecast position for the open interval, from its recent samples, its learned load and its battery. */
+  forecast(market: MarketState): IntervalForecast {
+    const mean = (values: (number | null)[]) => {
+      const present = values.filter((v): v is number => v !== null)
+      return present.length ? present.reduce((a, b) => a + b, 0) / present.length : 0
+    }
+    const hourOf = (unixSeconds: number) => {
+      const d = new Date(unixSeconds * 1000)
+      return d.getHours() + d.getMinutes() / 60 + d.getSeconds() / 3600
+    }
+    const b = this.options.battery
+    const soc = this.lastSnapshot?.battery_soc_pct ?? null
+    return forecastInterval({
+      recentPvW: mean(this.recent.map((s) => s.pv_w)),
+      recentLoadW: mean(this.recent.map((s) => s.load_w)),
+      nowHour: hourOf(Date.now() / 1000),
+      targetStartHour: hourOf(market.openInterval),
+      intervalSeconds: market.intervalSeconds,
+      profile: this.loadProfile,
+      battery: b?.capacityWh && soc !== null ? { socPct: soc, capacityWh: b.capacityWh, maxW: b.maxW, floorPct: b.socFloorPct } : undefined,
+    })
+  }
+
   private async placeOrders(market: MarketState): Promise<void> {
-    const gridW = this.recent.map((s) => s.grid_w).filter((w): w is number => w !== null)
-    const planned = planOrders(gridW, market.intervalSeconds, this.options.strategy)
+    const planned = planOrders(this.forecast(market).netWh, this.options.strategy)
     for (const [i, p] of planned.entries()) {
       const order = {
         owner: this.account.address,

@@ -1,6 +1,5 @@
 import { z } from 'zod'
 import { Side } from '../protocol/order.ts'
-import { energyWhFromPower } from '../protocol/units.ts'
 
 export const strategyParamsSchema = z
   .object({
@@ -23,26 +22,23 @@ export interface PlannedOrder {
 }
 
 /**
- * Plans the orders for one interval: forecasts the home's net grid exchange from recent grid power
- * (positive = import) and offers the expected export, or bids for the expected import, as a step
- * curve between the feed-in tariff and the retail tariff. Any P2P price inside that band beats the
- * utility for both sides. Pure.
+ * The orders for one interval from the home's forecast position (`netWh`: positive = surplus to sell,
+ * negative = shortfall to buy): a step curve between the feed-in tariff and the retail tariff, a seller
+ * asking more for each further step and a buyer offering less. Any P2P price inside that band beats
+ * the utility for both sides. Pure.
  *
  * @example
- * planOrders([-2000, -2200], 900, { feedInPrice: 80000, retailPrice: 300000, steps: 2, minOrderWh: 1 })
+ * planOrders(525, { feedInPrice: 80000, retailPrice: 300000, steps: 2, minOrderWh: 1 })
  * // [{ side: 1, energyWh: 262, limitPrice: 124000 }, { side: 1, energyWh: 263, limitPrice: 168000 }]
  */
-export function planOrders(recentGridW: readonly number[], intervalSeconds: number, params: StrategyParams): PlannedOrder[] {
-  if (recentGridW.length === 0) return []
-  const meanW = recentGridW.reduce((a, b) => a + b, 0) / recentGridW.length
-  const totalWh = energyWhFromPower(Math.abs(meanW), intervalSeconds)
+export function planOrders(netWh: number, params: StrategyParams): PlannedOrder[] {
+  const totalWh = Math.abs(Math.round(netWh))
   if (totalWh < params.minOrderWh) return []
-  const side = meanW < 0 ? Side.sell : Side.buy
+  const side = netWh > 0 ? Side.sell : Side.buy
   const spread = params.retailPrice - params.feedInPrice
   const steps = Math.min(params.steps, Math.floor(totalWh / params.minOrderWh))
   const base = Math.floor(totalWh / steps)
   return Array.from({ length: steps }, (_, k) => {
-    // A seller asks more for each further step, a buyer offers less: a monotone supply/demand curve.
     const fraction = (k + 1) / (steps + 3)
     const limitPrice = side === Side.sell ? params.feedInPrice + Math.round(spread * fraction) : params.retailPrice - Math.round(spread * fraction)
     const energyWh = k === steps - 1 ? totalWh - base * (steps - 1) : base

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +14,7 @@ import { topics } from '../../protocol/topics.ts'
 import { HomeModel, demoHomes } from '../../simulator/home-model.ts'
 import { VirtualSunSpecDevice } from '../../simulator/virtual-device.ts'
 import { runVpp, spawnVpp } from '../helpers/run-vpp.ts'
+import { buildAgent } from '../../scripts/build-agent.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 
 const community = 'street'
@@ -74,6 +76,28 @@ describe('vpp agent --config', () => {
     process.kill(-agent.child.pid!, 'SIGTERM')
     expect(await agent.exited).toBe(0)
     await waitFor('the agent offline', () => states.some((s) => JSON.parse(s).online === false))
+    await market.endAsync()
+  })
+
+  it('runs the same from the bundle a Pi runs (dist/vpp-agent.mjs under plain node), vendor maps included', async () => {
+    const bundle = await buildAgent()
+    const market = await mqtt.connectAsync(broker.url, { username: 'market', password: 'pwm', clientId: 'market', reconnectPeriod: 0 })
+    let telemetry = 0
+    market.on('message', () => telemetry++)
+    await market.subscribeAsync(topics.agent(community, 'home-01', 'telemetry'), { qos: 1 })
+    const child = spawn('node', [bundle, '--config', writeConfig('bundled')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VPP_LOG_LEVEL: 'silent' } })
+    let output = ''
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+    await waitFor('telemetry from the bundled agent', () => telemetry >= 2)
+    expect(output).toMatch(/agent home-01 .* of street: device tcp:/)
+    child.kill('SIGTERM')
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0)
+    // The bundle finds the vendor profiles beside it.
+    const unknown = spawn('node', [bundle, '--config', writeConfig('bundled-profile', { device: { modbus: `tcp://127.0.0.1:${device.port}`, profile: 'nope' } })], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let refusal = ''
+    unknown.stderr.on('data', (d: Buffer) => (refusal += d.toString()))
+    expect(await new Promise((resolve) => unknown.once('exit', resolve))).toBe(1)
+    expect(refusal).toMatch(/no vendor profile "nope"; profiles: fronius-gen24/)
     await market.endAsync()
   })
 
