@@ -34,6 +34,12 @@ export async function agentRunCommand(options: { config?: string }): Promise<voi
     dataDir: config.dataDir,
     outboxMaxMessages: config.outboxMaxMessages,
     battery: config.battery,
+    homeAssistant: config.homeAssistant && {
+      url: config.homeAssistant.url,
+      username: config.homeAssistant.username,
+      password: config.homeAssistant.passwordFile ? readSecret(config.homeAssistant.passwordFile, 'homeAssistant.passwordFile') : undefined,
+      discoveryPrefix: config.homeAssistant.discoveryPrefix,
+    },
     readOnly: config.readOnly,
     logger: logger.child({ part: 'agent', agentId: config.agentId }),
   })

@@ -4,6 +4,7 @@ import { VppError } from '../protocol/errors.ts'
 import { parseModbusUrl } from './modbus/modbus-url.ts'
 import { strategyParamsSchema } from './strategy.ts'
 import { batteryLimitsSchema } from './battery-controller.ts'
+import { homeAssistantConfigSchema } from './home-assistant.ts'
 
 const topicId = z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, ".", "_" or "-" (no spaces or slashes), at most 64')
 
@@ -58,6 +59,8 @@ export const agentConfigSchema = z
     battery: batteryLimitsSchema.and(z.object({ controlSeconds: z.number().min(1).max(60).default(5) })).optional(),
     /** Never write a register (monitoring and trading only). */
     readOnly: z.boolean().default(false),
+    /** Show the home in Home Assistant through the homeowner's own MQTT broker (optional). */
+    homeAssistant: homeAssistantConfigSchema.optional(),
   })
   .strict()
 export type AgentConfig = z.infer<typeof agentConfigSchema>

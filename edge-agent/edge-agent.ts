@@ -19,6 +19,7 @@ import { signOrder } from './order-signer.ts'
 import { IntervalMeter } from './interval-meter.ts'
 import { signMeterReading } from './meter-reading-signer.ts'
 import { DurableOutbox } from './outbox.ts'
+import { homeAssistantDiscovery, homeAssistantState, homeAssistantTopics } from './home-assistant.ts'
 import { readVendorSnapshot } from './vendor/vendor-reader.ts'
 import type { VendorMap } from './vendor/vendor-map.ts'
 import { batterySetpointW, type BatteryLimits } from './battery-controller.ts'
@@ -51,6 +52,8 @@ export interface EdgeAgentOptions {
   modbusLink?: ModbusLinkOptions
   /** A vendor register map for a device that is not plain SunSpec. */
   profile?: VendorMap
+  /** Show the home in Home Assistant through the homeowner's own MQTT broker. */
+  homeAssistant?: { url: string; username?: string; password?: string; discoveryPrefix: string }
   /** With no market state for this long, the market is out of reach: the battery goes back to self-consumption. Default 2 intervals. */
   marketSilenceSeconds?: number
   logger: Logger
@@ -86,6 +89,7 @@ export class EdgeAgent {
   private readonly link: ModbusLink
   private device: SunSpecDevice | undefined
   private client: MqttClient | undefined
+  private homeAssistant: MqttClient | undefined
   private readonly recent: Snapshot[] = []
   private readonly loadProfile = new LoadProfile()
   private pending: Snapshot[] = []
@@ -140,6 +144,7 @@ export class EdgeAgent {
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload))
     this.client.on('error', (error) => this.log.warn({ err: error.message }, 'agent: MQTT error'))
 
+    if (this.options.homeAssistant) this.connectHomeAssistant(this.options.homeAssistant)
     this.timers.push(setInterval(() => void this.poll(), this.options.pollMs))
     this.timers.push(setInterval(() => this.flushTelemetry(), this.options.telemetryMs))
     if (this.options.battery && !this.options.readOnly) {
@@ -157,6 +162,8 @@ export class EdgeAgent {
     if (this.steering !== null) await this.writeBattery(null).catch((error) => this.log.error({ err: error }, 'agent: could not hand the battery back on stop'))
     if (this.client?.connected) await this.client.publishAsync(stateTopic, JSON.stringify({ online: false, session: this.session, ts: new Date().toISOString() }), { qos: 1, retain: true })
     await this.client?.endAsync()
+    if (this.homeAssistant?.connected) await this.homeAssistant.publishAsync(homeAssistantTopics(this.options.agentId, this.options.homeAssistant!.discoveryPrefix).availability, 'offline', { qos: 1, retain: true })
+    await this.homeAssistant?.endAsync()
     await this.link.close()
     this.outboxClosed = true
     this.outbox.close()
@@ -208,8 +215,36 @@ export class EdgeAgent {
     }
   }
 
+  /** Discovery configs and availability on the homeowner's broker, then state with every telemetry flush. */
+  private connectHomeAssistant(ha: NonNullable<EdgeAgentOptions['homeAssistant']>): void {
+    const t = homeAssistantTopics(this.options.agentId, ha.discoveryPrefix)
+    const client = mqtt.connect(ha.url, {
+      username: ha.username,
+      password: ha.password,
+      clientId: `${t.node}_${this.account.address.slice(2, 10)}`,
+      reconnectPeriod: 5000,
+      will: { topic: t.availability, payload: Buffer.from('offline'), qos: 1, retain: true },
+    })
+    client.on('connect', () => {
+      const device = this.lastSnapshot?.device ?? { manufacturer: null, model: null, serial: null, version: null }
+      for (const d of homeAssistantDiscovery(this.options.agentId, ha.discoveryPrefix, device)) client.publish(d.topic, d.payload, { qos: 1, retain: true })
+      client.publish(t.availability, 'online', { qos: 1, retain: true })
+    })
+    client.on('error', (error) => this.log.warn({ err: error.message }, 'agent: Home Assistant broker error'))
+    this.homeAssistant = client
+  }
+
+  private publishHomeAssistantState(): void {
+    const client = this.homeAssistant
+    if (!client?.connected || !this.lastSnapshot) return
+    // Before the market is known there is no trading to show, only the device.
+    const award = this.market ? this.awards.get(intervalStart(Date.now() / 1000, this.market.intervalSeconds)) : undefined
+    client.publish(homeAssistantTopics(this.options.agentId, this.options.homeAssistant!.discoveryPrefix).state, homeAssistantState(this.lastSnapshot, award), { qos: 0, retain: true })
+  }
+
   /** Samples since the last flush become one telemetry message in the outbox, sent when the broker can take it. */
   private flushTelemetry(): void {
+    this.publishHomeAssistantState()
     if (this.pending.length === 0) return
     this.outbox.appendTelemetry(this.pending)
     this.counters.increment('telemetry_samples_stored', this.pending.length)
