@@ -147,6 +147,15 @@ export class EdgeAgent {
     if (this.options.homeAssistant) this.connectHomeAssistant(this.options.homeAssistant)
     this.timers.push(setInterval(() => void this.poll(), this.options.pollMs))
     this.timers.push(setInterval(() => this.flushTelemetry(), this.options.telemetryMs))
+    if (this.options.battery && !this.options.readOnly && this.options.profile?.batteryControl) {
+      // A product without a revert timer may still be in a forced mode an earlier run left: hand it back first.
+      try {
+        if (!this.link.isOpen) await this.link.connect()
+        await this.writeBattery(null)
+      } catch (error) {
+        this.log.warn({ err: (error as Error).message }, 'agent: could not hand the battery back at start; will keep trying through control')
+      }
+    }
     if (this.options.battery && !this.options.readOnly) {
       this.timers.push(setInterval(() => void this.steerBattery(), (this.options.battery.controlSeconds ?? DEFAULT_CONTROL_SECONDS) * 1000))
     }
@@ -361,9 +370,20 @@ export class EdgeAgent {
     }
   }
 
-  /** Writes a setpoint (or null: self-consumption) to the device's SunSpec 124 storage controls. */
+  /** Writes a setpoint (or null: self-consumption): the vendor profile's commands, or SunSpec 124 storage controls. */
   private async writeBattery(setpointW: number | null): Promise<void> {
     if (this.options.readOnly) return
+    const control = this.options.profile?.batteryControl
+    if (control) {
+      const action = setpointW === null ? 'release' : setpointW > 0 ? 'discharge' : setpointW < 0 ? 'charge' : 'hold'
+      for (const w of control[action]) {
+        const value = w.value === 'power' ? Math.min(0xffff, Math.round(Math.abs(setpointW ?? 0) * w.scale)) : w.value
+        await this.link.writeRegisters(this.options.unitId, w.address - this.options.profile!.defaults.addressing, [value])
+      }
+      this.steering = setpointW
+      this.counters.increment(setpointW === null ? 'battery_released' : 'battery_setpoints')
+      return
+    }
     const location = this.device?.models.find((m) => m.id === 124)
     if (!location) {
       this.steering = null

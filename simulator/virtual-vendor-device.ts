@@ -55,6 +55,8 @@ function encodeWords(type: RegisterTerm['type'], raw: number): number[] {
 /** A vendor product on Modbus TCP, answering every unit id with the registers it was given. */
 export class VirtualVendorDevice {
   private server: InstanceType<typeof ServerTCP> | undefined
+  /** Every write request, in order: battery commands as the product received them. */
+  readonly writes: { address: number; values: number[] }[] = []
   constructor(
     public registers: Map<string, number>,
     readonly port: number,
@@ -73,7 +75,19 @@ export class VirtualVendorDevice {
     // modbus-serial asks single registers through their own functions.
     const one = (fn: 'holding' | 'input') => (addr: number, unit: number, cb: (err: Error | null, value: number) => void) =>
       read(fn)(addr, 1, unit, (err, words) => cb(err, words[0] ?? 0))
-    const vector = { getMultipleHoldingRegisters: read('holding'), getMultipleInputRegisters: read('input'), getHoldingRegister: one('holding'), getInputRegister: one('input') }
+    const write = (addr: number, values: number[], unit: number, cb: (err: Error | null) => void) => {
+      values.forEach((v, i) => this.registers.set(`${unit}:holding:${addr + i}`, v & 0xffff))
+      this.writes.push({ address: addr, values })
+      cb(null)
+    }
+    const vector = {
+      getMultipleHoldingRegisters: read('holding'),
+      getMultipleInputRegisters: read('input'),
+      getHoldingRegister: one('holding'),
+      getInputRegister: one('input'),
+      setRegisterArray: write,
+      setRegister: (addr: number, value: number, unit: number, cb: (err: Error | null) => void) => write(addr, [value], unit, cb),
+    }
     await new Promise<void>((resolve) => {
       const server = new ServerTCP(vector, { host: '127.0.0.1', port: this.port, unitID: 255 })
       server.on('initialized', () => resolve())

@@ -28,6 +28,10 @@ const term = z.union([registerTerm, sunspecTerm])
 export type RegisterTerm = z.infer<typeof registerTerm>
 export type MapTerm = z.infer<typeof term>
 
+/** One holding register written to command the battery: a constant, or the setpoint's size in W × scale. */
+const controlWrite = z.object({ address: z.number().int().min(0).max(65_535), value: z.union([z.number().int().min(0).max(65_535), z.literal('power')]), scale: z.number().positive().default(1) }).strict()
+export type ControlWrite = z.infer<typeof controlWrite>
+
 export const SNAPSHOT_FIELDS = ['inverter_ac_w', 'pv_w', 'grid_w', 'battery_w', 'battery_soc_pct', 'load_w', 'pv_total_wh', 'grid_import_wh', 'grid_export_wh'] as const
 export type SnapshotField = (typeof SNAPSHOT_FIELDS)[number]
 
@@ -64,6 +68,14 @@ export const vendorMapSchema = z
     /** Where the battery sits: `dc` (hybrid inverter) or `ac`; decides how the load is derived when not measured. */
     coupling: z.enum(['dc', 'ac']).default('dc'),
     points: z.partialRecord(z.enum(SNAPSHOT_FIELDS), z.array(term).min(1)),
+    /**
+     * How the product takes battery commands, in order, for each action; `release` hands the battery
+     * back to the product's own mode. Products with a revert timer (SunSpec 124) need none of this.
+     */
+    batteryControl: z
+      .object({ charge: z.array(controlWrite).min(1), discharge: z.array(controlWrite).min(1), hold: z.array(controlWrite).min(1), release: z.array(controlWrite).min(1) })
+      .strict()
+      .optional(),
   })
   .strict()
 export type VendorMap = z.infer<typeof vendorMapSchema>

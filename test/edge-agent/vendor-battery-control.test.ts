@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import mqtt, { type MqttClient } from 'mqtt'
+import { generatePrivateKey } from 'viem/accounts'
+import { hashPassword } from '../../broker/credentials.ts'
+import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
+import { EdgeAgent } from '../../edge-agent/edge-agent.ts'
+import { vendorMap } from '../../edge-agent/vendor/vendor-map.ts'
+import { freePort } from '../../platform/free-port.ts'
+import { createLogger } from '../../platform/logger.ts'
+import { communityKey } from '../../protocol/order.ts'
+import { topics } from '../../protocol/topics.ts'
+import { intervalStart } from '../../protocol/units.ts'
+import { VirtualVendorDevice, encodeVendorRegisters } from '../../simulator/virtual-vendor-device.ts'
+import { waitFor } from '../helpers/wait-for.ts'
+
+const community = 'street'
+const INTERVAL_SECONDS = 20
+const map = vendorMap('sungrow-sh')
+let broker: RunningBroker
+let market: MqttClient
+
+// An SH hybrid at night: no sun, the home drawing 500 W, the battery at 60 %.
+const night = { pv_w: 0, inverter_ac_w: 0, grid_w: 500, battery_w: 0, battery_soc_pct: 60, load_w: 500, pv_total_wh: 1_000_000, grid_import_wh: 2_000_000, grid_export_wh: 500_000 }
+
+async function deviceAndAgent(readOnly: boolean) {
+  const device = new VirtualVendorDevice(encodeVendorRegisters(map, night), await freePort())
+  await device.start()
+  const agent = new EdgeAgent({
+    agentId: 'home-01',
+    community,
+    mqtt: { url: broker.url, password: 'pw' },
+    modbus: { transport: 'tcp', host: '127.0.0.1', port: device.port },
+    unitId: 1,
+    privateKey: generatePrivateKey(),
+    pollMs: 200,
+    telemetryMs: 1000,
+    strategy: { feedInPrice: 80_000, retailPrice: 300_000, steps: 2, minOrderWh: 1 },
+    profile: map,
+    battery: { maxW: 5000, socFloorPct: 10, socCeilingPct: 95, controlSeconds: 0.5 },
+    readOnly,
+    logger: createLogger('agent', 'silent'),
+  })
+  return { device, agent }
+}
+
+const marketState = () => {
+  const open = intervalStart(Date.now() / 1000, INTERVAL_SECONDS) + INTERVAL_SECONDS
+  return JSON.stringify({
+    community, communityKey: communityKey(community), openInterval: open, gateClosure: open, intervalSeconds: INTERVAL_SECONDS, chainId: 31337,
+    settlement: '0x5FbDB2315678afecb367f032d93F642f64180aa3', token: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512', tokenDecimals: 6, tokenSymbol: 'dUSD', priceFloor: 0, priceCap: 1_000_000, ts: new Date().toISOString(),
+  })
+}
+
+/** Waits for an interval the agent metered from its start, then awards it a sale of 5 Wh in it. */
+async function awardSale(startedAt: number) {
+  await market.publishAsync(topics.marketState(community), marketState(), { qos: 1, retain: true })
+  const interval = await waitFor('an interval begun after the agent started', () => {
+    const now = Date.now() / 1000
+    const start = intervalStart(now, INTERVAL_SECONDS)
+    return start > startedAt + 1 && now - start > 0.5 && now - start < INTERVAL_SECONDS - 4 ? start : undefined
+  }, 60_000, 100)
+  await market.publishAsync(topics.marketState(community), marketState(), { qos: 1, retain: true })
+  const award = { interval, fills: [{ orderHash: `0x${'cd'.repeat(32)}`, side: 1, energyWh: 5, filledWh: 5, price: 150_000 }], netWh: 5 }
+  await market.publishAsync(topics.agent(community, 'home-01', 'awards'), JSON.stringify(award), { qos: 1 })
+}
+
+beforeAll(async () => {
+  broker = await startBroker({
+    users: [
+      { username: 'home-01', passwordHash: hashPassword('pw', 1024), role: 'agent', community },
+      { username: 'market', passwordHash: hashPassword('pwm', 1024), role: 'market', community },
+    ],
+    logger: createLogger('broker', 'silent'),
+  })
+  market = await mqtt.connectAsync(broker.url, { username: 'market', password: 'pwm', clientId: 'market', reconnectPeriod: 0 })
+})
+afterAll(async () => {
+  await market?.endAsync()
+  await broker?.close()
+})
+
+describe('battery commands through a vendor profile (Sungrow SH)', () => {
+  it('hands back any stale forced mode at start, forces a discharge to deliver a sale, and hands back at stop', async () => {
+    const { device, agent } = await deviceAndAgent(false)
+    const startedAt = Date.now() / 1000
+    await agent.start()
+    // Release at start: EMS mode 0 (self-consumption), command 0xCC (stop).
+    expect(device.writes.slice(0, 2)).toEqual([{ address: 13049, values: [0] }, { address: 13050, values: [0xcc] }])
+    await awardSale(startedAt)
+    await waitFor('a forced discharge', () => device.registers.get('1:holding:13050') === 0xbb)
+    expect(device.registers.get('1:holding:13049')).toBe(2)
+    // 5 Wh in what is left of 20 s plus the home's own 500 W: a kW or more, within the 5 kW limit.
+    expect(device.registers.get('1:holding:13051')).toBeGreaterThan(1000)
+    expect(device.registers.get('1:holding:13051')).toBeLessThanOrEqual(5000)
+    await agent.stop()
+    expect(device.writes.slice(-2)).toEqual([{ address: 13049, values: [0] }, { address: 13050, values: [0xcc] }])
+    await device.stop()
+  })
+
+  it('sends no command at all with readOnly: true', async () => {
+    const { device, agent } = await deviceAndAgent(true)
+    const startedAt = Date.now() / 1000
+    await agent.start()
+    await awardSale(startedAt)
+    await waitFor('the award received', () => agent.counters.get('awards') > 0)
+    await new Promise((resolve) => setTimeout(resolve, 1500)) // three control periods
+    await agent.stop()
+    expect(device.writes).toEqual([])
+    await device.stop()
+  })
+})
