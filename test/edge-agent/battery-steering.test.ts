@@ -35,7 +35,7 @@ function agentFor(index: number, agentId: string, readOnly: boolean) {
     strategy: { feedInPrice: 80_000, retailPrice: 300_000, steps: 2, minOrderWh: 1 },
     battery: { maxW: 2500, socFloorPct: 10, socCeilingPct: 95, controlSeconds: 0.5 },
     readOnly,
-    marketSilenceSeconds: 6,
+    marketSilenceSeconds: 8,
     logger: createLogger('agent', 'silent'),
   })
   agents.push(agent)
@@ -105,7 +105,7 @@ describe('battery steering through SunSpec 124', () => {
     expect(device.batterySetpointW()).toBeGreaterThan(0)
     expect(device.writes).toBeGreaterThan(firstWrites)
 
-    // No new market state for 6 s: the market is out of reach, and the inverter gets its battery back.
+    // No new market state for 8 s: the market is out of reach, and the inverter gets its battery back.
     await waitFor('the battery back in self-consumption', () => Number(device.image.get(124, 'StorCtl_Mod')) === 0 && device.batterySetpointW() === undefined, 20_000)
     expect(agent.counters.get('battery_released')).toBeGreaterThan(0)
   })
