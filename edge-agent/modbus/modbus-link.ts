@@ -62,36 +62,14 @@ export class ModbusLink {
     return this.client.isOpen
   }
 
-  /** Reads holding registers, split into requests of at most 125 registers. */
+  /** Reads holding registers (function 3), split into requests of at most 125 registers. */
   readHolding(unit: number, address: number, length: number): Promise<number[]> {
-    return this.exclusive(async () => {
-      const words: number[] = []
-      for (let at = address; at < address + length; at += MAX_READ_REGISTERS) {
-        const count = Math.min(MAX_READ_REGISTERS, address + length - at)
-        const { data } = await this.request(() => {
-          this.client.setID(unit)
-          return this.client.readHoldingRegisters(at, count)
-        })
-        words.push(...data)
-      }
-      return words
-    })
+    return this.readRegisters('holding', unit, address, length)
   }
 
-  /** Reads input registers (function 4), split like holding reads. */
+  /** Reads input registers (function 4), split the same way. */
   readInput(unit: number, address: number, length: number): Promise<number[]> {
-    return this.exclusive(async () => {
-      const words: number[] = []
-      for (let at = address; at < address + length; at += MAX_READ_REGISTERS) {
-        const count = Math.min(MAX_READ_REGISTERS, address + length - at)
-        const { data } = await this.request(() => {
-          this.client.setID(unit)
-          return this.client.readInputRegisters(at, count)
-        })
-        words.push(...data)
-      }
-      return words
-    })
+    return this.readRegisters('input', unit, address, length)
   }
 
   writeRegisters(unit: number, address: number, values: number[]): Promise<void> {
@@ -107,6 +85,21 @@ export class ModbusLink {
     return new Promise((resolve) => {
       if (!this.client.isOpen) return resolve()
       this.client.close(() => resolve())
+    })
+  }
+
+  private readRegisters(fn: 'holding' | 'input', unit: number, address: number, length: number): Promise<number[]> {
+    return this.exclusive(async () => {
+      const words: number[] = []
+      for (let at = address; at < address + length; at += MAX_READ_REGISTERS) {
+        const count = Math.min(MAX_READ_REGISTERS, address + length - at)
+        const { data } = await this.request(() => {
+          this.client.setID(unit)
+          return fn === 'holding' ? this.client.readHoldingRegisters(at, count) : this.client.readInputRegisters(at, count)
+        })
+        words.push(...data)
+      }
+      return words
     })
   }
 
