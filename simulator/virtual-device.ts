@@ -1,4 +1,4 @@
-import { ServerSerial, ServerTCP } from '../edge-agent/modbus/modbus-serial.ts'
+import { startModbusServer, stopModbusServer, type ModbusServer } from './modbus-server.ts'
 import type { HomeCounters, HomeReading, HomeSpec } from './home-model.ts'
 import { SunSpecImage } from './sunspec-image.ts'
 import type { RawPointValue } from '../edge-agent/sunspec/point-codec.ts'
@@ -31,7 +31,7 @@ export class VirtualSunSpecDevice {
   /** Write requests accepted (FC6 or FC16): a read-only agent must leave this at zero. */
   writes = 0
   private controlWrittenAt = 0
-  private server: ServerTCP | ServerSerial | undefined
+  private server: ModbusServer | undefined
   private readonly offsets: HomeCounters
 
   constructor(private readonly options: VirtualDeviceOptions) {
@@ -150,31 +150,19 @@ export class VirtualSunSpecDevice {
         if (image.writablePointAt(addr)!.key.startsWith('124.')) this.controlWrittenAt = Date.now()
         cb(null)
       },
-      setRegister: (addr: number, value: number, _unit: number, cb: (err: Error | null) => void) => {
-        if (!image.writablePointAt(addr)) return cb(Object.assign(new Error(`register ${addr} is not writable`), { modbusErrorCode: ILLEGAL_DATA_ADDRESS }))
-        image.registers[addr - image.base] = value & 0xffff
-        this.writes++
-        if (image.writablePointAt(addr)!.key.startsWith('124.')) this.controlWrittenAt = Date.now()
-        cb(null)
-      },
+      setRegister: (addr: number, value: number, unit: number, cb: (err: Error | null) => void) => vector.setRegisterArray(addr, [value], unit, cb),
     }
-    await new Promise<void>((resolve, reject) => {
-      const serial = this.options.serial
-      const server = serial
-        ? new ServerSerial(vector, { path: serial.path, baudRate: serial.baudRate, unitID: this.unitId })
-        : new ServerTCP(vector, { host: this.options.host ?? '127.0.0.1', port: this.options.port, unitID: this.unitId })
-      server.on('initialized', () => resolve())
-      // Both servers are event emitters; only the TCP one's typings declare its error event.
-      ;(server as unknown as NodeJS.EventEmitter).on('serverError', (error: Error | null) => reject(error ?? new Error('Modbus server failed')))
-      this.server = server
-    })
+    const serial = this.options.serial
+    this.server = await startModbusServer(
+      vector,
+      serial ? { path: serial.path, baudRate: serial.baudRate, unitID: this.unitId } : { host: this.options.host ?? '127.0.0.1', port: this.options.port, unitID: this.unitId },
+    )
   }
 
   async stop(): Promise<void> {
     const server = this.server
     if (!server) return
     this.server = undefined
-    if (server instanceof ServerTCP) for (const sock of server.socks.keys()) sock.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await stopModbusServer(server)
   }
 }

@@ -1,5 +1,6 @@
-import { ServerTCP } from '../edge-agent/modbus/modbus-serial.ts'
-import { registerKey } from '../edge-agent/vendor/vendor-decoder.ts'
+import { encodePoint } from '../edge-agent/sunspec/point-codec.ts'
+import { registerKey, wordsOf } from '../edge-agent/vendor/vendor-decoder.ts'
+import { startModbusServer, stopModbusServer, type ModbusServer } from './modbus-server.ts'
 import type { RegisterTerm, SnapshotField, VendorMap } from '../edge-agent/vendor/vendor-map.ts'
 
 /** Modbus exception 0x02 ILLEGAL DATA ADDRESS: a register the product does not have. */
@@ -14,7 +15,7 @@ export function encodeVendorRegisters(map: VendorMap, values: Partial<Record<Sna
   const registers = new Map<string, number>()
   const put = (term: RegisterTerm, raw: number, address = term.address) => {
     const order = term.wordOrder ?? map.defaults.wordOrder
-    const words = encodeWords(term.type, raw)
+    const words = encodePoint(term.type, raw, wordsOf(term.type))
     const ordered = words.length === 2 && order === 'low-first' ? [words[1]!, words[0]!] : words
     ordered.forEach((w, i) => registers.set(registerKey(map, term, address + i), w))
   }
@@ -34,27 +35,9 @@ export function encodeVendorRegisters(map: VendorMap, values: Partial<Record<Sna
   return registers
 }
 
-function encodeWords(type: RegisterTerm['type'], raw: number): number[] {
-  switch (type) {
-    case 'int16':
-    case 'uint16':
-      return [raw & 0xffff]
-    case 'int32':
-    case 'uint32': {
-      const u = raw < 0 ? raw + 0x100000000 : raw
-      return [Math.floor(u / 0x10000) & 0xffff, u & 0xffff]
-    }
-    case 'float32': {
-      const view = new DataView(new ArrayBuffer(4))
-      view.setFloat32(0, raw)
-      return [view.getUint16(0), view.getUint16(2)]
-    }
-  }
-}
-
 /** A vendor product on Modbus TCP, answering every unit id with the registers it was given. */
 export class VirtualVendorDevice {
-  private server: InstanceType<typeof ServerTCP> | undefined
+  private server: ModbusServer | undefined
   /** Every write request, in order: battery commands as the product received them. */
   readonly writes: { address: number; values: number[] }[] = []
   constructor(
@@ -88,18 +71,12 @@ export class VirtualVendorDevice {
       setRegisterArray: write,
       setRegister: (addr: number, value: number, unit: number, cb: (err: Error | null) => void) => write(addr, [value], unit, cb),
     }
-    await new Promise<void>((resolve) => {
-      const server = new ServerTCP(vector, { host: '127.0.0.1', port: this.port, unitID: 255 })
-      server.on('initialized', () => resolve())
-      this.server = server
-    })
+    this.server = await startModbusServer(vector, { host: '127.0.0.1', port: this.port, unitID: 255 })
   }
 
   async stop(): Promise<void> {
     const server = this.server
     this.server = undefined
-    if (!server) return
-    for (const sock of server.socks.keys()) sock.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    if (server) await stopModbusServer(server)
   }
 }

@@ -4,7 +4,7 @@ import { hashPassword } from '../../broker/credentials.ts'
 import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
 import { EdgeAgent } from '../../edge-agent/edge-agent.ts'
 import { ModbusLink } from '../../edge-agent/modbus/modbus-link.ts'
-import { ServerTCP } from '../../edge-agent/modbus/modbus-serial.ts'
+import { startModbusServer, stopModbusServer, type ModbusServer } from '../../simulator/modbus-server.ts'
 import { discoverSunSpec } from '../../edge-agent/sunspec/sunspec-discovery.ts'
 import { freePort } from '../../platform/free-port.ts'
 import { createLogger } from '../../platform/logger.ts'
@@ -20,7 +20,7 @@ class FaultyDevice {
   faults: { exception?: number; count: number } = { count: 0 }
   delayMs = 0
   readonly requestTimes: number[] = []
-  private server: InstanceType<typeof ServerTCP> | undefined
+  private server: ModbusServer | undefined
   constructor(
     readonly image: VirtualSunSpecDevice['image'],
     readonly port: number,
@@ -39,19 +39,13 @@ class FaultyDevice {
         else answer()
       },
     }
-    await new Promise<void>((resolve) => {
-      const server = new ServerTCP(vector, { host: '127.0.0.1', port: this.port, unitID: 1 })
-      server.on('initialized', () => resolve())
-      this.server = server
-    })
+    this.server = await startModbusServer(vector, { host: '127.0.0.1', port: this.port, unitID: 1 })
   }
 
   async stop(): Promise<void> {
     const server = this.server
     this.server = undefined
-    if (!server) return
-    for (const sock of server.socks.keys()) sock.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    if (server) await stopModbusServer(server)
   }
 }
 
