@@ -119,29 +119,38 @@ export function buildSettlementBatch(
   const contractFills = hashes.flatMap((hash) => {
     const stored = orders.get(hash)
     if (!stored) throw new Error(`fill for unknown order ${hash}`)
-    const { order, signature } = stored.signed
-    const { r, yParityAndS } = signatureToCompactSignature(parseSignature(signature))
-    return byOrder.get(hash)!.map((f) => ({
-      owner: order.owner,
-      side: order.side,
-      energyWh: BigInt(order.energyWh),
-      limitPrice: BigInt(order.limitPrice),
-      nonce: BigInt(order.nonce),
-      filledWh: BigInt(f.filledWh),
-      price: BigInt(f.price),
-      r,
-      vs: yParityAndS,
-    }))
+    return byOrder.get(hash)!.map((f) => contractFill(stored.signed, f.filledWh, f.price))
   })
   const sellers = [...new Set(contractFills.filter((f) => f.side === 1).map((f) => f.owner.toLowerCase()))].sort(compareHex)
   const contractReadings = sellers.flatMap((owner) => {
     const signed = readings.get(owner)
-    if (!signed) return []
-    const { r, yParityAndS } = signatureToCompactSignature(parseSignature(signed.signature))
-    const { reading } = signed
-    return [{ owner: reading.owner, exportedWh: BigInt(reading.exportedWh), importedWh: BigInt(reading.importedWh), r, vs: yParityAndS }]
+    return signed ? [contractReading(signed)] : []
   })
   return { fills: contractFills, readings: contractReadings }
+}
+
+/** One signed order's fill as the contract takes it: the order's fields, the fill, the EIP-2098 compact signature. */
+export function contractFill(signed: SignedOrder, filledWh: number, price: number): ContractFill {
+  const { order } = signed
+  const { r, yParityAndS } = signatureToCompactSignature(parseSignature(signed.signature))
+  return {
+    owner: order.owner,
+    side: order.side,
+    energyWh: BigInt(order.energyWh),
+    limitPrice: BigInt(order.limitPrice),
+    nonce: BigInt(order.nonce),
+    filledWh: BigInt(filledWh),
+    price: BigInt(price),
+    r,
+    vs: yParityAndS,
+  }
+}
+
+/** A signed meter reading as the contract takes it. */
+export function contractReading(signed: SignedMeterReading): ContractReading {
+  const { r, yParityAndS } = signatureToCompactSignature(parseSignature(signed.signature))
+  const { reading } = signed
+  return { owner: reading.owner, exportedWh: BigInt(reading.exportedWh), importedWh: BigInt(reading.importedWh), r, vs: yParityAndS }
 }
 
 export interface SellerDelivery {

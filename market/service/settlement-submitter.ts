@@ -117,12 +117,13 @@ export class SettlementSubmitter {
 
   private async send(communityKey: Hex, interval: number, batch: SettlementBatch): Promise<Hex> {
     const address = this.deployment.settlement
-    const data = encodeFunctionData({ abi: energySettlementAbi, functionName: 'settleInterval', args: [communityKey, BigInt(interval), ...encodeSettlementBatch(batch)] })
+    const args = [communityKey, BigInt(interval), ...encodeSettlementBatch(batch)] as const
+    const data = encodeFunctionData({ abi: energySettlementAbi, functionName: 'settleInterval', args })
     const accessList = settlementAccessList(batch, address, this.deployment.feeRecipient)
     const account = this.wallet.account
     try {
       // A revert here is the contract's verdict (decoded with the ABI); anything else is the RPC's.
-      await this.publicClient.simulateContract({ account, address, abi: energySettlementAbi, functionName: 'settleInterval', args: [communityKey, BigInt(interval), ...encodeSettlementBatch(batch)] })
+      await this.publicClient.simulateContract({ account, address, abi: energySettlementAbi, functionName: 'settleInterval', args })
       const gas = await this.publicClient.estimateGas({ account, to: address, data, accessList })
       return await this.wallet.sendTransaction({ to: address, data, accessList, gas: gas + (gas * GAS_MARGIN_PCT) / 100n })
     } catch (error) {

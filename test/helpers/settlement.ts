@@ -1,9 +1,9 @@
-import { hashTypedData, parseSignature, signatureToCompactSignature, type Hex } from 'viem'
+import { hashTypedData, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { energySettlementAbi } from '../../contracts/generated/artifacts.ts'
 import { signMeterReading } from '../../edge-agent/meter-reading-signer.ts'
 import { signOrder } from '../../edge-agent/order-signer.ts'
-import { buildSettlementBatch, encodeSettlementBatch, type ContractFill, type ContractReading, type SettlementBatch } from '../../market/service/settlement-batch.ts'
+import { buildSettlementBatch, contractFill, contractReading, encodeSettlementBatch, type SettlementBatch } from '../../market/service/settlement-batch.ts'
 import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import { orderDomain, orderMessage, orderTypes, type Order, type SignedOrder } from '../../protocol/order.ts'
 import type { TestChain } from './chain.ts'
@@ -25,17 +25,6 @@ export function settlementKit(chain: TestChain, community: Hex) {
   const digest = (o: Order) => hashTypedData({ domain: orderDomain(chainId, settlement), types: orderTypes, primaryType: 'Order', message: orderMessage(o) })
   const reading = (signerKey: Hex, owner: Hex | `0x${string}`, interval: number, exportedWh: number, importedWh = 0) =>
     signMeterReading(privateKeyToAccount(signerKey), { owner: owner as `0x${string}`, community, interval, exportedWh, importedWh }, chainId, settlement)
-
-  /** One raw contract fill, exactly as given: for batches the contract must refuse. */
-  const rawFill = (signed: SignedOrder, filledWh: number, price: number): ContractFill => {
-    const { r, yParityAndS } = signatureToCompactSignature(parseSignature(signed.signature))
-    const o = signed.order
-    return { owner: o.owner, side: o.side, energyWh: BigInt(o.energyWh), limitPrice: BigInt(o.limitPrice), nonce: BigInt(o.nonce), filledWh: BigInt(filledWh), price: BigInt(price), r, vs: yParityAndS }
-  }
-  const rawReading = (signed: SignedMeterReading): ContractReading => {
-    const { r, yParityAndS } = signatureToCompactSignature(parseSignature(signed.signature))
-    return { owner: signed.reading.owner, exportedWh: BigInt(signed.reading.exportedWh), importedWh: BigInt(signed.reading.importedWh), r, vs: yParityAndS }
-  }
 
   /**
    * A well-formed batch from fills and readings, ordered by the market's own batch builder. Orders are
@@ -67,5 +56,6 @@ export function settlementKit(chain: TestChain, community: Hex) {
   const balance = (owner: `0x${string}`, blockNumber?: bigint) =>
     chain.publicClient.readContract({ address: settlement, abi: energySettlementAbi, functionName: 'balanceOf', args: [owner], blockNumber })
 
-  return { address, order, sign, digest, reading, rawFill, rawReading, batch, settle, simulate, balance }
+  // rawFill and rawReading: one fill or reading exactly as given, for batches the contract must refuse.
+  return { address, order, sign, digest, reading, rawFill: contractFill, rawReading: contractReading, batch, settle, simulate, balance }
 }
