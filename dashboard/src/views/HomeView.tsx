@@ -3,6 +3,7 @@ import type { AgentView, TradeView } from '../../../protocol/api.ts'
 import type { MarketState } from '../../../protocol/messages.ts'
 import type { TelemetrySample } from '../../../broker/telemetry/telemetry-store.ts'
 import { HomeCard } from '../components/HomeCard.tsx'
+import { HomeSelect } from '../components/HomeSelect.tsx'
 import { TimeChart } from '../components/TimeChart.tsx'
 import { TradeList } from '../components/TradeList.tsx'
 import { formatEnergyWh, formatMoney } from '../format.ts'
@@ -34,16 +35,7 @@ export function HomeView({ market, agents, home, onHome, refresh }: { market: Ma
     <>
       <div className="section-head">
         <h2>My home</h2>
-        <label>
-          Home{' '}
-          <select value={agent.agentId} onChange={(e) => onHome(e.target.value)} data-testid="home-select">
-            {agents.map((a) => (
-              <option key={a.agentId} value={a.agentId}>
-                {a.agentId}
-              </option>
-            ))}
-          </select>
-        </label>
+        <HomeSelect agents={agents} value={agent.agentId} onChange={onHome} testId="home-select" />
       </div>
       <div className="home-top">
         <HomeCard agent={agent} partners={[]} />

@@ -1,5 +1,6 @@
 import type { AgentView, TradeView } from '../../../protocol/api.ts'
 import type { MarketState } from '../../../protocol/messages.ts'
+import { HomeSelect } from '../components/HomeSelect.tsx'
 import { TradeList } from '../components/TradeList.tsx'
 
 /** Every trade live, with its settlement on chain; filtered to one home on request. */
@@ -9,17 +10,7 @@ export function TradesView({ market, agents, trades, filter, onFilter }: { marke
     <section aria-labelledby="trades-heading">
       <div className="section-head">
         <h2 id="trades-heading">Trades</h2>
-        <label>
-          Home{' '}
-          <select value={filter} onChange={(e) => onFilter(e.target.value)} data-testid="trade-filter">
-            <option value="">all homes</option>
-            {agents.map((a) => (
-              <option key={a.agentId} value={a.agentId}>
-                {a.agentId}
-              </option>
-            ))}
-          </select>
-        </label>
+        <HomeSelect agents={agents} value={filter} onChange={onFilter} testId="trade-filter" allLabel="all homes" />
       </div>
       <TradeList trades={shown} decimals={market?.tokenDecimals ?? 6} symbol={market?.tokenSymbol} />
     </section>
