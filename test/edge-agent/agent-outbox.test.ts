@@ -7,7 +7,6 @@ import { hashPassword } from '../../broker/credentials.ts'
 import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
 import { MemoryTelemetryStore } from '../../broker/telemetry/memory-telemetry-store.ts'
 import { TelemetrySink } from '../../broker/telemetry/telemetry-sink.ts'
-import { EdgeAgent } from '../../edge-agent/edge-agent.ts'
 import { DurableOutbox } from '../../edge-agent/outbox.ts'
 import { Counters } from '../../platform/counters.ts'
 import { freePort } from '../../platform/free-port.ts'
@@ -15,6 +14,7 @@ import { createLogger } from '../../platform/logger.ts'
 import { HomeModel, demoHomes } from '../../simulator/home-model.ts'
 import { VirtualSunSpecDevice } from '../../simulator/virtual-device.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { testAgent } from '../helpers/agent.ts'
 
 const community = 'street'
 const spec = demoHomes(1)[0]!
@@ -37,18 +37,14 @@ const startOurBroker = () =>
   })
 
 const newAgent = () =>
-  new EdgeAgent({
-    agentId: 'home-01',
+  testAgent({
     community,
     mqtt: { url: `mqtt://127.0.0.1:${brokerPort}`, password: 'pw-home-01' },
     modbus: { transport: 'tcp', host: '127.0.0.1', port: device.port },
-    unitId: 1,
     privateKey,
     pollMs: 100,
     telemetryMs: 300,
-    strategy: { feedInPrice: 80_000, retailPrice: 300_000, steps: 2, minOrderWh: 1 },
     dataDir,
-    logger: createLogger('agent', 'silent'),
   })
 
 const stored = async () => store.history({ community, agentId: 'home-01', fromMs: 0, toMs: Number.POSITIVE_INFINITY, resolution: 'raw' })

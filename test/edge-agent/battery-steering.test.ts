@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import mqtt, { type MqttClient } from 'mqtt'
-import { generatePrivateKey } from 'viem/accounts'
 import { hashPassword } from '../../broker/credentials.ts'
 import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
 import { EdgeAgent } from '../../edge-agent/edge-agent.ts'
 import { createLogger } from '../../platform/logger.ts'
-import type { Award, MarketState } from '../../protocol/messages.ts'
-import { communityKey } from '../../protocol/order.ts'
+import type { Award } from '../../protocol/messages.ts'
 import { topics } from '../../protocol/topics.ts'
 import { intervalStart } from '../../protocol/units.ts'
 import { demoHomes } from '../../simulator/home-model.ts'
 import { LiveNeighbourhood } from '../../simulator/live-neighbourhood.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { intervalBegunAfter, testAgent, testMarketState } from '../helpers/agent.ts'
 
 const community = 'street'
 const INTERVAL_SECONDS = 20
@@ -23,33 +22,20 @@ let market: MqttClient
 const agents: EdgeAgent[] = []
 
 function agentFor(index: number, agentId: string, readOnly: boolean) {
-  const agent = new EdgeAgent({
+  const agent = testAgent({
     agentId,
     community,
     mqtt: { url: broker.url, password: `pw-${agentId}` },
     modbus: { transport: 'tcp', host: '127.0.0.1', port: hood.homes[index]!.device.port },
-    unitId: 1,
-    privateKey: generatePrivateKey(),
-    pollMs: 250,
-    telemetryMs: 1000,
-    strategy: { feedInPrice: 80_000, retailPrice: 300_000, steps: 2, minOrderWh: 1 },
     battery: { maxW: 2500, socFloorPct: 10, socCeilingPct: 95, controlSeconds: 0.5 },
     readOnly,
     marketSilenceSeconds: 8,
-    logger: createLogger('agent', 'silent'),
   })
   agents.push(agent)
   return agent
 }
 
-const marketState = (): MarketState => {
-  const open = intervalStart(Date.now() / 1000, INTERVAL_SECONDS) + INTERVAL_SECONDS
-  return {
-    community, communityKey: communityKey(community), openInterval: open, gateClosure: open, intervalSeconds: INTERVAL_SECONDS, chainId: 31337,
-    settlement: '0x5FbDB2315678afecb367f032d93F642f64180aa3', token: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512', tokenDecimals: 6, tokenSymbol: 'dUSD',
-    priceFloor: 0, priceCap: 1_000_000, ts: new Date().toISOString(),
-  }
-}
+const marketState = () => testMarketState(community, INTERVAL_SECONDS)
 /** The award of a sale of `soldWh` in the interval under way, as the market would publish it. */
 const saleAward = (soldWh: number): Award => ({
   interval: intervalStart(Date.now() / 1000, INTERVAL_SECONDS),
@@ -86,11 +72,7 @@ describe('battery steering through SunSpec 124', () => {
     await market.publishAsync(topics.marketState(community), JSON.stringify(marketState()), { qos: 1, retain: true })
     await agent.start()
     // An interval that began after the agent was up, so its meter saw the start.
-    const interval = await waitFor('an interval begun after the agent started', () => {
-      const now = Date.now() / 1000
-      const start = intervalStart(now, INTERVAL_SECONDS)
-      return start > startedAt + 1 && now - start > 0.5 ? start : undefined
-    }, 60_000, 100)
+    const interval = await intervalBegunAfter(startedAt, INTERVAL_SECONDS)
     await market.publishAsync(topics.marketState(community), JSON.stringify(marketState()), { qos: 1, retain: true })
     // Awards for this interval and the next two: the battery is handed back only because the market goes quiet.
     for (let k = 0; k < 3; k++) await market.publishAsync(topics.agent(community, 'home-02', 'awards'), JSON.stringify({ ...saleAward(5), interval: interval + k * INTERVAL_SECONDS }), { qos: 1 })
@@ -118,11 +100,7 @@ describe('battery steering through SunSpec 124', () => {
     await market.publishAsync(topics.marketState(community), JSON.stringify(marketState()), { qos: 1, retain: true })
     await agent.start()
     // The same situation in which the other agent steered: an interval metered from its start, and a sale.
-    const interval = await waitFor('an interval begun after the agent started', () => {
-      const now = Date.now() / 1000
-      const start = intervalStart(now, INTERVAL_SECONDS)
-      return start > startedAt + 1 && now - start > 0.5 && now - start < INTERVAL_SECONDS - 4 ? start : undefined
-    }, 60_000, 100)
+    const interval = await intervalBegunAfter(startedAt, INTERVAL_SECONDS, 4)
     await market.publishAsync(topics.marketState(community), JSON.stringify(marketState()), { qos: 1, retain: true })
     await market.publishAsync(topics.agent(community, 'home-05', 'awards'), JSON.stringify({ ...saleAward(5), interval }), { qos: 1 })
     await waitFor('the award received', () => agent.counters.get('awards') > 0)

@@ -2,10 +2,8 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
-import { generatePrivateKey } from 'viem/accounts'
 import { hashPassword } from '../../broker/credentials.ts'
 import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
-import { EdgeAgent } from '../../edge-agent/edge-agent.ts'
 import { HOME_ASSISTANT_SENSORS } from '../../edge-agent/home-assistant.ts'
 import { listen } from '../../platform/listen.ts'
 import { createLogger } from '../../platform/logger.ts'
@@ -13,6 +11,7 @@ import { HomeModel, demoHomes } from '../../simulator/home-model.ts'
 import { VirtualSunSpecDevice } from '../../simulator/virtual-device.ts'
 import { freePort } from '../../platform/free-port.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { testAgent } from '../helpers/agent.ts'
 
 // The homeowner's own broker, as Home Assistant's Mosquitto add-on would be: no ACLs of ours.
 let homeBroker: Aedes
@@ -46,18 +45,12 @@ afterAll(async () => {
 
 describe('Home Assistant integration', () => {
   it("announces the home's sensors by MQTT discovery and keeps their state current, offline when stopped", async () => {
-    const agent = new EdgeAgent({
-      agentId: 'home-01',
-      community: 'street',
+    const agent = testAgent({
       mqtt: { url: community.url, password: 'pw' },
       modbus: { transport: 'tcp', host: '127.0.0.1', port: device.port },
-      unitId: 1,
-      privateKey: generatePrivateKey(),
       pollMs: 200,
       telemetryMs: 400,
-      strategy: { feedInPrice: 80_000, retailPrice: 300_000, steps: 2, minOrderWh: 1 },
       homeAssistant: { url: homeUrl, discoveryPrefix: 'homeassistant' },
-      logger: createLogger('agent', 'silent'),
     })
     await agent.start()
 

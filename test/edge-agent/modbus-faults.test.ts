@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generatePrivateKey } from 'viem/accounts'
 import { hashPassword } from '../../broker/credentials.ts'
 import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
-import { EdgeAgent } from '../../edge-agent/edge-agent.ts'
 import { ModbusLink } from '../../edge-agent/modbus/modbus-link.ts'
 import { startModbusServer, stopModbusServer, type ModbusServer } from '../../simulator/modbus-server.ts'
 import { discoverSunSpec } from '../../edge-agent/sunspec/sunspec-discovery.ts'
@@ -11,6 +9,7 @@ import { createLogger } from '../../platform/logger.ts'
 import { HomeModel, demoHomes } from '../../simulator/home-model.ts'
 import { VirtualSunSpecDevice } from '../../simulator/virtual-device.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { testAgent } from '../helpers/agent.ts'
 
 /**
  * A real Modbus TCP server over a virtual device's register image that misbehaves on request:
@@ -119,18 +118,11 @@ describe('Modbus link against a misbehaving device', () => {
 
 describe('agent and a device that goes away', () => {
   it('backs off while the device is gone and reads it again when it is back', async () => {
-    const agent = new EdgeAgent({
-      agentId: 'home-01',
-      community: 'street',
+    const agent = testAgent({
       mqtt: { url: broker.url, password: 'pw' },
       modbus: { transport: 'tcp', host: '127.0.0.1', port: device.port },
-      unitId: 1,
-      privateKey: generatePrivateKey(),
       pollMs: 100,
-      telemetryMs: 1000,
-      strategy: { feedInPrice: 80_000, retailPrice: 300_000, steps: 2, minOrderWh: 1 },
       modbusLink: { timeoutMs: 300 },
-      logger: createLogger('agent', 'silent'),
     })
     await agent.start()
     await waitFor('readings', () => agent.counters.get('polls_ok') >= 2)

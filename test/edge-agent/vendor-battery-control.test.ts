@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import mqtt, { type MqttClient } from 'mqtt'
-import { generatePrivateKey } from 'viem/accounts'
 import { hashPassword } from '../../broker/credentials.ts'
 import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
-import { EdgeAgent } from '../../edge-agent/edge-agent.ts'
 import { vendorMap } from '../../edge-agent/vendor/vendor-map.ts'
 import { freePort } from '../../platform/free-port.ts'
 import { createLogger } from '../../platform/logger.ts'
-import { communityKey } from '../../protocol/order.ts'
 import { topics } from '../../protocol/topics.ts'
-import { intervalStart } from '../../protocol/units.ts'
 import { VirtualVendorDevice, encodeVendorRegisters } from '../../simulator/virtual-vendor-device.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { intervalBegunAfter, testAgent, testMarketState } from '../helpers/agent.ts'
 
 const community = 'street'
 const INTERVAL_SECONDS = 20
@@ -25,40 +22,24 @@ const night = { pv_w: 0, inverter_ac_w: 0, grid_w: 500, battery_w: 0, battery_so
 async function deviceAndAgent(readOnly: boolean) {
   const device = new VirtualVendorDevice(encodeVendorRegisters(map, night), await freePort())
   await device.start()
-  const agent = new EdgeAgent({
-    agentId: 'home-01',
+  const agent = testAgent({
     community,
     mqtt: { url: broker.url, password: 'pw' },
     modbus: { transport: 'tcp', host: '127.0.0.1', port: device.port },
-    unitId: 1,
-    privateKey: generatePrivateKey(),
     pollMs: 200,
-    telemetryMs: 1000,
-    strategy: { feedInPrice: 80_000, retailPrice: 300_000, steps: 2, minOrderWh: 1 },
     profile: map,
     battery: { maxW: 5000, socFloorPct: 10, socCeilingPct: 95, controlSeconds: 0.5 },
     readOnly,
-    logger: createLogger('agent', 'silent'),
   })
   return { device, agent }
 }
 
-const marketState = () => {
-  const open = intervalStart(Date.now() / 1000, INTERVAL_SECONDS) + INTERVAL_SECONDS
-  return JSON.stringify({
-    community, communityKey: communityKey(community), openInterval: open, gateClosure: open, intervalSeconds: INTERVAL_SECONDS, chainId: 31337,
-    settlement: '0x5FbDB2315678afecb367f032d93F642f64180aa3', token: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512', tokenDecimals: 6, tokenSymbol: 'dUSD', priceFloor: 0, priceCap: 1_000_000, ts: new Date().toISOString(),
-  })
-}
+const marketState = () => JSON.stringify(testMarketState(community, INTERVAL_SECONDS))
 
 /** Waits for an interval the agent metered from its start, then awards it a sale of 5 Wh in it. */
 async function awardSale(startedAt: number) {
   await market.publishAsync(topics.marketState(community), marketState(), { qos: 1, retain: true })
-  const interval = await waitFor('an interval begun after the agent started', () => {
-    const now = Date.now() / 1000
-    const start = intervalStart(now, INTERVAL_SECONDS)
-    return start > startedAt + 1 && now - start > 0.5 && now - start < INTERVAL_SECONDS - 4 ? start : undefined
-  }, 60_000, 100)
+  const interval = await intervalBegunAfter(startedAt, INTERVAL_SECONDS, 4)
   await market.publishAsync(topics.marketState(community), marketState(), { qos: 1, retain: true })
   const award = { interval, fills: [{ orderHash: `0x${'cd'.repeat(32)}`, side: 1, energyWh: 5, filledWh: 5, price: 150_000 }], netWh: 5 }
   await market.publishAsync(topics.agent(community, 'home-01', 'awards'), JSON.stringify(award), { qos: 1 })

@@ -1,0 +1,51 @@
+import { generatePrivateKey } from 'viem/accounts'
+import { EdgeAgent, type EdgeAgentOptions } from '../../edge-agent/edge-agent.ts'
+import { createLogger } from '../../platform/logger.ts'
+import type { MarketState } from '../../protocol/messages.ts'
+import { communityKey } from '../../protocol/order.ts'
+import { intervalStart } from '../../protocol/units.ts'
+import { waitFor } from './wait-for.ts'
+
+/** The tariffs test agents trade between. */
+export const TEST_TARIFFS = { feedInPrice: 80_000, retailPrice: 300_000, steps: 2, minOrderWh: 1 }
+
+/**
+ * An edge agent for a test: home-01 of "street" on unit 1 with a fresh key, test tariffs and a silent
+ * log, polling every 250 ms; the test gives the broker, the device and whatever it is about.
+ */
+export function testAgent(options: Partial<EdgeAgentOptions> & Pick<EdgeAgentOptions, 'mqtt' | 'modbus'>): EdgeAgent {
+  return new EdgeAgent({
+    agentId: 'home-01',
+    community: 'street',
+    unitId: 1,
+    privateKey: generatePrivateKey(),
+    pollMs: 250,
+    telemetryMs: 1000,
+    strategy: TEST_TARIFFS,
+    logger: createLogger('agent', 'silent'),
+    ...options,
+  })
+}
+
+/** The market state a market publishes for the interval now open, on a local test chain. */
+export function testMarketState(community: string, intervalSeconds: number): MarketState {
+  const open = intervalStart(Date.now() / 1000, intervalSeconds) + intervalSeconds
+  return {
+    community, communityKey: communityKey(community), openInterval: open, gateClosure: open, intervalSeconds, chainId: 31337,
+    settlement: '0x5FbDB2315678afecb367f032d93F642f64180aa3', token: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512', tokenDecimals: 6, tokenSymbol: 'dUSD',
+    priceFloor: 0, priceCap: 1_000_000, ts: new Date().toISOString(),
+  }
+}
+
+/**
+ * Waits for an interval that began at least a second after `startedAt` (unix seconds), so an agent
+ * started then has metered it from its start; with `minLeftSeconds`, only one with that long still to run.
+ */
+export function intervalBegunAfter(startedAt: number, intervalSeconds: number, minLeftSeconds = 0): Promise<number> {
+  return waitFor('an interval begun after the agent started', () => {
+    const now = Date.now() / 1000
+    const start = intervalStart(now, intervalSeconds)
+    const left = start + intervalSeconds - now
+    return start > startedAt + 1 && now - start > 0.5 && (minLeftSeconds === 0 || left > minLeftSeconds) ? start : undefined
+  }, 60_000, 100)
+}
