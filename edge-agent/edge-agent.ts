@@ -24,7 +24,7 @@ import { readVendorSnapshot } from './vendor/vendor-reader.ts'
 import type { VendorMap } from './vendor/vendor-map.ts'
 import { batterySetpointW, type BatteryLimits } from './battery-controller.ts'
 import { storageControlWrites } from './sunspec/storage-control.ts'
-import { decodeModel } from './sunspec/sunspec-decoder.ts'
+import { decodeModel, type DecodedModel } from './sunspec/sunspec-decoder.ts'
 import { sunspecModelTables } from './sunspec/model-tables.ts'
 import { intervalStart } from '../protocol/units.ts'
 
@@ -99,6 +99,8 @@ export class EdgeAgent {
   private orderedInterval = 0
   private market: MarketState | undefined
   private marketSeenAt = 0
+  /** The device's SunSpec storage controls (124) as the last poll decoded them. */
+  private storageModel: DecodedModel | undefined
   /** The battery setpoint last written; null: handed back to the inverter (self-consumption). */
   private steering: number | null = null
   private meter: IntervalMeter | undefined
@@ -193,7 +195,9 @@ export class EdgeAgent {
       else {
         const read = (address: number, length: number) => this.link.readHolding(this.options.unitId, address, length)
         this.device ??= await discoverSunSpec(read)
-        snapshot = snapshotFromSunSpec(await readModels(read, this.device), new Date(), this.options.normalize)
+        const models = await readModels(read, this.device)
+        this.storageModel = models.find((m) => m.id === 124)
+        snapshot = snapshotFromSunSpec(models, new Date(), this.options.normalize)
       }
       const checked = snapshotSchema.safeParse(snapshot)
       if (!checked.success) {
@@ -390,8 +394,8 @@ export class EdgeAgent {
       return
     }
     const table = sunspecModelTables[124]!
-    const read = (address: number, length: number) => this.link.readHolding(this.options.unitId, address, length)
-    const model = decodeModel(table, await read(location.address, location.length + 2))
+    // Its rating and scale factors as the last poll decoded them; read here only before any poll has.
+    const model = this.storageModel ?? decodeModel(table, await this.link.readHolding(this.options.unitId, location.address, location.length + 2))
     const periodS = this.options.battery?.controlSeconds ?? DEFAULT_CONTROL_SECONDS
     for (const w of storageControlWrites(table, location.address, model, setpointW, periodS * REVERT_PERIODS)) {
       await this.link.writeRegisters(this.options.unitId, w.address, w.values)

@@ -98,7 +98,7 @@ describe('a neighbourhood trading end to end on real parts', () => {
     const readings = hood.market.store.meterReadingsFor(settled.interval)
     for (const t of settled.trades) {
       const home = hood.homes.find((h) => h.agent.account.address.toLowerCase() === t.seller.toLowerCase())!
-      const why = JSON.stringify({ interval: settled.interval, agent: home.agent.counters.toJSON(), market: hood.market.counters.toJSON(), readingsOfSeller: [...Array(6).keys()].map((k) => hood.market.store.meterReadingsFor(settled.interval + (k - 3) * 5).has(t.seller.toLowerCase())) })
+      const why = JSON.stringify({ interval: settled.interval, agent: home.agent.counters.toJSON(), market: hood.market.counters.toJSON(), readingsOfSeller: [...Array(6).keys()].map((k) => hood.market.store.meterReadingsFor(settled.interval + (k - 3) * hood.market.intervalSeconds).has(t.seller.toLowerCase())) })
       expect(readings.has(t.seller.toLowerCase()), `meter reading of ${home.agentId}: ${why}`).toBe(true)
     }
     // A seller that exported less than it sold is paid for what it delivered and charged the rest;
