@@ -6,6 +6,7 @@ import { vendorMap } from '../edge-agent/vendor/vendor-map.ts'
 import { loadConfigFile } from '../platform/config-file.ts'
 import { createLogger } from '../platform/logger.ts'
 import { VppError } from '../protocol/errors.ts'
+import { onStopSignal } from '../platform/stop-signal.ts'
 
 const KEY_PATTERN = /^0x[0-9a-fA-F]{64}$/
 
@@ -46,11 +47,7 @@ export async function agentRunCommand(options: { config?: string }): Promise<voi
   await agent.start()
   const device = config.device.modbus.transport === 'tcp' ? `tcp://${config.device.modbus.host}:${config.device.modbus.port}` : `rtu://${config.device.modbus.path}`
   console.error(`agent ${config.agentId} (${agent.account.address}) of ${config.community}: device ${device} unit ${unit}${profile ? ` (${profile.name})` : ''}, broker ${config.mqtt.url}`)
-  await new Promise<void>((resolve) => {
-    const stop = () => void agent.stop().then(resolve)
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-  })
+  await new Promise<void>((resolve) => onStopSignal(() => void agent.stop().then(resolve)))
   console.error('agent stopped')
 }
 

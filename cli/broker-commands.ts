@@ -12,6 +12,7 @@ import { loadConfigFile, validateConfig } from '../platform/config-file.ts'
 import { createLogger } from '../platform/logger.ts'
 import { TOPIC_ID_PATTERN } from '../protocol/topics.ts'
 import { parseOptions } from './parse-options.ts'
+import { onStopSignal } from '../platform/stop-signal.ts'
 
 const adduserSchema = z.object({
   users: z.string().min(1),
@@ -61,9 +62,7 @@ export async function brokerRunCommand(raw: Record<string, unknown>): Promise<vo
     logger,
   })
   console.log(`OpenVPP broker: ${users.length} users, ${Object.values(broker.urls).join(', ')}${config.redis ? ' (cluster via Redis)' : ''}${sink ? `, telemetry into ${config.influx!.url}` : ''}`)
-  const stop = () => void broker.close().then(() => process.exit(0))
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  onStopSignal(() => void broker.close().then(() => process.exit(0)))
 }
 
 async function askHidden(prompt: string): Promise<string> {

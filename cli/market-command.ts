@@ -9,6 +9,7 @@ import { loadConfigFile } from '../platform/config-file.ts'
 import { createLogger } from '../platform/logger.ts'
 import { VppError } from '../protocol/errors.ts'
 import type { Hex } from 'viem'
+import { onStopSignal } from '../platform/stop-signal.ts'
 
 const keySchema = z.string().trim().regex(/^0x[0-9a-fA-F]{64}$/)
 
@@ -49,7 +50,5 @@ export async function marketCommand(raw: Record<string, unknown>): Promise<void>
   await market.start()
   const api = await startApiServer({ market, host: config.http.host, port: config.http.port, dashboardDir: config.dashboardDir, logger: logger.child({ part: 'api' }) })
   console.log(`OpenVPP market for ${config.community}: ${config.members.length} homes, ${config.intervalSeconds} s intervals, API ${api.url}`)
-  const stop = () => void api.close().then(() => market.stop()).then(() => process.exit(0))
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  onStopSignal(() => void api.close().then(() => market.stop()).then(() => process.exit(0)))
 }

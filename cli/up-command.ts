@@ -7,6 +7,7 @@ import { parseDurationSeconds } from '../protocol/units.ts'
 import type { IntervalResult } from '../protocol/messages.ts'
 import { startNeighbourhood } from './neighbourhood.ts'
 import { parseOptions } from './parse-options.ts'
+import { onStopSignal } from '../platform/stop-signal.ts'
 
 export const upOptionsSchema = z.object({
   homes: z.coerce.number().int().min(2, 'a market needs at least 2 homes').max(200),
@@ -57,10 +58,7 @@ OpenVPP is up.
 Press Ctrl-C to stop.
 `)
 
-  let stopping = false
-  const shutdown = (signal: string) => {
-    if (stopping) return
-    stopping = true
+  onStopSignal((signal) => {
     console.log(`\n${signal}: stopping the neighbourhood…`)
     setTimeout(() => {
       console.error('Stopping took longer than 5 s; exiting anyway.')
@@ -71,9 +69,7 @@ Press Ctrl-C to stop.
       console.log('Stopped.')
       process.exit(0)
     })
-  }
-  process.on('SIGINT', () => shutdown('SIGINT'))
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  })
 }
 
 function describeInterval(r: IntervalResult, decimals: number, symbol: string): string {
