@@ -12,27 +12,35 @@ import { mulberry32 } from '../../simulator/random.ts'
 import { medianMs, type Benchmark } from '../bench-result.ts'
 
 /** A substation with `feeders` feeders of `perFeeder` transformers each, fees and capacities as in a suburb. */
-export function suburbTopology(feeders: number, perFeeder: number): Topology {
+export function suburbTopology(feeders: number, perFeeder: number, capacityKw = { feeder: 4000, transformer: 400 }): Topology {
   const nodes: Topology = [{ id: 'S', parent: null, level: 'substation', capacityKw: null, feePerKwh: 40_000 }]
   for (let f = 0; f < feeders; f++) {
-    nodes.push({ id: `F${f}`, parent: 'S', level: 'feeder', capacityKw: 4000, feePerKwh: 20_000 })
-    for (let t = 0; t < perFeeder; t++) nodes.push({ id: `F${f}T${t}`, parent: `F${f}`, level: 'transformer', capacityKw: 400, feePerKwh: 5_000 })
+    nodes.push({ id: `F${f}`, parent: 'S', level: 'feeder', capacityKw: capacityKw.feeder, feePerKwh: 20_000 })
+    for (let t = 0; t < perFeeder; t++) nodes.push({ id: `F${f}T${t}`, parent: `F${f}`, level: 'transformer', capacityKw: capacityKw.transformer, feePerKwh: 5_000 })
   }
   return nodes
 }
 
+/**
+ * A random book where some transformers are mostly sellers (sunny roofs) and others mostly buyers,
+ * so residual energy flows between transformers and links fill up, as in a real suburb at noon.
+ */
 export function randomBook(count: number, topology: Topology, seed: number): NodeOrder[] {
   const random = mulberry32(seed)
   const leaves = topology.filter((n) => n.level === 'transformer').map((n) => n.id)
-  return Array.from({ length: count }, (_, i) => ({
-    hash: `0x${i.toString(16).padStart(64, '0')}` as Hex,
-    owner: `0x${(i % 100_000).toString(16).padStart(40, '0')}` as Address,
-    side: random() < 0.5 ? 0 : 1,
-    energyWh: 1 + Math.floor(random() * 800),
-    limitPrice: 60_000 + Math.floor(random() * 260_000),
-    seq: i,
-    node: leaves[Math.floor(random() * leaves.length)]!,
-  }))
+  const sellShare = leaves.map(() => 0.1 + 0.8 * random())
+  return Array.from({ length: count }, (_, i) => {
+    const leaf = Math.floor(random() * leaves.length)
+    return {
+      hash: `0x${i.toString(16).padStart(64, '0')}` as Hex,
+      owner: `0x${(i % 100_000).toString(16).padStart(40, '0')}` as Address,
+      side: random() < sellShare[leaf]! ? 1 : 0,
+      energyWh: 1 + Math.floor(random() * 800),
+      limitPrice: 60_000 + Math.floor(random() * 260_000),
+      seq: i,
+      node: leaves[leaf]!,
+    }
+  })
 }
 
 /**
