@@ -1,4 +1,4 @@
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256Bytes as keccak_256 } from './keccak.ts'
 import type { Address, Hex } from 'viem'
 import type { Order } from './order.ts'
 

@@ -13,20 +13,18 @@ export type TieBreak = (a: number, b: number) => boolean
 
 /**
  * Sorts every block (one node's bids or asks, `[blockStart[b], blockStart[b + 1])`) into priority
- * order and writes positions and keys to `sorted`. A block is small enough to sort in cache: each key
+ * order and writes positions and keys to `sorted`; every key is at most `maxKey`. A block is small enough to sort in cache: each key
  * is widened with the order's place in its block (times a power of two, so the split back is exact
  * and cheap) and the native numeric sort carries it along.
  *
  * @example
- * sortBlocks(blockStart, key, tieBreak, ownBooks, scratch)
+ * sortBlocks(blockStart, key, maxKey, tieBreak, ownBooks, scratch)
  */
-export function sortBlocks(blockStart: Int32Array, key: Float64Array, tieBreak: TieBreak, sorted: Book, scratch: Float64Array): void {
+export function sortBlocks(blockStart: Int32Array, key: Float64Array, maxKey: number, tieBreak: TieBreak, sorted: Book, scratch: Float64Array): void {
   for (let b = 0; b + 1 < blockStart.length; b++) {
     const start = blockStart[b]!
     const m = blockStart[b + 1]! - start
     if (m === 0) continue
-    let maxKey = 0
-    for (let i = 0; i < m; i++) if (key[start + i]! > maxKey) maxKey = key[start + i]!
     let width = 1
     while (width < m) width *= 2
     if ((maxKey + 1) * width <= Number.MAX_SAFE_INTEGER) {
@@ -47,72 +45,86 @@ export function sortBlocks(blockStart: Int32Array, key: Float64Array, tieBreak: 
         sorted.key[start + j] = key[order[j]!]!
       }
     }
-    for (let i = start; i < start + m; ) {
-      let end = i + 1
+    for (let i = start; i < start + m - 1; i++) {
+      if (sorted.key[i + 1] !== sorted.key[i]) continue
+      let end = i + 2
       while (end < start + m && sorted.key[end] === sorted.key[i]) end++
-      if (end - i > 1) sorted.pos.set(Array.from(sorted.pos.subarray(i, end)).sort((a, c) => (tieBreak(a, c) ? -1 : tieBreak(c, a) ? 1 : 0)), i)
-      i = end
+      sorted.pos.set(Array.from(sorted.pos.subarray(i, end)).sort((a, c) => (tieBreak(a, c) ? -1 : tieBreak(c, a) ? 1 : 0)), i)
+      i = end - 1
     }
   }
 }
 
 /**
- * One book from several books in priority order, merged two at a time through two scratch books
- * (sequential reads and writes only). Returns a view into a scratch book, or the only non-empty book.
+ * A node's book read in priority order, one order at a time: a k-way merge (binary heap of run heads)
+ * of its own homes' block and its children's leftover runs. Clearing reads a book only as far as bids
+ * and asks still cross; what it never reads goes up to the parent as the same runs, never merged or
+ * copied. In a million-order book most orders are never read above their own transformer.
  *
  * @example
- * const bids = mergeBooks([own, ...childLeftovers], tieBreak, scratchA, scratchB)
+ * const bids = new BookReader([ownBids, ...childLeftovers], tieBreak)
+ * for (let pos = bids.next(); pos !== -1; pos = bids.next()) use(pos, bids.lastKey)
  */
-export function mergeBooks(books: readonly Book[], tieBreak: TieBreak, scratchA: Book, scratchB: Book): Book {
-  const runs = books.filter((b) => b.pos.length > 0)
-  if (runs.length === 0) return { pos: scratchA.pos.subarray(0, 0), key: scratchA.key.subarray(0, 0) }
-  if (runs.length === 1) return runs[0]!
-  let from = scratchA
-  let to = scratchB
-  let bounds = [0]
-  for (const run of runs) {
-    from.pos.set(run.pos, bounds[bounds.length - 1]!)
-    from.key.set(run.key, bounds[bounds.length - 1]!)
-    bounds.push(bounds[bounds.length - 1]! + run.pos.length)
-  }
-  while (bounds.length > 2) {
-    const next = [0]
-    for (let r = 0; r + 1 < bounds.length; r += 2) {
-      const end = r + 2 < bounds.length ? bounds[r + 2]! : bounds[r + 1]!
-      mergeTwo(from, bounds[r]!, bounds[r + 1]!, end, to, tieBreak)
-      next.push(end)
-    }
-    bounds = next
-    ;[from, to] = [to, from]
-  }
-  return { pos: from.pos.subarray(0, bounds[1]!), key: from.key.subarray(0, bounds[1]!) }
-}
+export class BookReader {
+  /** Key of the order `next` returned last. */
+  lastKey = 0
+  private readonly runs: Book[]
+  private readonly head: Int32Array
+  private readonly heap: Int32Array
+  private size: number
 
-/** Merges from[start, mid) and from[mid, end) into to[start, end). */
-function mergeTwo(from: Book, start: number, mid: number, end: number, to: Book, tieBreak: TieBreak): void {
-  const { pos, key } = from
-  let i = start
-  let j = mid
-  let o = start
-  while (i < mid && j < end) {
-    const ki = key[i]!
-    const kj = key[j]!
-    if (kj < ki || (kj === ki && tieBreak(pos[j]!, pos[i]!))) {
-      to.pos[o] = pos[j]!
-      to.key[o++] = kj
-      j++
-    } else {
-      to.pos[o] = pos[i]!
-      to.key[o++] = ki
-      i++
+  constructor(runs: readonly Book[], private readonly tieBreak: TieBreak) {
+    this.runs = runs.filter((r) => r.pos.length > 0)
+    this.head = new Int32Array(this.runs.length)
+    this.heap = Int32Array.from(this.runs, (_, r) => r)
+    this.size = this.runs.length
+    for (let i = (this.size >> 1) - 1; i >= 0; i--) this.siftDown(i)
+  }
+
+  /** The next order's position, or -1 when the book is exhausted. */
+  next(): number {
+    if (this.size === 0) return -1
+    const r = this.heap[0]!
+    const run = this.runs[r]!
+    const h = this.head[r]!
+    const pos = run.pos[h]!
+    this.lastKey = run.key[h]!
+    if (h + 1 < run.pos.length) this.head[r] = h + 1
+    else this.heap[0] = this.heap[--this.size]!
+    if (this.size > 1) this.siftDown(0)
+    return pos
+  }
+
+  /** What was never read, as runs still in priority order. */
+  unread(): Book[] {
+    const out: Book[] = []
+    for (let i = 0; i < this.size; i++) {
+      const r = this.heap[i]!
+      const run = this.runs[r]!
+      out.push({ pos: run.pos.subarray(this.head[r]!), key: run.key.subarray(this.head[r]!) })
     }
+    return out
   }
-  for (; i < mid; i++, o++) {
-    to.pos[o] = pos[i]!
-    to.key[o] = key[i]!
+
+  private first(r: number, s: number): boolean {
+    const a = this.runs[r]!
+    const b = this.runs[s]!
+    const ka = a.key[this.head[r]!]!
+    const kb = b.key[this.head[s]!]!
+    return ka < kb || (ka === kb && this.tieBreak(a.pos[this.head[r]!]!, b.pos[this.head[s]!]!))
   }
-  for (; j < end; j++, o++) {
-    to.pos[o] = pos[j]!
-    to.key[o] = key[j]!
+
+  private siftDown(i: number): void {
+    const heap = this.heap
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= this.size) return
+      const c = l + 1 < this.size && this.first(heap[l + 1]!, heap[l]!) ? l + 1 : l
+      if (!this.first(heap[c]!, heap[i]!)) return
+      const t = heap[i]!
+      heap[i] = heap[c]!
+      heap[c] = t
+      i = c
+    }
   }
 }

@@ -1,7 +1,7 @@
 import type { CompiledTopology } from './compiled-topology.ts'
-import { mergeBooks, sortBlocks, type Book } from './book-order.ts'
+import { BookReader, sortBlocks, type Book } from './book-order.ts'
 import { ClearingWorkspace } from './clearing-workspace.ts'
-import { priorityKeys } from './priority-keys.ts'
+import { priorityKey, priorityKeyScheme } from './priority-keys.ts'
 
 export type PricingRule = 'pay-as-clear' | 'pay-as-bid'
 
@@ -77,14 +77,15 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
   const nodeCount = tree.ids.length
   const { parent, feePerKwh } = tree
   workspace.reset()
-  const allKeys = priorityKeys(orders.side.subarray(0, n), orders.limitPrice, orders.seq, workspace.float64('allKeys', n))
+  const scheme = priorityKeyScheme(orders.side, orders.limitPrice, orders.seq, n)
 
   // Move every order to its block: one block per (node, side), nodes children-first, so a subtree's
   // orders are contiguous. `orig[pos]` is the order's number in the input.
   const blockOfNode = new Int32Array(nodeCount)
   tree.bottomUp.forEach((x, i) => (blockOfNode[x] = 2 * i))
   const blockStart = new Int32Array(2 * nodeCount + 1)
-  for (let k = 0; k < n; k++) blockStart[blockOfNode[orders.node[k]!]! + orders.side[k]! + 1]!++
+  // An order for no energy is not in the book (the intake never accepts one).
+  for (let k = 0; k < n; k++) if (orders.energyWh[k]! > 0) blockStart[blockOfNode[orders.node[k]!]! + orders.side[k]! + 1]!++
   let largestBlock = 0
   for (let b = 0; b < 2 * nodeCount; b++) {
     largestBlock = Math.max(largestBlock, blockStart[b + 1]!)
@@ -97,16 +98,18 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
   const left = workspace.float64('left', n)
   const at = workspace.int32('at', n)
   for (let k = 0; k < n; k++) {
-    const pos = fill[blockOfNode[orders.node[k]!]! + orders.side[k]!]!++
+    if (!(orders.energyWh[k]! > 0)) continue
+    const side = orders.side[k]!
+    const pos = fill[blockOfNode[orders.node[k]!]! + side]!++
     orig[pos] = k
-    key[pos] = allKeys[k]!
+    key[pos] = scheme.keys ? scheme.keys[k]! : priorityKey(scheme, side, orders.limitPrice[k]!, orders.seq[k]!)
     price[pos] = orders.limitPrice[k]!
     left[pos] = orders.energyWh[k]!
     at[pos] = orders.node[k]!
   }
   const tieBreak = (a: number, b: number) => orders.hash[orig[a]!]! < orders.hash[orig[b]!]!
   const own: Book = { pos: workspace.int32('ownPos', n), key: workspace.float64('ownKey', n) }
-  sortBlocks(blockStart, key, tieBreak, own, workspace.float64('sortScratch', largestBlock))
+  sortBlocks(blockStart, key, scheme.maxKey, tieBreak, own, workspace.float64('sortScratch', largestBlock))
   const ownBook = (block: number): Book => ({ pos: own.pos.subarray(blockStart[block]!, blockStart[block + 1]!), key: own.key.subarray(blockStart[block]!, blockStart[block + 1]!) })
 
   const blocked = workspace.uint8('blocked', n).fill(0)
@@ -137,9 +140,12 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
     for (let x = from; x !== to; x = parent[x]!) used[x]! += energyWh
   }
 
-  const leftoverBids: Book[] = new Array(nodeCount)
-  const leftoverAsks: Book[] = new Array(nodeCount)
-  const scratch = ['bidsA', 'bidsB', 'asksA', 'asksB'].map((name): Book => ({ pos: workspace.int32(`${name}Pos`, n), key: workspace.float64(`${name}Key`, n) }))
+  // What each node passes up: runs in priority order (a run per child it did not read, plus what it read and left open).
+  const leftoverBids: Book[][] = new Array(nodeCount)
+  const leftoverAsks: Book[][] = new Array(nodeCount)
+  // The part of the node's book read so far, bids and asks, in priority order.
+  const readBids: Book = { pos: workspace.int32('readBidPos', n), key: workspace.float64('readBidKey', n) }
+  const readAsks: Book = { pos: workspace.int32('readAskPos', n), key: workspace.float64('readAskKey', n) }
   const nextOpen = workspace.int32('nextOpen', n + 1)
   // At most one trade per order exhausted plus one per link direction filled.
   const capacity = n + 2 * nodeCount + 1
@@ -151,32 +157,35 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
   let tradeCount = 0
   const nodeBuyerPrice = new Float64Array(nodeCount).fill(Number.NaN)
   const nodeVolumeWh = new Float64Array(nodeCount)
+  const payAsClear = params.pricing === 'pay-as-clear'
 
   for (const x of tree.bottomUp) {
     const block = blockOfNode[x]!
     const children = Array.from(tree.children[x]!)
-    const bidBook = mergeBooks([ownBook(block), ...children.map((c) => leftoverBids[c]!)], tieBreak, scratch[0]!, scratch[1]!)
-    const askBook = mergeBooks([ownBook(block + 1), ...children.map((c) => leftoverAsks[c]!)], tieBreak, scratch[2]!, scratch[3]!)
-    const bids = bidBook.pos
-    const asks = askBook.pos
-    const fee = feePerKwh[x]!
-
-    let buyerPrice = Number.NaN
-    let eligibleBids = bids.length
-    let eligibleAsks = asks.length
-    if (params.pricing === 'pay-as-clear') {
-      buyerPrice = uniformBuyerPrice(bids, asks, price, left, fee)
-      // Bids fall and asks rise in book order, so the orders in the money at the price are prefixes.
-      eligibleBids = 0
-      eligibleAsks = 0
-      if (!Number.isNaN(buyerPrice)) {
-        while (eligibleBids < bids.length && price[bids[eligibleBids]!]! >= buyerPrice) eligibleBids++
-        while (eligibleAsks < asks.length && price[asks[eligibleAsks]!]! + fee <= buyerPrice) eligibleAsks++
-      }
+    const bidSource = new BookReader([ownBook(block), ...children.flatMap((c) => leftoverBids[c]!)], tieBreak)
+    const askSource = new BookReader([ownBook(block + 1), ...children.flatMap((c) => leftoverAsks[c]!)], tieBreak)
+    const bids = readBids.pos
+    const asks = readAsks.pos
+    let bidsRead = 0
+    let asksRead = 0
+    nextOpen[0] = 0
+    const readBid = (): boolean => {
+      const pos = bidSource.next()
+      if (pos === -1) return false
+      bids[bidsRead] = pos
+      readBids.key[bidsRead++] = bidSource.lastKey
+      return true
     }
-
-    // nextOpen: union–find over ask places that skips asks filled or blocked, path halving.
-    for (let k = 0; k <= eligibleAsks; k++) nextOpen[k] = k
+    // nextOpen: union–find over the asks read, skipping those filled or blocked (path halving); the
+    // entry one past the last ask read is the open end.
+    const readAsk = (): boolean => {
+      const pos = askSource.next()
+      if (pos === -1) return false
+      asks[asksRead] = pos
+      readAsks.key[asksRead++] = askSource.lastKey
+      nextOpen[asksRead] = asksRead
+      return true
+    }
     const openFrom = (i: number): number => {
       while (nextOpen[i] !== i) {
         nextOpen[i] = nextOpen[nextOpen[i]!]!
@@ -184,14 +193,56 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
       }
       return i
     }
+    const fee = feePerKwh[x]!
+
+    // Pay-as-clear: the buyer price at which the uncongested book clears, the midpoint of the marginal
+    // bid and the marginal fee-inclusive ask (rounded down); only orders in the money at it trade here.
+    let buyerPrice = Number.NaN
+    let eligibleBids = Number.POSITIVE_INFINITY
+    let eligibleAsks = Number.POSITIVE_INFINITY
+    if (payAsClear) {
+      let i = 0
+      let j = 0
+      let bidLeft = readBid() ? left[bids[0]!]! : 0
+      let askLeft = readAsk() ? left[asks[0]!]! : 0
+      let marginalBid = Number.NaN
+      let marginalAsk = 0
+      while (i < bidsRead && j < asksRead) {
+        const bidPrice = price[bids[i]!]!
+        const askPrice = price[asks[j]!]! + fee
+        if (bidPrice < askPrice) break
+        const q = Math.min(bidLeft, askLeft)
+        marginalBid = bidPrice
+        marginalAsk = askPrice
+        bidLeft -= q
+        askLeft -= q
+        if (bidLeft === 0) bidLeft = ++i < bidsRead || readBid() ? left[bids[i]!]! : 0
+        if (askLeft === 0) askLeft = ++j < asksRead || readAsk() ? left[asks[j]!]! : 0
+      }
+      eligibleBids = 0
+      eligibleAsks = 0
+      if (!Number.isNaN(marginalBid)) {
+        buyerPrice = Math.floor((marginalBid + marginalAsk) / 2)
+        // Bids fall and asks rise in book order, so the orders in the money at the price are prefixes.
+        while ((eligibleBids < bidsRead || readBid()) && price[bids[eligibleBids]!]! >= buyerPrice) eligibleBids++
+        while ((eligibleAsks < asksRead || readAsk()) && price[asks[eligibleAsks]!]! + fee <= buyerPrice) eligibleAsks++
+      }
+    }
+
     let volume = 0
-    for (let bi = 0; bi < eligibleBids; bi++) {
+    for (let bi = 0; bi < eligibleBids && (bi < bidsRead || readBid()); bi++) {
       const b = bids[bi]!
       const bidPrice = price[b]!
-      for (let k = openFrom(0); k < eligibleAsks && left[b]! > 0; k = openFrom(k + 1)) {
+      let k = openFrom(0)
+      if (!payAsClear && (k < asksRead || readAsk()) && bidPrice < price[asks[k]!]! + fee) {
+        // Pay-as-bid: this bid cannot reach the cheapest open ask, and every later bid is lower.
+        break
+      }
+      for (; k < eligibleAsks && (k < asksRead || readAsk()) && left[b]! > 0; k = openFrom(k + 1)) {
         const a = asks[k]!
         if (bidPrice < price[a]! + fee) break // asks rise: none further can match
-        const up = room(at[a]!, x, UP)
+        // Most orders trade at their own node, where no link lies on the way.
+        const up = at[a] === x ? Number.POSITIVE_INFINITY : room(at[a]!, x, UP)
         if (up === 0) {
           // A full link on the seller's own path stays full this interval: it cannot trade here or above.
           markFull(at[a]!, x, UP)
@@ -199,7 +250,7 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
           nextOpen[k] = k + 1
           continue
         }
-        const down = room(at[b]!, x, DOWN)
+        const down = at[b] === x ? Number.POSITIVE_INFINITY : room(at[b]!, x, DOWN)
         if (down === 0) {
           markFull(at[b]!, x, DOWN)
           blocked[b] = 1
@@ -207,13 +258,13 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
         }
         const wanted = Math.min(left[b]!, left[a]!)
         const energyWh = Math.min(wanted, up, down)
-        carry(at[a]!, x, UP, energyWh)
-        carry(at[b]!, x, DOWN, energyWh)
+        if (at[a] !== x) carry(at[a]!, x, UP, energyWh)
+        if (at[b] !== x) carry(at[b]!, x, DOWN, energyWh)
         tradeBuy[tradeCount] = orig[b]!
         tradeSell[tradeCount] = orig[a]!
         tradeNode[tradeCount] = x
         tradeEnergyWh[tradeCount] = energyWh
-        tradeBuyerPrice[tradeCount] = Number.isNaN(buyerPrice) ? Math.floor((bidPrice + price[a]! + fee) / 2) : buyerPrice
+        tradeBuyerPrice[tradeCount] = payAsClear ? buyerPrice : Math.floor((bidPrice + price[a]! + fee) / 2)
         tradeCount++
         left[b]! -= energyWh
         left[a]! -= energyWh
@@ -227,11 +278,11 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
       }
     }
     nodeVolumeWh[x] = volume
-    if (volume > 0 && params.pricing === 'pay-as-clear') nodeBuyerPrice[x] = buyerPrice
+    if (volume > 0 && payAsClear) nodeBuyerPrice[x] = buyerPrice
 
     if (parent[x] !== -1) {
-      leftoverBids[x] = stillOpen(bidBook, left, blocked, workspace)
-      leftoverAsks[x] = stillOpen(askBook, left, blocked, workspace)
+      leftoverBids[x] = [stillOpen(readBids, bidsRead, left, blocked, workspace), ...bidSource.unread()]
+      leftoverAsks[x] = [stillOpen(readAsks, asksRead, left, blocked, workspace), ...askSource.unread()]
     }
   }
 
@@ -254,43 +305,17 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
   }
 }
 
-/** The orders of a book that can still trade further up: some energy left and no full link on their way. */
-function stillOpen(book: Book, left: Float64Array, blocked: Uint8Array, workspace: ClearingWorkspace): Book {
-  const { pos, key } = book
-  let count = 0
-  for (let i = 0; i < pos.length; i++) if (left[pos[i]!]! > 0 && blocked[pos[i]!] === 0) count++
-  const open = workspace.takeBook(count)
-  for (let i = 0, o = 0; i < pos.length; i++) {
+/** The orders read from a book that can still trade further up: energy left and no full link on their way. */
+function stillOpen(read: Book, count: number, left: Float64Array, blocked: Uint8Array, workspace: ClearingWorkspace): Book {
+  const { pos, key } = read
+  let open = 0
+  for (let i = 0; i < count; i++) if (left[pos[i]!]! > 0 && blocked[pos[i]!] === 0) open++
+  const book = workspace.takeBook(open)
+  for (let i = 0, o = 0; i < count; i++) {
     if (left[pos[i]!]! > 0 && blocked[pos[i]!] === 0) {
-      open.pos[o] = pos[i]!
-      open.key[o++] = key[i]!
+      book.pos[o] = pos[i]!
+      book.key[o++] = key[i]!
     }
   }
-  return open
-}
-
-/**
- * The buyer price at which a node's uncongested book clears: the midpoint of the marginal bid and the
- * marginal fee-inclusive ask (rounded down), or NaN when no bid reaches any ask plus the fee.
- */
-function uniformBuyerPrice(bids: Int32Array, asks: Int32Array, price: Float64Array, left: Float64Array, fee: number): number {
-  let i = 0
-  let j = 0
-  let bidLeft = bids.length > 0 ? left[bids[0]!]! : 0
-  let askLeft = asks.length > 0 ? left[asks[0]!]! : 0
-  let marginalBid = Number.NaN
-  let marginalAsk = 0
-  while (i < bids.length && j < asks.length) {
-    const bidPrice = price[bids[i]!]!
-    const askPrice = price[asks[j]!]! + fee
-    if (bidPrice < askPrice) break
-    const q = Math.min(bidLeft, askLeft)
-    marginalBid = bidPrice
-    marginalAsk = askPrice
-    bidLeft -= q
-    askLeft -= q
-    if (bidLeft === 0) bidLeft = ++i < bids.length ? left[bids[i]!]! : 0
-    if (askLeft === 0) askLeft = ++j < asks.length ? left[asks[j]!]! : 0
-  }
-  return Number.isNaN(marginalBid) ? Number.NaN : Math.floor((marginalBid + marginalAsk) / 2)
+  return book
 }

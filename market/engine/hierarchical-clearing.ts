@@ -1,6 +1,7 @@
 import type { Address, Hex } from 'viem'
 import type { BookOrder } from './book.ts'
 import { clearColumns, type ClearingParams, type ColumnarResult, type OrderColumns } from './columnar-clearing.ts'
+import { ClearingWorkspace } from './clearing-workspace.ts'
 import { compileTopology, type CompiledTopology } from './compiled-topology.ts'
 import type { Topology } from './topology.ts'
 
@@ -53,6 +54,9 @@ export interface HierarchicalResult {
 }
 
 const compiled = new WeakMap<Topology, CompiledTopology>()
+// Clearing is synchronous and the result is copied out into objects before returning, so one
+// workspace serves every call and intervals clear without garbage.
+const workspace = new ClearingWorkspace()
 
 /**
  * Clears one interval over the community tree, neighbours first (see `clearColumns` for the rules),
@@ -67,7 +71,7 @@ export function clearHierarchical(orders: readonly NodeOrder[], topology: Topolo
   let tree = compiled.get(topology)
   if (!tree) compiled.set(topology, (tree = compileTopology(topology)))
   const columns = orderColumns(orders, tree)
-  return resultObjects(clearColumns(columns, tree, params), orders, tree)
+  return resultObjects(clearColumns(columns, tree, params, workspace), orders, tree)
 }
 
 /**

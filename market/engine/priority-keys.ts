@@ -1,40 +1,53 @@
 /**
- * One number per order that sorts it in book priority (DESIGN.md "Market clearing"): bids by price
- * descending, asks ascending, then acceptance sequence. Packing price and sequence into one exact
- * integer lets the engine sort with the native numeric sort and compare with one `<`; orders that tie
- * on both (never in the service, which numbers every order) are then ordered by hash.
+ * How an order's priority key is made (DESIGN.md "Market clearing"): one exact integer per order that
+ * sorts bids by price descending and asks ascending, then by acceptance sequence. Packing price and
+ * sequence into one number lets the engine sort with the native numeric sort and compare with one
+ * `<`; orders that tie on both (never in the service, which numbers every order) go by hash.
+ *
+ * Usually the key is packed from the values directly (`key`); when prices and sequence numbers are
+ * too far apart to fit 53 bits, from their ranks among the distinct values (`keys`, precomputed).
  *
  * @example
- * const key = priorityKeys(side, limitPrice, seq)
- * key[a] < key[b] // a has priority over b (same side)
+ * const scheme = priorityKeyScheme(side, limitPrice, seq, count)
+ * const key = scheme.keys?.[k] ?? priorityKey(scheme, side[k], limitPrice[k], seq[k])
  */
-export function priorityKeys(side: Uint8Array, limitPrice: Float64Array, seq: Float64Array, key = new Float64Array(side.length)): Float64Array {
-  const n = side.length
-  let minP = Number.POSITIVE_INFINITY
-  let maxP = 0
-  let minS = Number.POSITIVE_INFINITY
-  let maxS = 0
-  for (let k = 0; k < n; k++) {
+export type PriorityKeyScheme = { minPrice: number; maxPrice: number; minSeq: number; seqSpan: number; maxKey: number; keys?: undefined } | { keys: Float64Array; maxKey: number }
+
+export function priorityKeyScheme(side: Uint8Array, limitPrice: Float64Array, seq: Float64Array, count: number): PriorityKeyScheme {
+  let minPrice = Number.POSITIVE_INFINITY
+  let maxPrice = 0
+  let minSeq = Number.POSITIVE_INFINITY
+  let maxSeq = 0
+  for (let k = 0; k < count; k++) {
     const p = limitPrice[k]!
     const s = seq[k]!
-    if (p < minP) minP = p
-    if (p > maxP) maxP = p
-    if (s < minS) minS = s
-    if (s > maxS) maxS = s
+    if (p < minPrice) minPrice = p
+    if (p > maxPrice) maxPrice = p
+    if (s < minSeq) minSeq = s
+    if (s > maxSeq) maxSeq = s
   }
-  const spanS = maxS - minS + 1
-  if ((maxP - minP + 1) * spanS <= Number.MAX_SAFE_INTEGER) {
-    for (let k = 0; k < n; k++) key[k] = (side[k] === 0 ? maxP - limitPrice[k]! : limitPrice[k]! - minP) * spanS + (seq[k]! - minS)
-    return key
+  const seqSpan = maxSeq - minSeq + 1
+  if (count === 0 || (maxPrice - minPrice + 1) * seqSpan <= Number.MAX_SAFE_INTEGER) {
+    return { minPrice, maxPrice, minSeq, seqSpan, maxKey: count === 0 ? 0 : (maxPrice - minPrice + 1) * seqSpan - 1 }
   }
-  // Prices and sequence numbers too far apart to pack: pack their ranks among the distinct values instead.
-  const prices = distinctSorted(limitPrice)
-  const seqs = distinctSorted(seq)
-  for (let k = 0; k < n; k++) {
+  const prices = distinctSorted(limitPrice.subarray(0, count))
+  const seqs = distinctSorted(seq.subarray(0, count))
+  const keys = new Float64Array(count)
+  for (let k = 0; k < count; k++) {
     const p = indexOf(prices, limitPrice[k]!)
-    key[k] = (side[k] === 0 ? prices.length - 1 - p : p) * seqs.length + indexOf(seqs, seq[k]!)
+    keys[k] = (side[k] === 0 ? prices.length - 1 - p : p) * seqs.length + indexOf(seqs, seq[k]!)
   }
-  return key
+  return { keys, maxKey: prices.length * seqs.length - 1 }
+}
+
+/**
+ * The packed key of one order under a scheme without precomputed keys.
+ *
+ * @example
+ * priorityKey({ minPrice: 100, maxPrice: 300, minSeq: 1, seqSpan: 10, maxKey: 2009 }, 1, 150, 4) // 503
+ */
+export function priorityKey(scheme: { minPrice: number; maxPrice: number; minSeq: number; seqSpan: number }, side: number, limitPrice: number, seq: number): number {
+  return (side === 0 ? scheme.maxPrice - limitPrice : limitPrice - scheme.minPrice) * scheme.seqSpan + (seq - scheme.minSeq)
 }
 
 function distinctSorted(values: Float64Array): Float64Array {

@@ -59,7 +59,8 @@ export function clearHierarchicalReference(orders: readonly NodeOrder[], topolog
   for (const o of orders) {
     const book = books.get(o.node)
     if (!book) throw new Error(`order ${o.hash} is at unknown node "${o.node}"`)
-    book.push({ order: o, left: o.energyWh })
+    // An order for no energy is not in the book (the intake never accepts one).
+    if (o.energyWh > 0) book.push({ order: o, left: o.energyWh })
   }
 
   // Links on the way from a node up to an ancestor (the ancestor's own link excluded). The tree is

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256Bytes } from '../../protocol/keccak.ts'
 import type { Address } from 'viem'
 import { bytesHex, hexBytes } from '../../protocol/order-digest.ts'
 
@@ -16,7 +16,12 @@ const HALF_N = Buffer.from('7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe9
  * is malformed or malleable (high s), exactly as OpenZeppelin's `ECDSA.recover` decides on chain.
  */
 export function recoverSigner(digest: Uint8Array, signature: string): Address | null {
-  const sig = hexBytes(signature)
+  const address = recoverSignerBytes(digest, hexBytes(signature))
+  return address ? (bytesHex(address) as Address) : null
+}
+
+/** `recoverSigner` on bytes: the signer's 20 address bytes, or null. */
+export function recoverSignerBytes(digest: Uint8Array, sig: Uint8Array): Uint8Array | null {
   if (sig.length !== 65) return null
   // Only 27 and 28: the ecrecover precompile refuses 0/1, so such a signature could never settle.
   const v = sig[64]!
@@ -26,7 +31,7 @@ export function recoverSigner(digest: Uint8Array, signature: string): Address | 
   if (Buffer.compare(s, HALF_N) > 0 || s.every((b) => b === 0)) return null
   try {
     const publicKey = secp256k1.ecdsaRecover(sig.subarray(0, 64), recid, digest, false)
-    return bytesHex(keccak_256(publicKey.subarray(1)).subarray(12)) as Address
+    return keccak256Bytes(publicKey.subarray(1)).subarray(12)
   } catch {
     return null
   }

@@ -4,16 +4,16 @@
  * validity flag per pair. Buffers are transferred, not copied.
  */
 import { parentPort } from 'node:worker_threads'
-import { recoverSigner } from './recover-signer.ts'
+import { recoverSignerBytes } from './recover-signer.ts'
 
 parentPort!.on('message', (batch: { id: number; digests: Uint8Array; signatures: Uint8Array }) => {
   const n = batch.digests.length / 32
   const addresses = new Uint8Array(n * 20)
   const valid = new Uint8Array(n)
   for (let i = 0; i < n; i++) {
-    const signer = recoverSigner(batch.digests.subarray(i * 32, i * 32 + 32), `0x${Buffer.from(batch.signatures.subarray(i * 65, i * 65 + 65)).toString('hex')}`)
+    const signer = recoverSignerBytes(batch.digests.subarray(i * 32, i * 32 + 32), batch.signatures.subarray(i * 65, i * 65 + 65))
     if (signer) {
-      addresses.set(Buffer.from(signer.slice(2), 'hex'), i * 20)
+      addresses.set(signer, i * 20)
       valid[i] = 1
     }
   }

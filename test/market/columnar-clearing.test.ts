@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { Address, Hex } from 'viem'
 import { clearHierarchical, type NodeOrder, type PricingRule } from '../../market/engine/hierarchical-clearing.ts'
 import { clearHierarchicalReference } from '../../market/engine/reference-clearing.ts'
-import { priorityKeys } from '../../market/engine/priority-keys.ts'
+import { priorityKey, priorityKeyScheme } from '../../market/engine/priority-keys.ts'
 import type { Topology } from '../../market/engine/topology.ts'
 import { randomBook, suburbTopology } from '../../bench/benchmarks/market.ts'
 
@@ -27,7 +27,7 @@ const arbitraryCase = fc
     })
     const nodes = topology.map((n) => n.id)
     const book = fc
-      .array(fc.record({ node: fc.constantFrom(...nodes), side: fc.constantFrom<0 | 1>(0, 1), energyWh: fc.integer({ min: 1, max: 1500 }), limitPrice: fc.integer({ min: 0, max: 12 }), seq: fc.integer({ min: 1, max: 8 }) }), { maxLength: 80 })
+      .array(fc.record({ node: fc.constantFrom(...nodes), side: fc.constantFrom<0 | 1>(0, 1), energyWh: fc.oneof(fc.integer({ min: 1, max: 1500 }), fc.constant(0)), limitPrice: fc.integer({ min: 0, max: 12 }), seq: fc.integer({ min: 1, max: 8 }) }), { maxLength: 80 })
       .map((rows) => rows.map((r, k): NodeOrder => ({ ...r, hash: hash(k + 1), owner: owner(k + 1) })))
     return fc.tuple(fc.constant(topology), book, fc.constantFrom<PricingRule>('pay-as-clear', 'pay-as-bid'))
   })
@@ -65,8 +65,14 @@ describe('priority keys', () => {
     const value = fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 70_000 }), fc.maxSafeNat())
     fc.assert(
       fc.property(fc.array(fc.record({ side: fc.constantFrom<0 | 1>(0, 1), price: value, seq: value }), { maxLength: 200 }), (rows) => {
-        const key = priorityKeys(Uint8Array.from(rows, (r) => r.side), Float64Array.from(rows, (r) => r.price), Float64Array.from(rows, (r) => r.seq))
+        const side = Uint8Array.from(rows, (r) => r.side)
+        const price = Float64Array.from(rows, (r) => r.price)
+        const seq = Float64Array.from(rows, (r) => r.seq)
+        const scheme = priorityKeyScheme(side, price, seq, rows.length)
+        const { maxKey } = scheme
+        const key = rows.map((_, k) => (scheme.keys ? scheme.keys[k]! : priorityKey(scheme, side[k]!, price[k]!, seq[k]!)))
         for (let a = 0; a < rows.length; a++) {
+          expect(key[a]).toBeLessThanOrEqual(maxKey)
           for (let b = 0; b < rows.length; b++) {
             const [x, y] = [rows[a]!, rows[b]!]
             if (x.side !== y.side) continue
