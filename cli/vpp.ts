@@ -11,6 +11,7 @@ import { agentRunCommand } from './agent-run-command.ts'
 import { contractsDeployCommand } from './contracts-commands.ts'
 import { brokerAddUserCommand, brokerRunCommand } from './broker-commands.ts'
 import { marketCommand } from './market-command.ts'
+import { simulateCommand } from './simulate-command.ts'
 
 const program = new Command('vpp').description('OpenVPP: peer-to-peer energy trading for neighbours').showHelpAfterError().enablePositionalOptions()
 
@@ -36,6 +37,15 @@ program
   .option('--port <port>', 'dashboard and API port (0: any free port)', '8080')
   .option('--speed <x>', 'simulated seconds per real second for the homes', '1')
   .action(run((options: Record<string, unknown>) => upCommand(options)))
+
+program
+  .command('simulate')
+  .description('a headless study of a scenario through the real market engine: report.html, kpis.json, timeseries.csv')
+  .argument('<scenario>', 'scenario file, e.g. simulator/scenarios/suburb-200.yaml')
+  .option('--days <n>', 'days to simulate from the scenario start', '365')
+  .option('--out <dir>', 'where to write the report (default: study-SCENARIO)')
+  .option('--compare', 'run no trading, P2P and P2P with battery strategy on the same weather and load')
+  .action(run((scenario: string, options: Record<string, unknown>) => simulateCommand(scenario, options)))
 
 const keys = program.command('keys').description('agent signing keys')
 keys

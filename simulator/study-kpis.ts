@@ -1,0 +1,121 @@
+import type { StudyRun } from './study.ts'
+
+/**
+ * The study's key figures, by the published definitions (docs: README "Simulating a year"):
+ * - self-sufficiency = demand covered from inside the community / total demand (Quaschning, "Autarkiegrad");
+ * - self-consumption = PV energy used inside the community / PV energy produced ("Eigenverbrauchsanteil");
+ *   "inside the community" counts a home's own use, its battery and neighbours who bought it;
+ * - savings = what the homes would have paid with no trading (retail for every import, feed-in tariff
+ *   for every export, same weather and load) minus what they pay in this run; positive is a gain;
+ * - peak import / export per transformer: highest physical net flow through it in any interval, W;
+ * - hours over capacity: hours in which a transformer's net flow exceeded its rating;
+ * - average price: volume-weighted buyer price of traded energy, base units per kWh;
+ * - CO₂ avoided: demand covered inside the community × the grid's emission factor.
+ */
+export interface StudyKpis {
+  mode: string
+  days: number
+  homes: number
+  demandKwh: number
+  pvKwh: number
+  gridImportKwh: number
+  gridExportKwh: number
+  selfSufficiency: number
+  selfConsumption: number
+  tradedKwh: number
+  averagePricePerKwh: number | null
+  /** Base units: what the homes pay the utility and each other, net of what they earn. */
+  netCostBaseUnits: number
+  savingsBaseUnits: number
+  co2AvoidedKg: number
+  transformers: { id: string; peakImportKw: number; peakExportKw: number; hoursOverCapacity: number }[]
+  peakTransformerImportKw: number
+  peakTransformerExportKw: number
+  hoursOverCapacity: number
+}
+
+/**
+ * What each home pays in a run, base units: imports at retail, exports at the feed-in tariff, plus
+ * what it paid neighbours minus what it received from them. Integers throughout.
+ *
+ * @example homeCosts(run)[0] // 1048200 (1.05 in a 6-decimal stablecoin)
+ */
+export function homeCosts(run: StudyRun): Float64Array {
+  const { retailPerKwh, feedInPerKwh } = run.scenario.tariffs
+  const h = run.homes
+  return Float64Array.from(h.ids, (_, i) => Math.floor((h.importWh[i]! * retailPerKwh) / 1000) - Math.floor((h.exportWh[i]! * feedInPerKwh) / 1000) + h.paid[i]! - h.received[i]!)
+}
+
+/**
+ * What each home would pay with no trading under the same physics as `run`: everything it bought
+ * from neighbours imported at retail, everything it sold exported at the feed-in tariff. Exact for
+ * `no-trading` and `p2p` runs (trading does not change what the devices do); a `p2p-battery` run
+ * changes the batteries, so its baseline is a no-trading run of its own.
+ */
+export function noTradingCosts(run: StudyRun): Float64Array {
+  const { retailPerKwh, feedInPerKwh } = run.scenario.tariffs
+  const h = run.homes
+  return Float64Array.from(h.ids, (_, i) => Math.floor(((h.importWh[i]! + h.boughtWh[i]!) * retailPerKwh) / 1000) - Math.floor(((h.exportWh[i]! + h.soldWh[i]!) * feedInPerKwh) / 1000))
+}
+
+/**
+ * Each home's saving against no trading, base units; `baseline` is required for a `p2p-battery` run.
+ *
+ * @example homeSavings(p2p)[3] // 74100
+ */
+export function homeSavings(run: StudyRun, baseline?: StudyRun): Float64Array {
+  if (run.mode === 'p2p-battery' && !baseline) throw new Error('a p2p-battery run needs its no-trading baseline run for savings')
+  const before = run.mode === 'p2p-battery' ? homeCosts(baseline!) : noTradingCosts(run)
+  const after = homeCosts(run)
+  return before.map((b, i) => b - after[i]!)
+}
+
+/**
+ * The KPIs of a run; `baseline` (the no-trading run with the same weather and load) is needed for
+ * the savings of a `p2p-battery` run.
+ *
+ * @example studyKpis(p2p).selfSufficiency // 0.43
+ */
+export function studyKpis(run: StudyRun, baseline?: StudyRun): StudyKpis {
+  const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0)
+  const demandWh = sum(run.series.loadWh)
+  const pvWh = sum(run.series.pvWh)
+  const importWh = sum(run.series.gridImportWh)
+  const exportWh = sum(run.series.gridExportWh)
+  const tradedWh = sum(run.series.tradedWh)
+  const paid = sum(run.series.tradedPaid)
+  const cost = sum(homeCosts(run))
+  const savings = sum(homeSavings(run, baseline))
+  const hoursPerInterval = run.intervalMinutes / 60
+  const transformers = run.transformers.ids.map((id, x) => ({
+    id,
+    peakImportKw: round(run.transformers.peakImportW[x]! / 1000, 2),
+    peakExportKw: round(run.transformers.peakExportW[x]! / 1000, 2),
+    hoursOverCapacity: run.transformers.intervalsOverCapacity[x]! * hoursPerInterval,
+  }))
+  return {
+    mode: run.mode,
+    days: run.days,
+    homes: run.homes.ids.length,
+    demandKwh: round(demandWh / 1000, 1),
+    pvKwh: round(pvWh / 1000, 1),
+    gridImportKwh: round(importWh / 1000, 1),
+    gridExportKwh: round(exportWh / 1000, 1),
+    selfSufficiency: demandWh > 0 ? round(1 - importWh / demandWh, 4) : 0,
+    selfConsumption: pvWh > 0 ? round(1 - exportWh / pvWh, 4) : 0,
+    tradedKwh: round(tradedWh / 1000, 1),
+    averagePricePerKwh: tradedWh > 0 ? Math.round((paid * 1000) / tradedWh) : null,
+    netCostBaseUnits: cost,
+    savingsBaseUnits: savings,
+    co2AvoidedKg: round(((demandWh - importWh) / 1000) * (run.scenario.co2GramsPerKwh / 1000), 1),
+    transformers,
+    peakTransformerImportKw: Math.max(0, ...transformers.map((t) => t.peakImportKw)),
+    peakTransformerExportKw: Math.max(0, ...transformers.map((t) => t.peakExportKw)),
+    hoursOverCapacity: transformers.reduce((n, t) => n + t.hoursOverCapacity, 0),
+  }
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits
+  return Math.round(value * f) / f
+}

@@ -1,0 +1,156 @@
+import type { StudyRun } from './study.ts'
+import { homeSavings, type StudyKpis } from './study-kpis.ts'
+
+/** Okabe–Ito: distinguishable with every common colour-vision deficiency (same palette as the dashboard). */
+const MODE_COLOURS: Record<string, string> = { 'no-trading': '#999999', p2p: '#0072B2', 'p2p-battery': '#D55E00' }
+const MODE_NAMES: Record<string, string> = { 'no-trading': 'No trading', p2p: 'P2P trading', 'p2p-battery': 'P2P + battery strategy' }
+const W = 760
+const H = 220
+const PAD = 44
+
+const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
+const fmt = (v: number, digits = 0) => v.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+/**
+ * The study as one self-contained HTML page (inline SVG, no scripts, no network): the KPIs side by
+ * side for every mode run, transformer loading over the year, a heat map of when energy is available,
+ * price and volume distributions, and every home's savings. `currency` divides base units for display.
+ *
+ * @example writeFileSync('report.html', studyReport(runs, kpis))
+ */
+export function studyReport(runs: readonly StudyRun[], kpis: readonly StudyKpis[], baseUnitsPerCurrency = 1_000_000): string {
+  const first = runs[0]!
+  const s = first.scenario
+  const money = (baseUnits: number) => fmt(baseUnits / baseUnitsPerCurrency, 2)
+  const pct = (share: number) => `${fmt(share * 100, 1)} %`
+  const rows: [string, (k: StudyKpis) => string][] = [
+    ['Self-sufficiency', (k) => pct(k.selfSufficiency)],
+    ['Self-consumption of PV', (k) => pct(k.selfConsumption)],
+    ['Demand, kWh', (k) => fmt(k.demandKwh)],
+    ['PV production, kWh', (k) => fmt(k.pvKwh)],
+    ['Import from the grid, kWh', (k) => fmt(k.gridImportKwh)],
+    ['Export to the grid, kWh', (k) => fmt(k.gridExportKwh)],
+    ['Traded between neighbours, kWh', (k) => fmt(k.tradedKwh)],
+    ['Average trade price per kWh', (k) => (k.averagePricePerKwh === null ? '–' : money(k.averagePricePerKwh))],
+    ['Net cost of all homes', (k) => money(k.netCostBaseUnits)],
+    ['Savings against no trading', (k) => money(k.savingsBaseUnits)],
+    ['Peak transformer import, kW', (k) => fmt(k.peakTransformerImportKw, 1)],
+    ['Peak transformer export, kW', (k) => fmt(k.peakTransformerExportKw, 1)],
+    ['Transformer hours over capacity', (k) => fmt(k.hoursOverCapacity, 2)],
+    ['CO₂ avoided, kg', (k) => fmt(k.co2AvoidedKg)],
+  ]
+  const table = `<table><thead><tr><th></th>${kpis.map((k) => `<th>${MODE_NAMES[k.mode]}</th>`).join('')}</tr></thead><tbody>${rows
+    .map(([label, value]) => `<tr><th scope="row">${label}</th>${kpis.map((k) => `<td>${value(k)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`
+
+  const loading = first.transformers.capacityW === null ? '<p>The transformers have no rating in this scenario, so there is no loading to show.</p>' : loadingChart(runs)
+  const withSavings = runs.filter((r) => r.mode !== 'no-trading')
+  const baseline = runs.find((r) => r.mode === 'no-trading')
+  const savingsCharts = withSavings
+    .filter((r) => r.mode !== 'p2p-battery' || baseline)
+    .map((r) => sortedBars(Array.from(homeSavings(r, baseline)).map((v) => v / baseUnitsPerCurrency), `Savings per home, ${MODE_NAMES[r.mode]} (currency units, sorted)`, MODE_COLOURS[r.mode]!))
+    .join('')
+  const traded = withSavings.map((r) => {
+    const prices: number[] = []
+    const volumes: number[] = []
+    for (let t = 0; t < r.series.tradedWh.length; t++) {
+      if (r.series.tradedWh[t]! > 0) {
+        prices.push(r.series.tradedPaid[t]! / r.series.tradedWh[t]! / (baseUnitsPerCurrency / 1000))
+        volumes.push(r.series.tradedWh[t]! / 1000)
+      }
+    }
+    return `${histogram(prices, `Trade price per kWh, ${MODE_NAMES[r.mode]} (intervals with trades)`, MODE_COLOURS[r.mode]!)}${histogram(volumes, `Traded energy per interval, kWh, ${MODE_NAMES[r.mode]}`, MODE_COLOURS[r.mode]!)}`
+  })
+
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>OpenVPP study: ${escape(s.name)}</title>
+<style>
+body{font:15px/1.45 system-ui,sans-serif;max-width:820px;margin:2rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:right}
+th[scope=row]{text-align:left;font-weight:normal}thead th{border-bottom:2px solid #444}
+figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.3rem}svg{max-width:100%;height:auto}
+.note{color:#555;font-size:.9em}
+</style></head><body>
+<h1>${escape(s.name)}</h1>
+<p>${fmt(first.homes.ids.length)} homes on ${fmt(first.transformers.ids.length)} transformer${first.transformers.ids.length === 1 ? "" : "s"}, ${first.days} days from ${s.start}, ${first.intervalMinutes}-minute intervals, ${s.market.pricing} pricing. Seed ${s.seed}: the same scenario gives the same study.</p>
+<h2>Key figures</h2>
+${table}
+<p class="note">Definitions: self-sufficiency = demand covered inside the community / total demand; self-consumption = PV energy used inside the community (own use, batteries, neighbours) / PV produced; savings = cost with no trading (retail for imports, feed-in tariff for exports, same weather and load) minus cost in the mode; CO₂ avoided = demand covered inside the community × ${s.co2GramsPerKwh} g/kWh. Trading alone moves money, not electrons: transformer flows change only where devices behave differently (the battery strategy).</p>
+<h2>Transformer loading</h2>
+${loading}
+<h2>When energy is available</h2>
+${heatMap(first)}
+<h2>Prices and volumes</h2>
+${traded.join('') || '<p>No trading mode in this study.</p>'}
+<h2>Savings per home</h2>
+${savingsCharts || '<p>No trading mode in this study.</p>'}
+</body></html>
+`
+}
+
+function axes(yMax: number, yLabel: (v: number) => string): string {
+  const ticks = [0, 0.5, 1].map((f) => {
+    const y = H - PAD + (-(H - 2 * PAD) * f)
+    return `<line x1="${PAD}" x2="${W - 10}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${PAD - 4}" y="${y + 4}" text-anchor="end" font-size="11">${yLabel(yMax * f)}</text>`
+  })
+  return `${ticks.join('')}<line x1="${PAD}" x2="${PAD}" y1="${PAD}" y2="${H - PAD}" stroke="#444"/><line x1="${PAD}" x2="${W - 10}" y1="${H - PAD}" y2="${H - PAD}" stroke="#444"/>`
+}
+
+/** Daily peak loading of the most loaded transformer, one line per mode; dashed line at 100 %. */
+function loadingChart(runs: readonly StudyRun[]): string {
+  const days = runs[0]!.days
+  const count = runs[0]!.transformers.ids.length
+  const series = runs.map((r) => Array.from({ length: days }, (_, d) => Math.max(...r.transformers.dailyPeakLoading.subarray(d * count, (d + 1) * count))))
+  const yMax = Math.max(1.1, ...series.flat())
+  const x = (d: number) => PAD + ((W - 10 - PAD) * d) / Math.max(1, days - 1)
+  const y = (v: number) => H - PAD - ((H - 2 * PAD) * v) / yMax
+  const lines = series.map((values, i) => `<polyline fill="none" stroke="${MODE_COLOURS[runs[i]!.mode]}" stroke-width="1.5" ${i > 0 ? `stroke-dasharray="${i * 3} 2"` : ''} points="${values.map((v, d) => `${x(d).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`)
+  const legend = runs.map((r, i) => `<text x="${PAD + 10 + i * 190}" y="${PAD - 12}" font-size="12" fill="${MODE_COLOURS[r.mode]}">━ ${MODE_NAMES[r.mode]}</text>`).join('')
+  return `<figure><figcaption>Daily peak loading of the most loaded transformer (share of its rating)</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="transformer loading over the study">${axes(yMax, (v) => `${Math.round(v * 100)}%`)}<line x1="${PAD}" x2="${W - 10}" y1="${y(1)}" y2="${y(1)}" stroke="#000" stroke-dasharray="4 4"/>${lines.join('')}${legend}</svg></figure>`
+}
+
+/** Community PV minus load by day (x) and hour of day (y): orange where energy is spare, blue where it is short. */
+function heatMap(run: StudyRun): string {
+  const days = run.days
+  const values = run.surplusByDayHour
+  const scale = Math.max(1, ...Array.from(values, Math.abs))
+  const cw = (W - PAD - 10) / days
+  const ch = (H - PAD - 10) / 24
+  const cells: string[] = []
+  for (let d = 0; d < days; d++) {
+    for (let h = 0; h < 24; h++) {
+      const v = values[d * 24 + h]! / scale
+      const colour = v >= 0 ? `rgba(230,159,0,${Math.min(1, v).toFixed(2)})` : `rgba(86,180,233,${Math.min(1, -v).toFixed(2)})`
+      cells.push(`<rect x="${(PAD + d * cw).toFixed(1)}" y="${(10 + h * ch).toFixed(1)}" width="${(cw + 0.3).toFixed(2)}" height="${(ch + 0.3).toFixed(2)}" fill="${colour}"/>`)
+    }
+  }
+  const hours = [0, 6, 12, 18].map((h) => `<text x="${PAD - 4}" y="${10 + h * ch + 9}" text-anchor="end" font-size="11">${h}:00</text>`).join('')
+  return `<figure><figcaption>Energy availability: community PV minus load per hour (orange = spare, blue = short; day of the study across)</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="heat map of energy availability">${cells.join('')}${hours}</svg></figure>`
+}
+
+function histogram(values: number[], caption: string, colour: string): string {
+  if (values.length === 0) return `<figure><figcaption>${caption}</figcaption><p>Nothing traded.</p></figure>`
+  const bins = 30
+  const min = Math.min(...values)
+  const max = Math.max(...values)
+  const width = (max - min) / bins || 1
+  const counts = new Array<number>(bins).fill(0)
+  for (const v of values) counts[Math.min(bins - 1, Math.floor((v - min) / width))]!++
+  const top = Math.max(...counts)
+  const bw = (W - 10 - PAD) / bins
+  const bars = counts.map((c, i) => `<rect x="${(PAD + i * bw).toFixed(1)}" y="${(H - PAD - ((H - 2 * PAD) * c) / top).toFixed(1)}" width="${(bw - 1).toFixed(1)}" height="${(((H - 2 * PAD) * c) / top).toFixed(1)}" fill="${colour}"/>`)
+  const labels = [0, bins / 2, bins].map((i) => `<text x="${PAD + i * bw}" y="${H - PAD + 16}" text-anchor="middle" font-size="11">${fmt(min + i * width, 2)}</text>`).join('')
+  return `<figure><figcaption>${caption}</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${escape(caption)}">${axes(top, (v) => fmt(v))}${bars.join('')}${labels}</svg></figure>`
+}
+
+function sortedBars(values: number[], caption: string, colour: string): string {
+  const sorted = [...values].sort((a, b) => a - b)
+  const lo = Math.min(0, sorted[0] ?? 0)
+  const hi = Math.max(0, sorted[sorted.length - 1] ?? 0) || 1
+  const y = (v: number) => H - PAD - ((H - 2 * PAD) * (v - lo)) / (hi - lo)
+  const bw = (W - 10 - PAD) / Math.max(1, sorted.length)
+  const bars = sorted.map((v, i) => `<rect x="${(PAD + i * bw).toFixed(2)}" y="${Math.min(y(v), y(0)).toFixed(1)}" width="${Math.max(0.5, bw - 0.5).toFixed(2)}" height="${Math.abs(y(v) - y(0)).toFixed(1)}" fill="${colour}"/>`)
+  const median = sorted[Math.floor(sorted.length / 2)] ?? 0
+  return `<figure><figcaption>${caption}: median ${fmt(median, 2)}</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${escape(caption)}"><text x="${PAD - 4}" y="${y(hi) + 4}" text-anchor="end" font-size="11">${fmt(hi, 0)}</text><text x="${PAD - 4}" y="${y(lo) + 4}" text-anchor="end" font-size="11">${fmt(lo, 0)}</text><line x1="${PAD}" x2="${W - 10}" y1="${y(0)}" y2="${y(0)}" stroke="#444"/>${bars.join('')}</svg></figure>`
+}

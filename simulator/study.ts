@@ -1,0 +1,387 @@
+import { clearColumns, type OrderColumns } from '../market/engine/columnar-clearing.ts'
+import { ClearingWorkspace } from '../market/engine/clearing-workspace.ts'
+import { compileTopology } from '../market/engine/compiled-topology.ts'
+import { CloudProcess } from './models/clouds.ts'
+import { standardLoadW, type DayType } from './models/household-load.ts'
+import { mulberry32 } from './random.ts'
+import { scenarioHomes, scenarioTopology, type Scenario } from './scenario.ts'
+import { clearSkyGhi, planeIrradiance, sunPosition } from './solar.ts'
+
+/**
+ * How the homes run: `no-trading` is today (self-consumption, the rest to and from the utility at
+ * retail and feed-in tariff); `p2p` adds the market (same physics, surplus and deficit offered to the
+ * neighbours first); `p2p-battery` also lets batteries sell stored energy to neighbours in the evening.
+ */
+export type StudyMode = 'no-trading' | 'p2p' | 'p2p-battery'
+export const studyModes: readonly StudyMode[] = ['no-trading', 'p2p', 'p2p-battery']
+
+export interface StudyOptions {
+  days: number
+  mode: StudyMode
+  /** Called after each simulated day. */
+  onDay?: (daysDone: number) => void
+}
+
+/** Everything a study measured, in integer Wh and base units, for KPIs, the report and the CSV. */
+export interface StudyRun {
+  mode: StudyMode
+  scenario: Scenario
+  days: number
+  intervalMinutes: number
+  /** Start of each interval, ms since the epoch (UTC). */
+  intervalStartMs: Float64Array
+  /** Community totals per interval. */
+  series: {
+    pvWh: Float64Array
+    loadWh: Float64Array
+    /** From and to the utility, i.e. across the community's boundary. */
+    gridImportWh: Float64Array
+    gridExportWh: Float64Array
+    tradedWh: Float64Array
+    /** Paid by buyers for the interval's trades, base units. */
+    tradedPaid: Float64Array
+    /** Highest transformer loading in the interval, share of its capacity (0 when unconstrained). */
+    maxTransformerLoading: Float64Array
+  }
+  transformers: {
+    ids: string[]
+    capacityW: number | null
+    /** Physical net flow through each transformer, W: peak import from upstream and peak export. */
+    peakImportW: Float64Array
+    peakExportW: Float64Array
+    intervalsOverCapacity: Float64Array
+    /** Highest loading of each day per transformer, [day * transformers + t]. */
+    dailyPeakLoading: Float64Array
+  }
+  /** Community net surplus (PV − load, Wh) per day and local hour, [day * 24 + hour]. */
+  surplusByDayHour: Float64Array
+  homes: {
+    ids: string[]
+    pvWh: Float64Array
+    loadWh: Float64Array
+    importWh: Float64Array
+    exportWh: Float64Array
+    boughtWh: Float64Array
+    soldWh: Float64Array
+    paid: Float64Array
+    received: Float64Array
+  }
+}
+
+const PERFORMANCE_RATIO = 0.85
+const BATTERY_FLOOR = 0.05
+/** Share of its capacity a battery keeps for its own home when selling to neighbours in the evening. */
+const BATTERY_EVENING_RESERVE = 0.5
+const EV_CHARGER_W = 7400
+
+/**
+ * Runs a scenario through the real market engine (`clearColumns`, the service's own code) at every
+ * interval: PV from the sun's position and the cloud process, household load from the standard
+ * profile with each home's own variation, EVs and heat pumps, batteries with power and energy limits
+ * and losses. Energy is whole Wh per home per interval and money whole base units. Pure and
+ * deterministic: the same scenario and options give the same run.
+ *
+ * @example
+ * const run = runStudy(loadScenario('simulator/scenarios/street-10.yaml'), { days: 7, mode: 'p2p' })
+ * run.series.tradedWh // Wh traded between neighbours in each interval
+ */
+export function runStudy(scenario: Scenario, options: StudyOptions): StudyRun {
+  const homes = scenarioHomes(scenario)
+  const n = homes.length
+  const topology = scenarioTopology(scenario)
+  const tree = compileTopology(topology)
+  const transformerIds = topology.filter((t) => t.level === 'transformer').map((t) => t.id)
+  const transformerOf = Int32Array.from(homes, (h) => transformerIds.indexOf(h.transformer))
+  const nodeOf = Int32Array.from(homes, (h) => tree.indexOf.get(h.transformer)!)
+  const intervalMinutes = scenario.market.intervalMinutes
+  const perDay = Math.floor((24 * 60) / intervalMinutes)
+  const dtHours = intervalMinutes / 60
+  const intervals = options.days * perDay
+  const { lat, lon, timeZone } = scenario.location
+  const { retailPerKwh, feedInPerKwh } = scenario.tariffs
+  const trading = options.mode !== 'no-trading'
+
+  // Each home's own habits, drawn once from the scenario's seed.
+  const habits = mulberry32(scenario.seed ^ 0xa11ce)
+  const orientations = [...new Set(homes.map((h) => (h.pv ? `${h.pv.tiltDeg}/${h.pv.azimuthDeg}` : '')))].filter(Boolean)
+  const tilts = orientations.map((o) => Number(o.split('/')[0]))
+  const azimuths = orientations.map((o) => Number(o.split('/')[1]))
+  const orientationOf = Int32Array.from(homes, (h) => (h.pv ? orientations.indexOf(`${h.pv.tiltDeg}/${h.pv.azimuthDeg}`) : -1))
+  const kWp = Float64Array.from(homes, (h) => h.pv?.kWp ?? 0)
+  const shiftQuarter = Int32Array.from(homes, () => Math.floor(habits() * 7) - 3) // −45 … +45 min
+  const evArrivalHour = Float64Array.from(homes, () => 17 + habits() * 3)
+  const askPrice = Float64Array.from(homes, () => feedInPerKwh + Math.floor(habits() * 0.25 * (retailPerKwh - feedInPerKwh)))
+  const bidPrice = Float64Array.from(homes, () => retailPerKwh - Math.floor(habits() * 0.25 * (retailPerKwh - feedInPerKwh)))
+  const batteryWh = Float64Array.from(homes, (h) => (h.battery ? Math.round(h.battery.kWh * 1000) : 0))
+  const batteryW = Float64Array.from(homes, (h) => (h.battery ? h.battery.kW * 1000 : 0))
+  const batteryEfficiency = Float64Array.from(homes, (h) => h.battery?.efficiency ?? 1)
+  const socWh = Float64Array.from(batteryWh, (wh) => Math.round(wh * 0.5))
+  const heatPumpKwh = Float64Array.from(homes, (h) => h.heatPumpKwhPerYear)
+  const evKwhPerDay = Float64Array.from(homes, (h) => h.evKwhPerDay)
+  const evLeftWh = new Float64Array(n)
+
+  const start = Date.parse(`${scenario.start}T00:00:00Z`)
+  const offsetMinutes = utcOffsetMinutes(timeZone)
+  const standardKwh = annualStandardKwh(scenario.start, intervalMinutes)
+  const loadScale = Float64Array.from(homes, (h) => h.annualLoadKwh / standardKwh)
+  const heatingDegreeShare = heatingDegreeDays(lat)
+
+  const sky = new CloudProcess(scenario.seed, lat)
+  const noise = mulberry32(scenario.seed ^ 0x10ad)
+
+  const run: StudyRun = {
+    mode: options.mode,
+    scenario,
+    days: options.days,
+    intervalMinutes,
+    intervalStartMs: new Float64Array(intervals),
+    series: {
+      pvWh: new Float64Array(intervals),
+      loadWh: new Float64Array(intervals),
+      gridImportWh: new Float64Array(intervals),
+      gridExportWh: new Float64Array(intervals),
+      tradedWh: new Float64Array(intervals),
+      tradedPaid: new Float64Array(intervals),
+      maxTransformerLoading: new Float64Array(intervals),
+    },
+    transformers: {
+      ids: transformerIds,
+      capacityW: scenario.grid.transformerKw === null ? null : scenario.grid.transformerKw * 1000,
+      peakImportW: new Float64Array(transformerIds.length),
+      peakExportW: new Float64Array(transformerIds.length),
+      intervalsOverCapacity: new Float64Array(transformerIds.length),
+      dailyPeakLoading: new Float64Array(options.days * transformerIds.length),
+    },
+    surplusByDayHour: new Float64Array(options.days * 24),
+    homes: {
+      ids: homes.map((h) => h.id),
+      pvWh: new Float64Array(n),
+      loadWh: new Float64Array(n),
+      importWh: new Float64Array(n),
+      exportWh: new Float64Array(n),
+      boughtWh: new Float64Array(n),
+      soldWh: new Float64Array(n),
+      paid: new Float64Array(n),
+      received: new Float64Array(n),
+    },
+  }
+  const { series, transformers, homes: perHome } = run
+
+  // Per interval: each home's net after its own battery (+ surplus, − deficit), what it offers and wants.
+  const surplus = new Float64Array(n)
+  const deficit = new Float64Array(n)
+  const batteryOffer = new Float64Array(n)
+  const transformerNetWh = new Float64Array(transformerIds.length)
+  // One order per home with a surplus or a deficit, plus one per battery selling in the evening.
+  const orders: OrderColumns = {
+    count: 0,
+    side: new Uint8Array(2 * n),
+    energyWh: new Float64Array(2 * n),
+    limitPrice: new Float64Array(2 * n),
+    seq: new Float64Array(2 * n),
+    node: new Int32Array(2 * n),
+    hash: homes.map((h) => h.id).concat(homes.map((h) => `${h.id}/battery`)),
+  }
+  const homeOfOrder = new Int32Array(2 * n)
+  const isBatteryOrder = new Uint8Array(2 * n)
+  const workspace = new ClearingWorkspace()
+  const poa = new Float64Array(orientations.length)
+  const profileAtShift = new Float64Array(7)
+  const capacityWh = scenario.grid.transformerKw === null ? null : scenario.grid.transformerKw * 1000 * dtHours
+
+  for (let day = 0; day < options.days; day++) {
+    const dayStart = start + day * 86_400_000
+    const local = new Date(dayStart + offsetMinutes(dayStart) * 60_000)
+    const dayOfYear = Math.floor((local.getTime() - Date.UTC(local.getUTCFullYear(), 0, 1)) / 86_400_000)
+    const weekday = local.getUTCDay()
+    const dayType: DayType = weekday === 0 ? 'sunday' : weekday === 6 ? 'saturday' : 'weekday'
+    const summerWeight = (1 + Math.cos((2 * Math.PI * (dayOfYear - 172)) / 365) * (lat >= 0 ? 1 : -1)) / 2
+    const heatPumpDayShare = heatingDegreeShare[Math.min(dayOfYear, 364)]!
+    sky.startDay(dayOfYear)
+    for (let h = 0; h < n; h++) evLeftWh[h] = evKwhPerDay[h]! * 1000
+
+    for (let q = 0; q < perDay; q++) {
+      const t = day * perDay + q
+      // The study's days are local days: interval q starts q × interval after local midnight.
+      const localHour = q * dtHours
+      const startMs = dayStart + localHour * 3_600_000 - offsetMinutes(dayStart) * 60_000
+      run.intervalStartMs[t] = startMs
+      const sun = sunPosition(new Date(startMs + (dtHours * 3_600_000) / 2), lat, lon)
+      const clearness = sky.next()
+      const ghi = clearSkyGhi(sun) * (clearness / 0.78)
+      // Under clouds more of the light is diffuse.
+      const diffuseShare = Math.min(1, Math.max(0.15, 1 - 1.1 * (clearness - 0.2)))
+      for (let i = 0; i < orientations.length; i++) poa[i] = planeIrradiance(sun, ghi, tilts[i]!, azimuths[i]!, diffuseShare)
+      for (let s = 0; s < 7; s++) profileAtShift[s] = standardLoadW(dayType, localHour + dtHours / 2 - (s - 3) * 0.25, summerWeight, dayOfYear)
+      const heatPumpShape = localHour >= 6 && localHour < 9 ? 1.3 : 0.9
+
+      transformerNetWh.fill(0)
+      let pvTotal = 0
+      let loadTotal = 0
+      orders.count = 0
+      for (let h = 0; h < n; h++) {
+        const pvWh = orientationOf[h]! >= 0 ? Math.round(kWp[h]! * poa[orientationOf[h]!]! * PERFORMANCE_RATIO * dtHours) : 0
+        let loadWh = Math.round(loadScale[h]! * profileAtShift[shiftQuarter[h]! + 3]! * (0.55 + 0.9 * noise()) * dtHours)
+        if (heatPumpKwh[h]! > 0) loadWh += Math.round(((heatPumpKwh[h]! * 1000 * heatPumpDayShare) / 24) * heatPumpShape * dtHours)
+        if (evLeftWh[h]! > 0 && localHour + dtHours > evArrivalHour[h]!) {
+          const evWh = Math.min(evLeftWh[h]!, Math.round(EV_CHARGER_W * dtHours))
+          evLeftWh[h]! -= evWh
+          loadWh += evWh
+        }
+        // The home's own battery first (self-consumption): charge from surplus, cover deficit.
+        let net = pvWh - loadWh
+        if (batteryWh[h]! > 0) {
+          const maxWh = Math.floor(batteryW[h]! * dtHours)
+          if (net > 0) {
+            const charge = Math.min(net, maxWh, Math.floor((batteryWh[h]! - socWh[h]!) / batteryEfficiency[h]!))
+            socWh[h]! += Math.floor(charge * batteryEfficiency[h]!)
+            net -= charge
+            batteryOffer[h] = 0
+          } else {
+            const floor = Math.ceil(batteryWh[h]! * BATTERY_FLOOR)
+            const discharge = Math.min(-net, maxWh, Math.max(0, socWh[h]! - floor))
+            socWh[h]! -= discharge
+            net += discharge
+            // Evening: what the battery could still give beyond its home's own reserve, for the neighbours.
+            const evening = localHour >= 17 && localHour < 22
+            const reserve = Math.ceil(batteryWh[h]! * BATTERY_EVENING_RESERVE)
+            batteryOffer[h] = options.mode === 'p2p-battery' && evening && net === 0 ? Math.max(0, Math.min(maxWh - discharge, socWh[h]! - reserve)) : 0
+          }
+        }
+        surplus[h] = net > 0 ? net : 0
+        deficit[h] = net < 0 ? -net : 0
+        pvTotal += pvWh
+        loadTotal += loadWh
+        perHome.pvWh[h]! += pvWh
+        perHome.loadWh[h]! += loadWh
+        run.surplusByDayHour[day * 24 + Math.floor(localHour)]! += pvWh - loadWh
+        if (trading && net !== 0) addOrder(orders, homeOfOrder, isBatteryOrder, h, net > 0 ? 1 : 0, Math.abs(net), net > 0 ? askPrice[h]! : bidPrice[h]!, nodeOf[h]!, 0)
+        if (trading && batteryOffer[h]! > 0) addOrder(orders, homeOfOrder, isBatteryOrder, h, 1, batteryOffer[h]!, Math.floor((retailPerKwh + feedInPerKwh) / 2), nodeOf[h]!, 1)
+      }
+
+      let traded = 0
+      let paid = 0
+      if (trading && orders.count > 0) {
+        const result = clearColumns(orders, tree, { intervalSeconds: intervalMinutes * 60, pricing: scenario.market.pricing }, workspace)
+        for (let k = 0; k < result.tradeCount; k++) {
+          const buyOrder = result.tradeBuy[k]!
+          const sellOrder = result.tradeSell[k]!
+          const buyer = homeOfOrder[buyOrder]!
+          const seller = homeOfOrder[sellOrder]!
+          const energyWh = result.tradeEnergyWh[k]!
+          const buyerPrice = result.tradeBuyerPrice[k]!
+          const sellerPrice = buyerPrice - tree.feePerKwh[result.tradeNode[k]!]!
+          // As the settlement contract computes it: whole base units, rounded down per fill.
+          const pay = Math.floor((energyWh * buyerPrice) / 1000)
+          perHome.boughtWh[buyer]! += energyWh
+          perHome.soldWh[seller]! += energyWh
+          perHome.paid[buyer]! += pay
+          perHome.received[seller]! += Math.floor((energyWh * sellerPrice) / 1000)
+          deficit[buyer]! -= energyWh
+          if (isBatteryOrder[sellOrder]) {
+            // The battery delivers what it sold: from its own store, out through the home's meter.
+            socWh[seller]! -= energyWh
+            transformerNetWh[transformerOf[seller]!]! -= energyWh
+          } else {
+            surplus[seller]! -= energyWh
+            transformerNetWh[transformerOf[seller]!]! -= energyWh
+          }
+          transformerNetWh[transformerOf[buyer]!]! += energyWh
+          traded += energyWh
+          paid += pay
+        }
+      }
+
+      // What is left goes to and from the utility; the transformer carries every home's net physically.
+      let gridImport = 0
+      let gridExport = 0
+      for (let h = 0; h < n; h++) {
+        gridImport += deficit[h]!
+        gridExport += surplus[h]!
+        perHome.importWh[h]! += deficit[h]!
+        perHome.exportWh[h]! += surplus[h]!
+        transformerNetWh[transformerOf[h]!]! += deficit[h]! - surplus[h]!
+      }
+      let maxLoading = 0
+      for (let x = 0; x < transformerIds.length; x++) {
+        const w = (transformerNetWh[x]! / dtHours)
+        if (w > transformers.peakImportW[x]!) transformers.peakImportW[x] = w
+        if (-w > transformers.peakExportW[x]!) transformers.peakExportW[x] = -w
+        if (capacityWh !== null) {
+          const loading = Math.abs(transformerNetWh[x]!) / capacityWh
+          if (loading > 1) transformers.intervalsOverCapacity[x]!++
+          if (loading > maxLoading) maxLoading = loading
+          const cell = day * transformerIds.length + x
+          if (loading > transformers.dailyPeakLoading[cell]!) transformers.dailyPeakLoading[cell] = loading
+        }
+      }
+      series.pvWh[t] = pvTotal
+      series.loadWh[t] = loadTotal
+      series.gridImportWh[t] = gridImport
+      series.gridExportWh[t] = gridExport
+      series.tradedWh[t] = traded
+      series.tradedPaid[t] = paid
+      series.maxTransformerLoading[t] = maxLoading
+    }
+    options.onDay?.(day + 1)
+  }
+  return run
+}
+
+function addOrder(orders: OrderColumns, homeOf: Int32Array, isBattery: Uint8Array, home: number, side: 0 | 1, energyWh: number, limitPrice: number, node: number, battery: 0 | 1): void {
+  const k = orders.count++
+  orders.side[k] = side
+  orders.energyWh[k] = energyWh
+  orders.limitPrice[k] = limitPrice
+  // Acceptance order within the interval: homes in turn, batteries after them; unique, so ties never reach the hash.
+  orders.seq[k] = battery * homeOf.length + home
+  orders.node[k] = node
+  homeOf[k] = home
+  isBattery[k] = battery
+  ;(orders.hash as string[])[k] = `${home}/${battery}`
+}
+
+/** The standard profile's energy over a year at this resolution, kWh per "1,000 kWh" (to scale homes exactly). */
+function annualStandardKwh(startDate: string, intervalMinutes: number): number {
+  const start = Date.parse(`${startDate}T00:00:00Z`)
+  const dtHours = intervalMinutes / 60
+  let wh = 0
+  for (let day = 0; day < 365; day++) {
+    const date = new Date(start + day * 86_400_000)
+    const dayOfYear = Math.floor((date.getTime() - Date.UTC(date.getUTCFullYear(), 0, 1)) / 86_400_000)
+    const weekday = date.getUTCDay()
+    const dayType: DayType = weekday === 0 ? 'sunday' : weekday === 6 ? 'saturday' : 'weekday'
+    const summerWeight = (1 + Math.cos((2 * Math.PI * (dayOfYear - 172)) / 365)) / 2
+    for (let hour = dtHours / 2; hour < 24; hour += dtHours) wh += standardLoadW(dayType, hour, summerWeight, dayOfYear) * dtHours
+  }
+  return wh / 1000
+}
+
+/**
+ * Each day's share of a year's heating (by heating degree days below 15 °C) for a climate whose
+ * daily mean temperature follows the season: about 9 °C on average and ±9 °C at 52° latitude.
+ */
+function heatingDegreeDays(latDeg: number): Float64Array {
+  const amplitude = Math.min(14, Math.abs(latDeg) / 6)
+  const mean = 25 - Math.abs(latDeg) / 3
+  const hdd = Float64Array.from({ length: 365 }, (_, d) => Math.max(0, 15 - (mean - amplitude * Math.cos((2 * Math.PI * (d - 15)) / 365) * (latDeg >= 0 ? 1 : -1))))
+  const total = hdd.reduce((a, b) => a + b, 0) || 1
+  return hdd.map((v) => v / total)
+}
+
+/** The time zone's offset from UTC (minutes, DST included) at an instant, cached per day. */
+function utcOffsetMinutes(timeZone: string): (atMs: number) => number {
+  const format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' })
+  const cache = new Map<number, number>()
+  return (atMs) => {
+    const key = Math.floor(atMs / 86_400_000)
+    let offset = cache.get(key)
+    if (offset === undefined) {
+      const parts = Object.fromEntries(format.formatToParts(new Date(atMs)).map((p) => [p.type, p.value]))
+      const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute))
+      offset = Math.round((asUtc - Math.floor(atMs / 60_000) * 60_000) / 60_000)
+      cache.set(key, offset)
+    }
+    return offset
+  }
+}

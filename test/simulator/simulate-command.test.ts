@@ -1,0 +1,43 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runVpp } from '../helpers/run-vpp.ts'
+
+describe('vpp simulate', () => {
+  it('runs a scenario three ways and writes a report, KPIs and a time series that agree with each other', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'vpp-study-'))
+    const result = await runVpp(['simulate', 'simulator/scenarios/street-10.yaml', '--days', '4', '--compare', '--out', out])
+    expect(result.stderr).toMatch(/simulating .*100%/)
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/p2p: self-sufficiency [\d.]+ %/)
+    const kpis = JSON.parse(readFileSync(join(out, 'kpis.json'), 'utf8')) as { days: number; modes: { mode: string; tradedKwh: number; gridImportKwh: number; savingsBaseUnits: number }[] }
+    expect(kpis.days).toBe(4)
+    expect(kpis.modes.map((m) => m.mode)).toEqual(['no-trading', 'p2p', 'p2p-battery'])
+    const rows = readFileSync(join(out, 'timeseries.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(','))
+    expect(rows).toHaveLength(3 * 4 * 96)
+    for (const m of kpis.modes) {
+      const mine = rows.filter((r) => r[1] === m.mode)
+      const total = (column: number) => mine.reduce((n, r) => n + Number(r[column]), 0) / 1000
+      expect(total(6)).toBeCloseTo(m.tradedKwh, 1)
+      expect(total(4)).toBeCloseTo(m.gridImportKwh, 1)
+    }
+    const report = readFileSync(join(out, 'report.html'), 'utf8')
+    expect(report).toContain('<h1>Sunny street</h1>')
+    expect(report).toContain('Self-sufficiency')
+    expect(report.match(/<svg /g)?.length).toBeGreaterThanOrEqual(5)
+    expect(report).not.toMatch(/<script|https?:\/\//)
+  })
+
+  it('says which option or scenario key is wrong', async () => {
+    const days = await runVpp(['simulate', 'simulator/scenarios/street-10.yaml', '--days', '0'])
+    expect(days.code).toBe(1)
+    expect(days.stderr).toMatch(/--days "0"/)
+    const dir = mkdtempSync(join(tmpdir(), 'vpp-scenario-'))
+    const broken = join(dir, 'broken.yaml')
+    writeFileSync(broken, readFileSync('simulator/scenarios/street-10.yaml', 'utf8').replace('retailPerKwh: 300000', 'retailPerKwh: 50000'))
+    const bad = await runVpp(['simulate', broken, '--days', '1'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/tariffs\.retailPerKwh.*above feedInPerKwh/)
+  })
+})
