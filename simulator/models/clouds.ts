@@ -21,7 +21,7 @@ const DAY_KINDS = [
 export class CloudProcess {
   private readonly random: () => number
   private kind = 1
-  private clearness = DAY_KINDS[1].mean
+  private clearness: number = DAY_KINDS[1].mean
 
   constructor(seed: number, private readonly latDeg: number) {
     this.random = mulberry32(seed ^ 0x5eed)
