@@ -12,8 +12,9 @@ import { marketBenchmark } from './benchmarks/market.ts'
 import { settlementBenchmark } from './benchmarks/settlement.ts'
 import { dashboardBenchmark } from './benchmarks/dashboard.ts'
 import { agentBenchmark } from './benchmarks/agent.ts'
+import { simulatorBenchmark } from './benchmarks/simulator.ts'
 
-const benchmarks: Benchmark[] = [clearingBenchmark, marketBenchmark, settlementBenchmark, dashboardBenchmark, agentBenchmark, brokerBenchmark]
+const benchmarks: Benchmark[] = [clearingBenchmark, marketBenchmark, settlementBenchmark, dashboardBenchmark, agentBenchmark, brokerBenchmark, simulatorBenchmark]
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = requested.filter((name) => !benchmarks.some((b) => b.name === name))

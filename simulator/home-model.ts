@@ -1,4 +1,7 @@
+import { CloudProcess } from './models/clouds.ts'
+import { standardLoadW } from './models/household-load.ts'
 import { mulberry32 } from './random.ts'
+import { clearSkyGhi, planeIrradiance, sunPosition } from './solar.ts'
 
 /** One household's equipment and habits. */
 export interface HomeSpec {
@@ -29,38 +32,83 @@ export interface HomeCounters {
   exportWh: number
 }
 
+/** Where and when the live neighbourhood's simulated clock runs. */
+export interface HomeSite {
+  latDeg: number
+  lonDeg: number
+  /** Local date of the first simulated day, YYYY-MM-DD. */
+  startDate: string
+  /** Local time − UTC, hours (2 for Berlin in summer). */
+  utcOffsetHours: number
+  /** Seeds the sky, which every home of the street shares. */
+  skySeed: number
+}
+
+/** Berlin at midsummer: the demo's sun is high and its days are long. */
+export const DEFAULT_SITE: HomeSite = { latDeg: 52.52, lonDeg: 13.4, startDate: '2026-06-21', utcOffsetHours: 2, skySeed: 42 }
+
+/** Roofs of the live homes: 30° facing south, the study's performance ratio. */
+const TILT_DEG = 30
+const AZIMUTH_DEG = 180
+const PERFORMANCE_RATIO = 0.85
+/** The standard profile averages 114 W per 1,000 kWh/yr: a home's `baseLoadW` is its mean load. */
+const MEAN_W_PER_1000_KWH = 114
+
 /**
- * A simple, deterministic household: a clear-sky PV bell between 06:00 and 20:00 under a random-walk
- * cloud factor, a base load with morning and evening peaks, and a battery in self-consumption mode
- * (or following a setpoint when one is given). Pure apart from its own seeded random stream.
+ * One live household, on the same models as `vpp simulate`: PV from the sun's position for the site
+ * and simulated moment, clear-sky irradiance on a south-facing roof under the street's cloud process
+ * (advanced every 15 simulated minutes, one sky for every home), household load on the BDEW H0 profile
+ * scaled by the home's base load with noise, and a battery in self-consumption mode (or following a
+ * setpoint when one is given). Deterministic for its seeds.
  */
 export class HomeModel {
   private readonly random: () => number
-  private cloud = 1
+  private readonly sky: CloudProcess
+  private clearness = 0.5
+  private skySeconds = Number.POSITIVE_INFINITY
+  private day = 0
+  private lastSecondsOfDay = -1
   private socWh: number
   readonly counters: HomeCounters = { pvWh: 0, importWh: 0, exportWh: 0 }
   last: HomeReading
 
-  constructor(readonly spec: HomeSpec) {
+  constructor(readonly spec: HomeSpec, private readonly site: HomeSite = DEFAULT_SITE) {
     this.random = mulberry32(spec.seed)
+    this.sky = new CloudProcess(site.skySeed, site.latDeg)
     this.socWh = spec.batteryWh * 0.5
     this.last = { pvW: 0, loadW: spec.baseLoadW, batteryW: 0, gridW: spec.baseLoadW, socPct: spec.batteryWh ? 50 : 0 }
   }
 
   /**
-   * Advances the home by `dtSeconds` ending at `secondsOfDay` (local solar time).
-   * `batterySetpointW` overrides self-consumption (positive = discharge), within the battery's limits.
+   * Advances the home by `dtSeconds` ending at `secondsOfDay` (local time); a time of day earlier than
+   * the last one starts the next day. `batterySetpointW` overrides self-consumption (positive =
+   * discharge), within the battery's limits.
    */
   step(secondsOfDay: number, dtSeconds: number, batterySetpointW?: number): HomeReading {
-    const hour = (secondsOfDay / 3600) % 24
-    this.cloud = clamp(this.cloud + (this.random() - 0.5) * 0.08, 0.35, 1)
-    const x = (hour - 13) / 7
-    const clearSky = Math.abs(x) < 1 ? Math.cos((x * Math.PI) / 2) ** 2 : 0
-    const pvW = Math.round(this.spec.pvKwp * 1000 * 0.85 * clearSky * this.cloud)
+    if (secondsOfDay < this.lastSecondsOfDay) this.day++
+    const firstStep = this.lastSecondsOfDay < 0
+    this.lastSecondsOfDay = secondsOfDay
+    const localMidnightUtcMs = Date.parse(`${this.site.startDate}T00:00:00Z`) + this.day * 86_400_000 - this.site.utcOffsetHours * 3_600_000
+    const at = new Date(localMidnightUtcMs + secondsOfDay * 1000)
+    const local = new Date(at.getTime() + this.site.utcOffsetHours * 3_600_000)
+    const dayOfYear = Math.floor((local.getTime() - Date.UTC(local.getUTCFullYear(), 0, 1)) / 86_400_000)
+    if (firstStep || secondsOfDay < 1) this.sky.startDay(dayOfYear)
+    this.skySeconds += dtSeconds
+    if (this.skySeconds >= 900) {
+      this.clearness = this.sky.next()
+      this.skySeconds = 0
+    }
 
-    const morning = bump(hour, 7.5, 1) * 900
-    const evening = bump(hour, 19.5, 1.8) * 1500
-    const loadW = Math.round(this.spec.baseLoadW + morning + evening + this.random() * 250)
+    const sun = sunPosition(at, this.site.latDeg, this.site.lonDeg)
+    const ghi = clearSkyGhi(sun) * (this.clearness / 0.78)
+    const diffuseShare = Math.min(1, Math.max(0.15, 1 - 1.1 * (this.clearness - 0.2)))
+    const pvW = Math.round(this.spec.pvKwp * planeIrradiance(sun, ghi, TILT_DEG, AZIMUTH_DEG, diffuseShare) * PERFORMANCE_RATIO)
+
+    const weekday = local.getUTCDay()
+    const dayType = weekday === 0 ? 'sunday' : weekday === 6 ? 'saturday' : 'weekday'
+    const summerWeight = (1 + Math.cos((2 * Math.PI * (dayOfYear - 172)) / 365) * (this.site.latDeg >= 0 ? 1 : -1)) / 2
+    const profileW = standardLoadW(dayType, secondsOfDay / 3600, summerWeight, dayOfYear)
+    const loadW = Math.round((this.spec.baseLoadW / MEAN_W_PER_1000_KWH) * profileW * (0.8 + 0.4 * this.random()))
 
     const batteryW = this.batteryPower(pvW, loadW, dtSeconds, batterySetpointW)
     const gridW = loadW - pvW - batteryW
@@ -86,10 +134,6 @@ export class HomeModel {
     this.socWh = clamp(this.socWh, 0, batteryWh)
     return w
   }
-}
-
-function bump(hour: number, centre: number, width: number): number {
-  return Math.exp(-(((hour - centre) / width) ** 2))
 }
 
 function clamp(v: number, lo: number, hi: number): number {

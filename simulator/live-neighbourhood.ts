@@ -1,9 +1,11 @@
 import { freePort } from '../platform/free-port.ts'
-import { HomeModel, type HomeSpec } from './home-model.ts'
+import { DEFAULT_SITE, HomeModel, type HomeSite, type HomeSpec } from './home-model.ts'
 import { VirtualSunSpecDevice } from './virtual-device.ts'
 
 export interface LiveNeighbourhoodOptions {
   homes: HomeSpec[]
+  /** Where and from which date the simulated clock runs (default: Berlin, midsummer). */
+  site?: HomeSite
   /** Simulated time of day when the run starts, in seconds after local midnight (default 11:00). */
   startSecondsOfDay?: number
   /** Simulated seconds per real second (default 1). */
@@ -19,7 +21,8 @@ export interface LiveHome {
 
 /**
  * The live simulator: one virtual SunSpec device per home on its own Modbus TCP port, its registers
- * following that home's model on a simulated clock, so real agents can talk to it.
+ * following that home's model (the same sun, sky and load models as `vpp simulate`) on a simulated
+ * clock that runs `speed` times faster than real time, so real agents can talk to it.
  */
 export class LiveNeighbourhood {
   readonly homes: LiveHome[] = []
@@ -38,7 +41,7 @@ export class LiveNeighbourhood {
   async start(): Promise<void> {
     for (const spec of this.options.homes) {
       const device = new VirtualSunSpecDevice({ spec, port: await freePort() })
-      const model = new HomeModel(spec)
+      const model = new HomeModel(spec, this.options.site ?? DEFAULT_SITE)
       device.update(model.step(this.secondsOfDay(), 1), model.counters)
       await device.start()
       this.homes.push({ spec, model, device })
