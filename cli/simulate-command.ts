@@ -3,7 +3,8 @@ import { basename, extname, join, resolve } from 'node:path'
 import { SingleBar } from 'cli-progress'
 import { z } from 'zod'
 import { loadScenario } from '../simulator/scenario.ts'
-import { runStudy, studyModes, type StudyRun } from '../simulator/study.ts'
+import { studyModes, type StudyRun } from '../simulator/study.ts'
+import { runStudyOnThreads } from '../simulator/study-threads.ts'
 import { studyKpis } from '../simulator/study-kpis.ts'
 import { studyCsv } from '../simulator/study-csv.ts'
 import { studyReport } from '../simulator/study-report.ts'
@@ -17,11 +18,11 @@ const simulateOptionsSchema = z.object({
 
 /**
  * `vpp simulate SCENARIO.yaml [--days 365] [--out DIR] [--compare]`: a headless study through the real
- * market engine; writes report.html, kpis.json and timeseries.csv to DIR (default `study-NAME`).
+ * market engine, on a worker thread per core; writes report.html, kpis.json and timeseries.csv to DIR (default `study-NAME`).
  * With `--compare` the same weather and load run three ways: no trading, P2P, P2P with batteries
  * selling to neighbours in the evening.
  */
-export function simulateCommand(scenarioPath: string, raw: Record<string, unknown>): void {
+export async function simulateCommand(scenarioPath: string, raw: Record<string, unknown>): Promise<void> {
   const options = parseOptions(simulateOptionsSchema, raw)
   const scenario = loadScenario(scenarioPath)
   const out = resolve(options.out ?? `study-${basename(scenarioPath, extname(scenarioPath))}`)
@@ -36,9 +37,10 @@ export function simulateCommand(scenarioPath: string, raw: Record<string, unknow
     hideCursor: true,
   })
   bar.start(options.days * modes.length, 0, { mode: modes[0], day: 0, days: options.days })
-  const runs: StudyRun[] = modes.map((mode, m) =>
-    runStudy(scenario, { days: options.days, mode, onDay: (day) => bar.update(m * options.days + day, { mode, day, days: options.days }) }),
-  )
+  const runs: StudyRun[] = []
+  for (const [m, mode] of modes.entries()) {
+    runs.push(await runStudyOnThreads(scenario, { days: options.days, mode, onDay: (day) => bar.update(m * options.days + day, { mode, day, days: options.days }) }))
+  }
   bar.stop()
 
   const baseline = runs.find((r) => r.mode === 'no-trading')

@@ -74,7 +74,8 @@ export class HomeModel {
 
   constructor(readonly spec: HomeSpec, private readonly site: HomeSite = DEFAULT_SITE) {
     this.random = mulberry32(spec.seed)
-    this.sky = new CloudProcess(site.skySeed, site.latDeg)
+    const start = new Date(`${site.startDate}T00:00:00Z`)
+    this.sky = new CloudProcess(site.skySeed, site.latDeg, Math.floor((start.getTime() - Date.UTC(start.getUTCFullYear(), 0, 1)) / 86_400_000))
     this.socWh = spec.batteryWh * 0.5
     this.last = { pvW: 0, loadW: spec.baseLoadW, batteryW: 0, gridW: spec.baseLoadW, socPct: spec.batteryWh ? 50 : 0 }
   }
@@ -85,14 +86,15 @@ export class HomeModel {
    * discharge), within the battery's limits.
    */
   step(secondsOfDay: number, dtSeconds: number, batterySetpointW?: number): HomeReading {
-    if (secondsOfDay < this.lastSecondsOfDay) this.day++
+    const newDay = secondsOfDay < this.lastSecondsOfDay
+    if (newDay) this.day++
     const firstStep = this.lastSecondsOfDay < 0
     this.lastSecondsOfDay = secondsOfDay
     const localMidnightUtcMs = Date.parse(`${this.site.startDate}T00:00:00Z`) + this.day * 86_400_000 - this.site.utcOffsetHours * 3_600_000
     const at = new Date(localMidnightUtcMs + secondsOfDay * 1000)
     const local = new Date(at.getTime() + this.site.utcOffsetHours * 3_600_000)
     const dayOfYear = Math.floor((local.getTime() - Date.UTC(local.getUTCFullYear(), 0, 1)) / 86_400_000)
-    if (firstStep || secondsOfDay < 1) this.sky.startDay(dayOfYear)
+    if (firstStep || newDay) this.sky.startDay(this.day)
     this.skySeconds += dtSeconds
     if (this.skySeconds >= 900) {
       this.clearness = this.sky.next()

@@ -20,6 +20,8 @@ export interface StudyOptions {
   mode: StudyMode
   /** Called after each simulated day. */
   onDay?: (daysDone: number) => void
+  /** Days per independent chunk (default STUDY_CHUNK_DAYS). */
+  chunkDays?: number
 }
 
 /** Everything a study measured, in integer Wh and base units, for KPIs, the report and the CSV. */
@@ -74,18 +76,120 @@ const BATTERY_FLOOR = 0.05
 const BATTERY_EVENING_RESERVE = 0.5
 const EV_CHARGER_W = 7400
 
+/** A run with nothing recorded yet: the arrays a study (or each chunk of one) fills. */
+export function emptyStudyRun(scenario: Scenario, mode: StudyMode, days: number): StudyRun {
+  const topology = scenarioTopology(scenario)
+  const transformerIds = topology.filter((t) => t.level === 'transformer').map((t) => t.id)
+  const homes = scenarioHomes(scenario)
+  const n = homes.length
+  const intervalMinutes = scenario.market.intervalMinutes
+  const intervals = days * Math.floor((24 * 60) / intervalMinutes)
+  return {
+    mode,
+    scenario,
+    days,
+    intervalMinutes,
+    intervalStartMs: new Float64Array(intervals),
+    series: {
+      pvWh: new Float64Array(intervals),
+      loadWh: new Float64Array(intervals),
+      gridImportWh: new Float64Array(intervals),
+      gridExportWh: new Float64Array(intervals),
+      tradedWh: new Float64Array(intervals),
+      tradedPaid: new Float64Array(intervals),
+      maxTransformerLoading: new Float64Array(intervals),
+    },
+    transformers: {
+      ids: transformerIds,
+      capacityW: scenario.grid.transformerKw === null ? null : scenario.grid.transformerKw * 1000,
+      peakImportW: new Float64Array(transformerIds.length),
+      peakExportW: new Float64Array(transformerIds.length),
+      intervalsOverCapacity: new Float64Array(transformerIds.length),
+      dailyPeakLoading: new Float64Array(days * transformerIds.length),
+    },
+    surplusByDayHour: new Float64Array(days * 24),
+    homes: {
+      ids: homes.map((h) => h.id),
+      pvWh: new Float64Array(n),
+      loadWh: new Float64Array(n),
+      importWh: new Float64Array(n),
+      exportWh: new Float64Array(n),
+      boughtWh: new Float64Array(n),
+      soldWh: new Float64Array(n),
+      paid: new Float64Array(n),
+      received: new Float64Array(n),
+    },
+  }
+}
+
+/** A run of consecutive days, and the warm-up days simulated before it to settle the batteries. */
+export interface StudyChunk {
+  warmupFrom: number
+  from: number
+  to: number
+}
+
+/** Days per chunk and warm-up days before each chunk but the first; fixed, so results never depend on the number of threads. */
+export const STUDY_CHUNK_DAYS = 28
+export const STUDY_WARMUP_DAYS = 2
+
+/**
+ * The study's days in chunks that can run independently (in order or on several threads) and give
+ * the same result: every chunk starts its batteries half full two days early.
+ *
+ * @example studyChunks(60) // [{ warmupFrom: 0, from: 0, to: 28 }, { warmupFrom: 26, from: 28, to: 56 }, { warmupFrom: 54, from: 56, to: 60 }]
+ */
+export function studyChunks(days: number, chunkDays = STUDY_CHUNK_DAYS): StudyChunk[] {
+  const chunks: StudyChunk[] = []
+  for (let from = 0; from < days; from += chunkDays) chunks.push({ warmupFrom: Math.max(0, from - STUDY_WARMUP_DAYS), from, to: Math.min(days, from + chunkDays) })
+  return chunks
+}
+
 /**
  * Runs a scenario through the real market engine (`clearColumns`, the service's own code) at every
  * interval: PV from the sun's position and the cloud process, household load from the standard
  * profile with each home's own variation, EVs and heat pumps, batteries with power and energy limits
  * and losses. Energy is whole Wh per home per interval and money whole base units. Pure and
- * deterministic: the same scenario and options give the same run.
+ * deterministic: the same scenario and options give the same run, here or chunk by chunk on worker
+ * threads (`runStudyOnThreads`).
  *
  * @example
  * const run = runStudy(loadScenario('simulator/scenarios/street-10.yaml'), { days: 7, mode: 'p2p' })
  * run.series.tradedWh // Wh traded between neighbours in each interval
  */
 export function runStudy(scenario: Scenario, options: StudyOptions): StudyRun {
+  const run = emptyStudyRun(scenario, options.mode, options.days)
+  let done = 0
+  for (const chunk of studyChunks(options.days, options.chunkDays)) {
+    simulateChunk(scenario, options.mode, chunk, run, (d) => options.onDay?.(done + d))
+    done += chunk.to - chunk.from
+  }
+  return run
+}
+
+/**
+ * Adds what a chunk recorded into the whole run: its days are its own, so sums add and peaks take
+ * the larger.
+ */
+export function mergeStudyRun(into: StudyRun, part: StudyRun): void {
+  const add = (a: Float64Array, b: Float64Array) => {
+    for (let i = 0; i < a.length; i++) a[i]! += b[i]!
+  }
+  const max = (a: Float64Array, b: Float64Array) => {
+    for (let i = 0; i < a.length; i++) if (b[i]! > a[i]!) a[i] = b[i]!
+  }
+  add(into.intervalStartMs, part.intervalStartMs)
+  for (const key of Object.keys(into.series) as (keyof StudyRun['series'])[]) add(into.series[key], part.series[key])
+  for (const key of ['pvWh', 'loadWh', 'importWh', 'exportWh', 'boughtWh', 'soldWh', 'paid', 'received'] as const) add(into.homes[key], part.homes[key])
+  max(into.transformers.peakImportW, part.transformers.peakImportW)
+  max(into.transformers.peakExportW, part.transformers.peakExportW)
+  add(into.transformers.intervalsOverCapacity, part.transformers.intervalsOverCapacity)
+  add(into.transformers.dailyPeakLoading, part.transformers.dailyPeakLoading)
+  add(into.surplusByDayHour, part.surplusByDayHour)
+}
+
+/** Simulates one chunk of a study into `run` (days `chunk.from`…`chunk.to`; warm-up days unrecorded). */
+export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyChunk, run: StudyRun, onDay?: (daysDone: number) => void): void {
   const homes = scenarioHomes(scenario)
   const n = homes.length
   const topology = scenarioTopology(scenario)
@@ -96,10 +200,9 @@ export function runStudy(scenario: Scenario, options: StudyOptions): StudyRun {
   const intervalMinutes = scenario.market.intervalMinutes
   const perDay = Math.floor((24 * 60) / intervalMinutes)
   const dtHours = intervalMinutes / 60
-  const intervals = options.days * perDay
   const { lat, lon, timeZone } = scenario.location
   const { retailPerKwh, feedInPerKwh } = scenario.tariffs
-  const trading = options.mode !== 'no-trading'
+  const trading = mode !== 'no-trading'
 
   // Each home's own habits, drawn once from the scenario's seed.
   const habits = mulberry32(scenario.seed ^ 0xa11ce)
@@ -126,45 +229,9 @@ export function runStudy(scenario: Scenario, options: StudyOptions): StudyRun {
   const loadScale = Float64Array.from(homes, (h) => h.annualLoadKwh / standardKwh)
   const heatingDegreeShare = heatingDegreeDays(lat)
 
-  const sky = new CloudProcess(scenario.seed, lat)
-  const noise = mulberry32(scenario.seed ^ 0x10ad)
+  const startDate = new Date(start)
+  const sky = new CloudProcess(scenario.seed, lat, Math.floor((start - Date.UTC(startDate.getUTCFullYear(), 0, 1)) / 86_400_000))
 
-  const run: StudyRun = {
-    mode: options.mode,
-    scenario,
-    days: options.days,
-    intervalMinutes,
-    intervalStartMs: new Float64Array(intervals),
-    series: {
-      pvWh: new Float64Array(intervals),
-      loadWh: new Float64Array(intervals),
-      gridImportWh: new Float64Array(intervals),
-      gridExportWh: new Float64Array(intervals),
-      tradedWh: new Float64Array(intervals),
-      tradedPaid: new Float64Array(intervals),
-      maxTransformerLoading: new Float64Array(intervals),
-    },
-    transformers: {
-      ids: transformerIds,
-      capacityW: scenario.grid.transformerKw === null ? null : scenario.grid.transformerKw * 1000,
-      peakImportW: new Float64Array(transformerIds.length),
-      peakExportW: new Float64Array(transformerIds.length),
-      intervalsOverCapacity: new Float64Array(transformerIds.length),
-      dailyPeakLoading: new Float64Array(options.days * transformerIds.length),
-    },
-    surplusByDayHour: new Float64Array(options.days * 24),
-    homes: {
-      ids: homes.map((h) => h.id),
-      pvWh: new Float64Array(n),
-      loadWh: new Float64Array(n),
-      importWh: new Float64Array(n),
-      exportWh: new Float64Array(n),
-      boughtWh: new Float64Array(n),
-      soldWh: new Float64Array(n),
-      paid: new Float64Array(n),
-      received: new Float64Array(n),
-    },
-  }
   const { series, transformers, homes: perHome } = run
 
   // Per interval: each home's net after its own battery (+ surplus, − deficit), what it offers and wants.
@@ -189,7 +256,10 @@ export function runStudy(scenario: Scenario, options: StudyOptions): StudyRun {
   const profileAtShift = new Float64Array(7)
   const capacityWh = scenario.grid.transformerKw === null ? null : scenario.grid.transformerKw * 1000 * dtHours
 
-  for (let day = 0; day < options.days; day++) {
+  for (let day = chunk.warmupFrom; day < chunk.to; day++) {
+    // Warm-up days settle the batteries' charge before the chunk's own days; nothing of them is recorded.
+    const record = day >= chunk.from
+    const noise = mulberry32(((scenario.seed ^ 0x10ad) + day * 104_729) >>> 0)
     const dayStart = start + day * 86_400_000
     const local = new Date(dayStart + offsetMinutes(dayStart) * 60_000)
     const dayOfYear = Math.floor((local.getTime() - Date.UTC(local.getUTCFullYear(), 0, 1)) / 86_400_000)
@@ -197,7 +267,7 @@ export function runStudy(scenario: Scenario, options: StudyOptions): StudyRun {
     const dayType: DayType = weekday === 0 ? 'sunday' : weekday === 6 ? 'saturday' : 'weekday'
     const summerWeight = (1 + Math.cos((2 * Math.PI * (dayOfYear - 172)) / 365) * (lat >= 0 ? 1 : -1)) / 2
     const heatPumpDayShare = heatingDegreeShare[Math.min(dayOfYear, 364)]!
-    sky.startDay(dayOfYear)
+    sky.startDay(day)
     for (let h = 0; h < n; h++) evLeftWh[h] = evKwhPerDay[h]! * 1000
 
     for (let q = 0; q < perDay; q++) {
@@ -205,7 +275,7 @@ export function runStudy(scenario: Scenario, options: StudyOptions): StudyRun {
       // The study's days are local days: interval q starts q × interval after local midnight.
       const localHour = q * dtHours
       const startMs = dayStart + localHour * 3_600_000 - offsetMinutes(dayStart) * 60_000
-      run.intervalStartMs[t] = startMs
+      if (record) run.intervalStartMs[t] = startMs
       const sun = sunPosition(new Date(startMs + (dtHours * 3_600_000) / 2), lat, lon)
       const clearness = sky.next()
       const ghi = clearSkyGhi(sun) * (clearness / 0.78)
@@ -245,16 +315,18 @@ export function runStudy(scenario: Scenario, options: StudyOptions): StudyRun {
             // Evening: what the battery could still give beyond its home's own reserve, for the neighbours.
             const evening = localHour >= 17 && localHour < 22
             const reserve = Math.ceil(batteryWh[h]! * BATTERY_EVENING_RESERVE)
-            batteryOffer[h] = options.mode === 'p2p-battery' && evening && net === 0 ? Math.max(0, Math.min(maxWh - discharge, socWh[h]! - reserve)) : 0
+            batteryOffer[h] = mode === 'p2p-battery' && evening && net === 0 ? Math.max(0, Math.min(maxWh - discharge, socWh[h]! - reserve)) : 0
           }
         }
         surplus[h] = net > 0 ? net : 0
         deficit[h] = net < 0 ? -net : 0
         pvTotal += pvWh
         loadTotal += loadWh
-        perHome.pvWh[h]! += pvWh
-        perHome.loadWh[h]! += loadWh
-        run.surplusByDayHour[day * 24 + Math.floor(localHour)]! += pvWh - loadWh
+        if (record) {
+          perHome.pvWh[h]! += pvWh
+          perHome.loadWh[h]! += loadWh
+          run.surplusByDayHour[day * 24 + Math.floor(localHour)]! += pvWh - loadWh
+        }
         if (trading && net !== 0) addOrder(orders, homeOfOrder, isBatteryOrder, h, net > 0 ? 1 : 0, Math.abs(net), net > 0 ? askPrice[h]! : bidPrice[h]!, nodeOf[h]!, 0)
         if (trading && batteryOffer[h]! > 0) addOrder(orders, homeOfOrder, isBatteryOrder, h, 1, batteryOffer[h]!, Math.floor((retailPerKwh + feedInPerKwh) / 2), nodeOf[h]!, 1)
       }
@@ -273,10 +345,12 @@ export function runStudy(scenario: Scenario, options: StudyOptions): StudyRun {
           const sellerPrice = buyerPrice - tree.feePerKwh[result.tradeNode[k]!]!
           // As the settlement contract computes it: whole base units, rounded down per fill.
           const pay = Math.floor((energyWh * buyerPrice) / 1000)
-          perHome.boughtWh[buyer]! += energyWh
-          perHome.soldWh[seller]! += energyWh
-          perHome.paid[buyer]! += pay
-          perHome.received[seller]! += Math.floor((energyWh * sellerPrice) / 1000)
+          if (record) {
+            perHome.boughtWh[buyer]! += energyWh
+            perHome.soldWh[seller]! += energyWh
+            perHome.paid[buyer]! += pay
+            perHome.received[seller]! += Math.floor((energyWh * sellerPrice) / 1000)
+          }
           deficit[buyer]! -= energyWh
           if (isBatteryOrder[sellOrder]) {
             // The battery delivers what it sold: from its own store, out through the home's meter.
@@ -298,34 +372,37 @@ export function runStudy(scenario: Scenario, options: StudyOptions): StudyRun {
       for (let h = 0; h < n; h++) {
         gridImport += deficit[h]!
         gridExport += surplus[h]!
-        perHome.importWh[h]! += deficit[h]!
-        perHome.exportWh[h]! += surplus[h]!
+        if (record) {
+          perHome.importWh[h]! += deficit[h]!
+          perHome.exportWh[h]! += surplus[h]!
+        }
         transformerNetWh[transformerOf[h]!]! += deficit[h]! - surplus[h]!
       }
-      let maxLoading = 0
-      for (let x = 0; x < transformerIds.length; x++) {
-        const w = (transformerNetWh[x]! / dtHours)
-        if (w > transformers.peakImportW[x]!) transformers.peakImportW[x] = w
-        if (-w > transformers.peakExportW[x]!) transformers.peakExportW[x] = -w
-        if (capacityWh !== null) {
-          const loading = Math.abs(transformerNetWh[x]!) / capacityWh
-          if (loading > 1) transformers.intervalsOverCapacity[x]!++
-          if (loading > maxLoading) maxLoading = loading
-          const cell = day * transformerIds.length + x
-          if (loading > transformers.dailyPeakLoading[cell]!) transformers.dailyPeakLoading[cell] = loading
+      if (record) {
+        let maxLoading = 0
+        for (let x = 0; x < transformerIds.length; x++) {
+          const w = (transformerNetWh[x]! / dtHours)
+          if (w > transformers.peakImportW[x]!) transformers.peakImportW[x] = w
+          if (-w > transformers.peakExportW[x]!) transformers.peakExportW[x] = -w
+          if (capacityWh !== null) {
+            const loading = Math.abs(transformerNetWh[x]!) / capacityWh
+            if (loading > 1) transformers.intervalsOverCapacity[x]!++
+            if (loading > maxLoading) maxLoading = loading
+            const cell = day * transformerIds.length + x
+            if (loading > transformers.dailyPeakLoading[cell]!) transformers.dailyPeakLoading[cell] = loading
+          }
         }
+        series.pvWh[t] = pvTotal
+        series.loadWh[t] = loadTotal
+        series.gridImportWh[t] = gridImport
+        series.gridExportWh[t] = gridExport
+        series.tradedWh[t] = traded
+        series.tradedPaid[t] = paid
+        series.maxTransformerLoading[t] = maxLoading
       }
-      series.pvWh[t] = pvTotal
-      series.loadWh[t] = loadTotal
-      series.gridImportWh[t] = gridImport
-      series.gridExportWh[t] = gridExport
-      series.tradedWh[t] = traded
-      series.tradedPaid[t] = paid
-      series.maxTransformerLoading[t] = maxLoading
     }
-    options.onDay?.(day + 1)
+    if (record) onDay?.(day + 1 - chunk.from)
   }
-  return run
 }
 
 function addOrder(orders: OrderColumns, homeOf: Int32Array, isBattery: Uint8Array, home: number, side: 0 | 1, energyWh: number, limitPrice: number, node: number, battery: 0 | 1): void {

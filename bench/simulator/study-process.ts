@@ -1,11 +1,12 @@
 /**
  * One study in a process of its own, so its peak RSS is its own: `tsx study-process.ts SCENARIO HOMES DAYS MODE`
- * prints `{ seconds, homeIntervals, peakRssMb }`. Homes per transformer stay as in the scenario's town
+ * prints `{ seconds, homeIntervals, peakRssMb }` (peak RSS of the process, worker threads included), on a worker thread per core. Homes per transformer stay as in the scenario's town
  * (100), so the tree grows with the homes.
  */
 import { performance } from 'node:perf_hooks'
 import { loadScenario, type Scenario } from '../../simulator/scenario.ts'
-import { runStudy, type StudyMode } from '../../simulator/study.ts'
+import type { StudyMode } from '../../simulator/study.ts'
+import { runStudyOnThreads } from '../../simulator/study-threads.ts'
 
 const [path, homesArg, daysArg, mode] = process.argv.slice(2)
 const base = loadScenario(path!)
@@ -15,6 +16,6 @@ const feeders = Math.max(1, Math.round(transformers / 10))
 const scenario: Scenario = { ...base, homes: { ...base.homes, count: homes }, grid: { ...base.grid, feeders, transformersPerFeeder: Math.max(1, Math.round(transformers / feeders)) } }
 const days = Number(daysArg)
 const start = performance.now()
-const run = runStudy(scenario, { days, mode: mode as StudyMode })
+const run = await runStudyOnThreads(scenario, { days, mode: mode as StudyMode })
 const seconds = (performance.now() - start) / 1000
 console.log(JSON.stringify({ seconds, homeIntervals: run.homes.ids.length * run.intervalStartMs.length, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }))

@@ -91,6 +91,19 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
     largestBlock = Math.max(largestBlock, blockStart[b + 1]!)
     blockStart[b + 1]! += blockStart[b]!
   }
+  const linkCapacityWh = new Float64Array(nodeCount)
+  for (let x = 0; x < nodeCount; x++) {
+    const kw = tree.capacityKw[x]!
+    linkCapacityWh[x] = parent[x] === -1 || kw === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.floor((kw * 1000 * params.intervalSeconds) / 3600)
+  }
+  let bidCount = 0
+  let askCount = 0
+  for (let b = 0; b < 2 * nodeCount; b += 2) {
+    bidCount += blockStart[b + 1]! - blockStart[b]!
+    askCount += blockStart[b + 2]! - blockStart[b + 1]!
+  }
+  // A one-sided book (every night in a solar street) trades nothing: skip the sorting.
+  if (bidCount === 0 || askCount === 0) return emptyResult(nodeCount, linkCapacityWh)
   const fill = blockStart.slice(0, 2 * nodeCount)
   const orig = workspace.int32('orig', n)
   const key = workspace.float64('key', n)
@@ -113,11 +126,6 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
   const ownBook = (block: number): Book => ({ pos: own.pos.subarray(blockStart[block]!, blockStart[block + 1]!), key: own.key.subarray(blockStart[block]!, blockStart[block + 1]!) })
 
   const blocked = workspace.uint8('blocked', n).fill(0)
-  const linkCapacityWh = new Float64Array(nodeCount)
-  for (let x = 0; x < nodeCount; x++) {
-    const kw = tree.capacityKw[x]!
-    linkCapacityWh[x] = parent[x] === -1 || kw === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.floor((kw * 1000 * params.intervalSeconds) / 3600)
-  }
   const linkFlow = [new Float64Array(nodeCount), new Float64Array(nodeCount)] // [up, down]
   const linkCongested = new Uint8Array(nodeCount)
 
@@ -302,6 +310,24 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
     linkDownWh: linkFlow[DOWN]!,
     linkCongested,
     volumeWh,
+  }
+}
+
+function emptyResult(nodeCount: number, linkCapacityWh: Float64Array): ColumnarResult {
+  return {
+    tradeCount: 0,
+    tradeBuy: new Int32Array(0),
+    tradeSell: new Int32Array(0),
+    tradeNode: new Int32Array(0),
+    tradeEnergyWh: new Float64Array(0),
+    tradeBuyerPrice: new Float64Array(0),
+    nodeBuyerPrice: new Float64Array(nodeCount).fill(Number.NaN),
+    nodeVolumeWh: new Float64Array(nodeCount),
+    linkCapacityWh,
+    linkUpWh: new Float64Array(nodeCount),
+    linkDownWh: new Float64Array(nodeCount),
+    linkCongested: new Uint8Array(nodeCount),
+    volumeWh: 0,
   }
 }
 

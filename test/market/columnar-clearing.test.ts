@@ -53,6 +53,15 @@ describe('columnar engine against the readable specification', () => {
     expect(result).toEqual(clearHierarchicalReference(book, topology, params))
   })
 
+  it('agrees on one-sided books (a night with buyers only)', () => {
+    const topology = suburbTopology(2, 3, { feeder: 30, transformer: 5 })
+    const nightBids = randomBook(500, topology, 11).map((o) => ({ ...o, side: 0 as const }))
+    const params = { intervalSeconds: 900, pricing: 'pay-as-clear' as const }
+    const result = clearHierarchical(nightBids, topology, params)
+    expect(result.trades).toEqual([])
+    expect(result).toEqual(clearHierarchicalReference(nightBids, topology, params))
+  })
+
   it('refuses an order at a node the tree does not have, naming it', () => {
     const topology: Topology = [{ id: 'T', parent: null, level: 'transformer', capacityKw: null, feePerKwh: 0 }]
     const order: NodeOrder = { hash: hash(1), owner: owner(1), side: 0, energyWh: 1, limitPrice: 1, seq: 1, node: 'X' }

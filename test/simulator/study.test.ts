@@ -12,7 +12,7 @@ const hourOf = (run: StudyRun, t: number) => (t % (1440 / run.intervalMinutes)) 
 
 describe('weather and load models', () => {
   it('gives more clear sky in summer than in winter, always between overcast and clear, the same for a seed', () => {
-    const sky = new CloudProcess(3, 52.5)
+    const sky = new CloudProcess(3, 52.5, 0)
     const mean = (days: number[]) => {
       let total = 0
       for (const d of days) {
@@ -112,5 +112,19 @@ describe('runStudy', () => {
     expect(evening(battery, battery.series.gridImportWh)).toBeLessThan(evening(p2p, p2p.series.gridImportWh))
     expect(() => studyKpis(battery)).toThrow(/baseline/)
     expect(studyKpis(battery, base).savingsBaseUnits).toBeGreaterThan(studyKpis(p2p).savingsBaseUnits)
+  })
+})
+
+describe('runStudyOnThreads', () => {
+  it('gives the same study as one thread, bit for bit, however the chunks fall on the threads', async () => {
+    const { runStudyOnThreads } = await import('../../simulator/study-threads.ts')
+    const scenario: Scenario = { ...shipped('street-10'), start: '2026-06-01' }
+    const options = { days: 7, mode: 'p2p-battery' as const, chunkDays: 2 }
+    const single = runStudy(scenario, options)
+    let days = 0
+    const threaded = await runStudyOnThreads(scenario, { ...options, threads: 2, onDay: (d) => (days = d) })
+    expect(days).toBe(7)
+    expect(threaded).toEqual(single)
+    expect(Array.from(single.series.tradedWh).some((wh) => wh > 0)).toBe(true)
   })
 })
