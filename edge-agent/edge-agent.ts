@@ -23,7 +23,7 @@ import { homeAssistantDiscovery, homeAssistantState, homeAssistantTopics } from 
 import { readVendorSnapshot } from './vendor/vendor-reader.ts'
 import type { VendorMap } from './vendor/vendor-map.ts'
 import { batterySetpointW, type BatteryLimits } from './battery-controller.ts'
-import { storageControlWrites } from './sunspec/storage-control.ts'
+import { derActivePowerWrites, storageControlWrites } from './sunspec/storage-control.ts'
 import { decodeModel, type DecodedModel } from './sunspec/sunspec-decoder.ts'
 import { sunspecModelTables } from './sunspec/model-tables.ts'
 import { intervalStart } from '../protocol/units.ts'
@@ -44,7 +44,7 @@ export interface EdgeAgentOptions {
   dataDir?: string
   /** Outbox bound in messages; past it the oldest telemetry is downsampled. */
   outboxMaxMessages?: number
-  /** Steer the battery (SunSpec 124) to deliver awards, within these limits; absent: never. */
+  /** Steer the battery (SunSpec 124, else 704, or the vendor profile's commands) to deliver awards, within these limits; absent: never. */
   battery?: BatteryLimits & { controlSeconds?: number }
   /** Never write a register, whatever else is configured. */
   readOnly?: boolean
@@ -101,6 +101,8 @@ export class EdgeAgent {
   private marketSeenAt = 0
   /** The device's SunSpec storage controls (124) as the last poll decoded them. */
   private storageModel: DecodedModel | undefined
+  /** The device's SunSpec DER AC controls (704) as the last poll decoded them: the route when there is no 124. */
+  private derControlModel: DecodedModel | undefined
   /** The battery setpoint last written; null: handed back to the inverter (self-consumption). */
   private steering: number | null = null
   private meter: IntervalMeter | undefined
@@ -197,6 +199,7 @@ export class EdgeAgent {
         this.device ??= await discoverSunSpec(read)
         const models = await readModels(read, this.device)
         this.storageModel = models.find((m) => m.id === 124)
+        this.derControlModel = models.find((m) => m.id === 704)
         snapshot = snapshotFromSunSpec(models, new Date(), this.options.normalize)
       }
       const checked = snapshotSchema.safeParse(snapshot)
@@ -374,7 +377,7 @@ export class EdgeAgent {
     }
   }
 
-  /** Writes a setpoint (or null: self-consumption): the vendor profile's commands, or SunSpec 124 storage controls. */
+  /** Writes a setpoint (or null: self-consumption): the vendor profile's commands, SunSpec 124 storage controls, or 704 DER controls. */
   private async writeBattery(setpointW: number | null): Promise<void> {
     if (this.options.readOnly) return
     const control = this.options.profile?.batteryControl
@@ -390,7 +393,7 @@ export class EdgeAgent {
     }
     const location = this.device?.models.find((m) => m.id === 124)
     if (!location) {
-      this.steering = null
+      await this.writeDerActivePower(setpointW)
       return
     }
     const table = sunspecModelTables[124]!
@@ -398,6 +401,29 @@ export class EdgeAgent {
     const model = this.storageModel ?? decodeModel(table, await this.link.readHolding(this.options.unitId, location.address, location.length + 2))
     const periodS = this.options.battery?.controlSeconds ?? DEFAULT_CONTROL_SECONDS
     for (const w of storageControlWrites(table, location.address, model, setpointW, periodS * REVERT_PERIODS)) {
+      await this.link.writeRegisters(this.options.unitId, w.address, w.values)
+    }
+    this.steering = setpointW
+    this.counters.increment(setpointW === null ? 'battery_released' : 'battery_setpoints')
+  }
+
+  /**
+   * The battery setpoint through SunSpec 704 (DER AC controls) on an inverter without model 124: its
+   * AC output set to what the PV makes now plus the battery power wanted (a hybrid inverter's output is
+   * PV plus battery), with the same revert timer; null disables the function. Without 704 either,
+   * the device cannot be steered and nothing is written.
+   */
+  private async writeDerActivePower(setpointW: number | null): Promise<void> {
+    const location = this.device?.models.find((m) => m.id === 704)
+    if (!location) {
+      this.steering = null
+      return
+    }
+    const table = sunspecModelTables[704]!
+    const model = this.derControlModel ?? decodeModel(table, await this.link.readHolding(this.options.unitId, location.address, location.length + 2))
+    const pvW = this.lastSnapshot?.pv_w ?? 0
+    const periodS = this.options.battery?.controlSeconds ?? DEFAULT_CONTROL_SECONDS
+    for (const w of derActivePowerWrites(table, location.address, model, setpointW === null ? null : pvW + setpointW, periodS * REVERT_PERIODS)) {
       await this.link.writeRegisters(this.options.unitId, w.address, w.values)
     }
     this.steering = setpointW

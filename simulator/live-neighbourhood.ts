@@ -6,6 +6,8 @@ export interface LiveNeighbourhoodOptions {
   homes: HomeSpec[]
   /** Where and from which date the simulated clock runs (default: Berlin, midsummer). */
   site?: HomeSite
+  /** How the homes' batteries are steered: SunSpec 124 (default) or 704. */
+  storageControl?: 124 | 704
   /** Simulated time of day when the run starts, in seconds after local midnight (default 11:00). */
   startSecondsOfDay?: number
   /** Simulated seconds per real second (default 1). */
@@ -40,7 +42,7 @@ export class LiveNeighbourhood {
 
   async start(): Promise<void> {
     for (const spec of this.options.homes) {
-      const device = new VirtualSunSpecDevice({ spec, port: await freePort() })
+      const device = new VirtualSunSpecDevice({ spec, port: await freePort(), storageControl: this.options.storageControl })
       const model = new HomeModel(spec, this.options.site ?? DEFAULT_SITE)
       device.update(model.step(this.secondsOfDay(), 1), model.counters)
       await device.start()

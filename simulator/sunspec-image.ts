@@ -15,7 +15,7 @@ interface PointSlot {
 
 /**
  * The holding-register image of a SunSpec device: the marker at `base`, a chain of models (fixed
- * groups only), and the end model. Values are raw register values (scale factors are points too);
+ * groups only: a model's points, then its single-instance nested groups), and the end model. Values are raw register values (scale factors are points too);
  * points not given are "not implemented".
  */
 export class SunSpecImage {
@@ -28,12 +28,21 @@ export class SunSpecImage {
   ) {
     this.registers = [...SUNS_MARKER]
     for (const { table, values } of models) {
-      const length = fixedLength(table)
+      // Nested groups with exactly one instance (model 704's PFWInj, …) follow the model's own points.
+      const single = (table.group.groups ?? []).filter((g) => g.count === undefined)
+      const length = fixedLength(table) + single.reduce((n, g) => n + g.points.reduce((m, p) => m + p.size, 0), 0)
       for (const point of table.group.points) {
         const address = base + this.registers.length
         this.slots.set(`${table.id}.${point.name}`, { address, point })
         const value = point.name === 'ID' ? table.id : point.name === 'L' ? length : (values[point.name] ?? null)
         this.registers.push(...encodePoint(point.type, value, point.size))
+      }
+      for (const group of single) {
+        for (const point of group.points) {
+          const name = `${group.name}.${point.name}`
+          this.slots.set(`${table.id}.${name}`, { address: base + this.registers.length, point })
+          this.registers.push(...encodePoint(point.type, values[name] ?? null, point.size))
+        }
       }
     }
     this.registers.push(...END_MODEL)

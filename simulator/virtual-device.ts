@@ -18,6 +18,11 @@ export interface VirtualDeviceOptions {
   initialCounters?: HomeCounters
   /** Serve Modbus RTU on this serial device (e.g. one end of a socat pseudo-terminal pair) instead of TCP. */
   serial?: { path: string; baudRate: number }
+  /**
+   * How the battery is steered: SunSpec 124 storage controls (default), or 704 DER AC controls as on
+   * inverters that implement the IEEE 1547 models instead.
+   */
+  storageControl?: 124 | 704
 }
 
 /**
@@ -31,6 +36,7 @@ export class VirtualSunSpecDevice {
   /** Write requests accepted (FC6 or FC16): a read-only agent must leave this at zero. */
   writes = 0
   private controlWrittenAt = 0
+  private lastPvW = 0
   private server: ModbusServer | undefined
   private readonly offsets: HomeCounters
 
@@ -58,7 +64,23 @@ export class VirtualSunSpecDevice {
             },
           ]
         : []),
-      ...(spec.batteryWh > 0
+      ...(spec.batteryWh > 0 && options.storageControl === 704
+        ? [
+            {
+              // DER AC controls (SunSpec 704): WSet sets the inverter's AC output (PV + battery), W, while
+              // WSetEna is 1; after WSetRvrtTms without a write it falls back to WSetEnaRvrt.
+              table: t[704]!,
+              values: {
+                PFWInjEna: 0, PFWInjEnaRvrt: 0, PFWInjRvrtTms: 0, PFWInjRvrtRem: 0, PFWAbsEna: 0, PFWAbsEnaRvrt: 0, PFWAbsRvrtTms: 0, PFWAbsRvrtRem: 0,
+                WMaxLimPctEna: 0, WMaxLimPct: 1000, WMaxLimPctRvrt: 1000, WMaxLimPctEnaRvrt: 0, WMaxLimPctRvrtTms: 0, WMaxLimPctRvrtRem: 0,
+                WSetEna: 0, WSetMod: 1, WSet: 0, WSetRvrt: 0, WSetPct: 0, WSetPctRvrt: 0, WSetEnaRvrt: 0, WSetRvrtTms: 0, WSetRvrtRem: 0,
+                VarSetEna: 0, VarSetMod: 0, VarSetPri: 0, VarSet: 0, VarSetRvrt: 0, VarSetPct: 0, VarSetPctRvrt: 0, VarSetEnaRvrt: 0, VarSetRvrtTms: 0, VarSetRvrtRem: 0,
+                WRmp: 0, WRmpRef: 0, VarRmp: 0, AntiIslEna: 1, PF_SF: -3, WMaxLimPct_SF: -1, WSet_SF: 0, WSetPct_SF: -1, VarSet_SF: 0, VarSetPct_SF: -1,
+              },
+            },
+          ]
+        : []),
+      ...(spec.batteryWh > 0 && options.storageControl !== 704
         ? [
             {
               // Storage controls (SunSpec 124): the agent steers the battery here; rates are % of WChaMax
@@ -90,6 +112,7 @@ export class VirtualSunSpecDevice {
    */
   batterySetpointW(now = Date.now()): number | undefined {
     if (this.options.spec.batteryWh <= 0) return undefined
+    if (this.options.storageControl === 704) return this.derSetpointW(now)
     const img = this.image
     const mode = Number(img.get(124, 'StorCtl_Mod') ?? 0)
     if (mode === 0) return undefined
@@ -105,10 +128,28 @@ export class VirtualSunSpecDevice {
     return undefined
   }
 
+  /**
+   * Model 704: with WSetEna 1 the inverter's AC output is held at WSet (× 10^WSet_SF), so the battery
+   * gives what the PV does not (negative: charges); a WSet not re-written within WSetRvrtTms seconds
+   * falls back to WSetEnaRvrt, as IEEE 1547 reversion does.
+   */
+  private derSetpointW(now: number): number | undefined {
+    const img = this.image
+    if (Number(img.get(704, 'WSetEna') ?? 0) !== 1) return undefined
+    const revertS = Number(img.get(704, 'WSetRvrtTms') ?? 0)
+    if (revertS > 0 && now > this.controlWrittenAt + revertS * 1000) {
+      img.set(704, 'WSetEna', Number(img.get(704, 'WSetEnaRvrt') ?? 0))
+      if (Number(img.get(704, 'WSetEna')) !== 1) return undefined
+    }
+    const acW = Number(img.get(704, 'WSet') ?? 0) * 10 ** Number(img.get(704, 'WSet_SF') ?? 0)
+    return Math.round(acW - this.lastPvW)
+  }
+
   /** Publishes a new reading into the registers. Powers in whole W, counters in whole Wh. */
   update(reading: HomeReading, counters: HomeCounters): void {
     const img = this.image
     const pvW = Math.round(reading.pvW)
+    this.lastPvW = pvW
     img.set(103, 'W', pvW)
     img.set(103, 'DCW', Math.round(pvW / 0.97))
     img.set(103, 'A', Math.round((pvW / 690) * 100))
@@ -119,8 +160,10 @@ export class VirtualSunSpecDevice {
       img.set(802, 'SoC', Math.round(reading.socPct * 10))
       img.set(802, 'A', Math.round((reading.batteryW / 51.2) * 10))
       img.set(802, 'ChaSt', reading.batteryW > 0 ? 3 : reading.batteryW < 0 ? 4 : 6)
-      img.set(124, 'ChaState', Math.round(reading.socPct * 10))
-      img.set(124, 'ChaSt', reading.batteryW > 0 ? 3 : reading.batteryW < 0 ? 4 : 6)
+      if (this.options.storageControl !== 704) {
+        img.set(124, 'ChaState', Math.round(reading.socPct * 10))
+        img.set(124, 'ChaSt', reading.batteryW > 0 ? 3 : reading.batteryW < 0 ? 4 : 6)
+      }
     }
     img.set(203, 'W', Math.round(reading.gridW))
     img.set(203, 'A', Math.round((Math.abs(reading.gridW) / 690) * 100))
@@ -147,7 +190,8 @@ export class VirtualSunSpecDevice {
         if (refused >= 0) return cb(Object.assign(new Error(`register ${addr + refused} is not writable`), { modbusErrorCode: ILLEGAL_DATA_ADDRESS }))
         values.forEach((v, i) => (image.registers[addr + i - image.base] = v & 0xffff))
         this.writes++
-        if (image.writablePointAt(addr)!.key.startsWith('124.')) this.controlWrittenAt = Date.now()
+        const key = image.writablePointAt(addr)!.key
+        if (key.startsWith('124.') || key.startsWith('704.')) this.controlWrittenAt = Date.now()
         cb(null)
       },
       setRegister: (addr: number, value: number, unit: number, cb: (err: Error | null) => void) => vector.setRegisterArray(addr, [value], unit, cb),

@@ -44,3 +44,28 @@ export function storageControlWrites(table: SunSpecModelTable, modelAddress: num
     { address: modelAddress + mode.offset, values: encodePoint(mode.point.type, setpointW > 0 ? DISCHARGE : setpointW < 0 ? CHARGE : CHARGE | DISCHARGE, mode.point.size) },
   ]
 }
+
+/**
+ * The writes that set the inverter's AC active power through SunSpec 704 (DER AC controls), for
+ * devices that expose no model 124: WSetMod WATTS, WSet in W (scaled by WSet_SF, int32, positive =
+ * injecting), a reversion timer WSetRvrtTms after which the function falls back to WSetEnaRvrt =
+ * disabled, all in one block from WSetMod to WSetRvrtTms; then WSetEna = enabled, so the function
+ * never runs on stale values. `acW` null disables the function: the inverter's own mode again. Pure.
+ *
+ * @example
+ * derActivePowerWrites(sunspecModelTables[704], 40200, decoded, 3000, 15) // block write, then WSetEna = 1
+ */
+export function derActivePowerWrites(table: SunSpecModelTable, modelAddress: number, model: DecodedModel, acW: number | null, revertSeconds: number): RegisterWrite[] {
+  const at = (name: string) => offsetOf(table, name)
+  const enable = at('WSetEna')
+  if (acW === null) return [{ address: modelAddress + enable.offset, values: encodePoint(enable.point.type, 0, enable.point.size) }]
+  const sf = Number(model.raw.WSet_SF ?? 0)
+  const raw = Math.round(acW / 10 ** sf)
+  const names = ['WSetMod', 'WSet', 'WSetRvrt', 'WSetPct', 'WSetPctRvrt', 'WSetEnaRvrt', 'WSetRvrtTms']
+  const values: Record<string, number> = { WSetMod: 1, WSet: raw, WSetRvrt: 0, WSetPct: 0, WSetPctRvrt: 0, WSetEnaRvrt: 0, WSetRvrtTms: Math.ceil(revertSeconds) }
+  const block = names.map((name) => at(name))
+  return [
+    { address: modelAddress + block[0]!.offset, values: block.flatMap((b, i) => encodePoint(b.point.type, values[names[i]!]!, b.point.size)) },
+    { address: modelAddress + enable.offset, values: encodePoint(enable.point.type, 1, enable.point.size) },
+  ]
+}
