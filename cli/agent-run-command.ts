@@ -6,6 +6,7 @@ import { vendorMap } from '../edge-agent/vendor/vendor-map.ts'
 import { loadConfigFile } from '../platform/config-file.ts'
 import { createLogger } from '../platform/logger.ts'
 import { VppError } from '../protocol/errors.ts'
+import { describeModbusEndpoint } from '../edge-agent/modbus/modbus-link.ts'
 import { onStopSignal } from '../platform/stop-signal.ts'
 
 const KEY_PATTERN = /^0x[0-9a-fA-F]{64}$/
@@ -45,7 +46,7 @@ export async function agentRunCommand(options: { config?: string }): Promise<voi
     logger: logger.child({ part: 'agent', agentId: config.agentId }),
   })
   await agent.start()
-  const device = config.device.modbus.transport === 'tcp' ? `tcp://${config.device.modbus.host}:${config.device.modbus.port}` : `rtu://${config.device.modbus.path}`
+  const device = describeModbusEndpoint(config.device.modbus)
   console.error(`agent ${config.agentId} (${agent.account.address}) of ${config.community}: device ${device} unit ${unit}${profile ? ` (${profile.name})` : ''}, broker ${config.mqtt.url}`)
   await new Promise<void>((resolve) => onStopSignal(() => void agent.stop().then(resolve)))
   console.error('agent stopped')

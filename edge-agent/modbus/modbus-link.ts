@@ -50,9 +50,11 @@ export class ModbusLink {
     const e = this.endpoint
     try {
       if (e.transport === 'tcp') await this.client.connectTCP(e.host, { port: e.port })
+      // modbus-serial's "telnet" port writes and reads raw RTU frames on a TCP socket.
+      else if (e.transport === 'rtu-over-tcp') await this.client.connectTelnet(e.host, { port: e.port })
       else await this.client.connectRTUBuffered(e.path, { baudRate: e.baudRate, parity: e.parity, dataBits: e.dataBits, stopBits: e.stopBits })
     } catch (error) {
-      throw new VppError('VPP_ERR_MODBUS_IO', `cannot open ${describe(e)}: ${(error as Error).message}. Check the address, cable and that the device has Modbus enabled.`, {}, { cause: error })
+      throw new VppError('VPP_ERR_MODBUS_IO', `cannot open ${describeModbusEndpoint(e)}: ${(error as Error).message}. Check the address, cable and that the device has Modbus enabled.`, {}, { cause: error })
     }
     this.client.setTimeout(this.options.timeoutMs)
     if (this.options.warmupMs > 0) await sleep(this.options.warmupMs)
@@ -128,8 +130,9 @@ export class ModbusLink {
   }
 }
 
-function describe(e: ModbusEndpoint): string {
-  return e.transport === 'tcp' ? `tcp://${e.host}:${e.port}` : `rtu://${e.path} at ${e.baudRate} baud`
+/** The endpoint as the user would write it, for messages. */
+export function describeModbusEndpoint(e: ModbusEndpoint): string {
+  return e.transport === 'tcp' ? `tcp://${e.host}:${e.port}` : e.transport === 'rtu-over-tcp' ? `rtu+tcp://${e.host}:${e.port}` : `rtu://${e.path} at ${e.baudRate} baud`
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -47,3 +47,41 @@ describe.skipIf(!haveSocat)('Modbus RTU over a serial line (socat pseudo-termina
     expect(snapshot.battery_soc_pct).not.toBeNull()
   })
 })
+
+describe.skipIf(!haveSocat)('Modbus RTU over TCP (an RS-485 gateway in transparent mode)', () => {
+  it('reads the same SunSpec device through rtu+tcp:// when a gateway passes its RTU frames over TCP', async () => {
+    // socat plays the serial-to-Ethernet gateway: a TCP listener whose bytes go to and from the serial line.
+    const gatewayDir = mkdtempSync(join(tmpdir(), 'vpp-gateway-'))
+    const linePty = join(gatewayDir, 'line')
+    const { freePort } = await import('../../platform/free-port.ts')
+    const port = await freePort()
+    const gateway = spawn('socat', [`pty,raw,echo=0,link=${linePty}`, `tcp-listen:${port},bind=127.0.0.1,reuseaddr`], { stdio: 'ignore' })
+    await waitFor('the gateway’s serial side', () => existsSync(linePty), 10_000, 50)
+    const spec = demoHomes(3)[2]!
+    const behind = new VirtualSunSpecDevice({ spec, port: 0, serial: { path: linePty, baudRate: 9600 } })
+    behind.update(new HomeModel(spec).step(12 * 3600, 60), { pvWh: 0, importWh: 0, exportWh: 0 })
+    await behind.start()
+    const overTcp = new ModbusLink(parseModbusUrl(`rtu+tcp://127.0.0.1:${port}`))
+    try {
+      await waitFor('the gateway accepting connections', async () => {
+        await overTcp.connect()
+        return true
+      }, 10_000, 100)
+      const read = (address: number, length: number) => overTcp.readHolding(1, address, length)
+      const found = await discoverSunSpec(read)
+      expect(found.models.map((m) => m.id)).toEqual([1, 103, 203])
+      const snapshot = snapshotFromSunSpec(await readModels(read, found), new Date())
+      expect(snapshot.device.serial).toBe(spec.id)
+      expect(snapshot.pv_w).toBeGreaterThan(0)
+      expect(snapshot.battery_soc_pct).toBeNull()
+    } finally {
+      await overTcp.close()
+      await behind.stop()
+      gateway.kill()
+    }
+  })
+
+  it('explains a gateway URL without its port', () => {
+    expect(() => parseModbusUrl('rtu+tcp://192.168.1.20')).toThrow(/give the gateway's port, e.g. rtu\+tcp:\/\/192.168.1.20:4196/)
+  })
+})
