@@ -26,6 +26,7 @@ import { batterySetpointW, type BatteryLimits } from './battery-controller.ts'
 import { derActivePowerWrites, storageControlWrites } from './sunspec/storage-control.ts'
 import { decodeModel, type DecodedModel } from './sunspec/sunspec-decoder.ts'
 import { sunspecModelTables } from './sunspec/model-tables.ts'
+import { GridEnergyIntegrator } from './grid-energy-integrator.ts'
 import { intervalStart } from '../protocol/units.ts'
 
 export interface EdgeAgentOptions {
@@ -99,6 +100,8 @@ export class EdgeAgent {
   private orderedInterval = 0
   private market: MarketState | undefined
   private marketSeenAt = 0
+  /** Grid counters integrated from grid_w for products that keep none. */
+  private readonly gridEnergy = new GridEnergyIntegrator()
   /** The device's SunSpec storage controls (124) as the last poll decoded them. */
   private storageModel: DecodedModel | undefined
   /** The device's SunSpec DER AC controls (704) as the last poll decoded them: the route when there is no 124. */
@@ -202,7 +205,7 @@ export class EdgeAgent {
         this.derControlModel = models.find((m) => m.id === 704)
         snapshot = snapshotFromSunSpec(models, new Date(), this.options.normalize)
       }
-      const checked = snapshotSchema.safeParse(snapshot)
+      const checked = snapshotSchema.safeParse(this.gridEnergy.fill(snapshot))
       if (!checked.success) {
         this.counters.increment('device_values_out_of_range')
         this.log.warn({ issue: checked.error.issues[0] }, 'agent: device reported values out of range; sample dropped')
@@ -383,9 +386,15 @@ export class EdgeAgent {
     const control = this.options.profile?.batteryControl
     if (control) {
       const action = setpointW === null ? 'release' : setpointW > 0 ? 'discharge' : setpointW < 0 ? 'charge' : 'hold'
+      const { pv_w: pvW, load_w: loadW } = this.lastSnapshot ?? { pv_w: null, load_w: null }
       for (const w of control[action]) {
-        const value = w.value === 'power' ? Math.min(0xffff, Math.round(Math.abs(setpointW ?? 0) * w.scale)) : w.value
-        await this.link.writeRegisters(this.options.unitId, w.address - this.options.profile!.defaults.addressing, [value])
+        let value: number
+        if (w.value === 'power') value = Math.min(w.type === 'int32' ? 0x7fffffff : 0xffff, Math.round(Math.abs(setpointW ?? 0) * w.scale))
+        // grid = load − pv − battery (positive = import): the exchange at which the battery gives the setpoint.
+        else if (w.value === 'grid-setpoint') value = Math.round(((loadW ?? 0) - (pvW ?? 0) - (setpointW ?? 0)) * w.scale)
+        else value = w.value
+        const words = w.type === 'int32' ? int32Words(value, this.options.profile!.defaults.wordOrder) : [value & 0xffff]
+        await this.link.writeRegisters(this.options.unitId, w.address - this.options.profile!.defaults.addressing, words)
       }
       this.steering = setpointW
       this.counters.increment(setpointW === null ? 'battery_released' : 'battery_setpoints')
@@ -480,4 +489,11 @@ export class EdgeAgent {
     }
     this.log.debug({ interval: market.openInterval, orders: planned.length }, 'agent: orders sent')
   }
+}
+
+/** A signed 32-bit value as two registers in the product's word order. */
+function int32Words(value: number, wordOrder: 'high-first' | 'low-first'): number[] {
+  const u = value >>> 0
+  const words = [u >>> 16, u & 0xffff]
+  return wordOrder === 'high-first' ? words : words.reverse()
 }

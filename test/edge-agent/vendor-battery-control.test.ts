@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import mqtt, { type MqttClient } from 'mqtt'
 import { hashPassword } from '../../broker/credentials.ts'
 import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
-import { vendorMap } from '../../edge-agent/vendor/vendor-map.ts'
+import { vendorMap, vendorMapSchema } from '../../edge-agent/vendor/vendor-map.ts'
 import { freePort } from '../../platform/free-port.ts'
 import { createLogger } from '../../platform/logger.ts'
 import { topics } from '../../protocol/topics.ts'
@@ -88,5 +88,42 @@ describe('battery commands through a vendor profile (Sungrow SH)', () => {
     await agent.stop()
     expect(device.writes).toEqual([])
     await device.stop()
+  })
+})
+
+describe('battery commands through a vendor profile (Victron GX, ESS grid setpoint)', () => {
+  it('sets the ESS grid setpoint so the Multi exports what was sold, metering by grid power, and writes 0 W (self-consumption) on release', async () => {
+    const victron = vendorMap('victron-gx')
+    // Night: the home draws 500 W from the grid, the battery at 60 %. The GX keeps no energy counters.
+    const device = new VirtualVendorDevice(encodeVendorRegisters(victron, { pv_w: 0, grid_w: 500, battery_w: 0, battery_soc_pct: 60, load_w: 500 }), await freePort())
+    await device.start()
+    const agent = testAgent({
+      community,
+      mqtt: { url: broker.url, password: 'pw' },
+      modbus: { transport: 'tcp', host: '127.0.0.1', port: device.port },
+      unitId: 100,
+      pollMs: 200,
+      profile: victron,
+      battery: { maxW: 5000, socFloorPct: 10, socCeilingPct: 95, controlSeconds: 0.5 },
+    })
+    const startedAt = Date.now() / 1000
+    await agent.start()
+    // Release at start: setpoint 0 W, one signed 32-bit value over 2716–2717.
+    expect(device.writes[0]).toEqual({ address: 2716, values: [0, 0] })
+    await awardSale(startedAt)
+    const setpoint = () => (((device.registers.get('100:holding:2716') ?? 0) << 16) | (device.registers.get('100:holding:2717') ?? 0)) >> 0
+    // 5 Wh in what is left of 20 s: the grid must take power from the home, so the setpoint is negative.
+    await waitFor('a negative grid setpoint', () => setpoint() < 0, 25_000)
+    expect(setpoint()).toBeGreaterThanOrEqual(-5000)
+    await agent.stop()
+    expect(device.writes.at(-1)).toEqual({ address: 2716, values: [0, 0] })
+    await device.stop()
+  }, 60_000)
+
+  it('refuses a command value that does not fit its register', () => {
+    const victron = vendorMap('victron-gx')
+    const parsed = vendorMapSchema.safeParse({ ...victron, batteryControl: { ...victron.batteryControl!, release: [{ address: 2700, value: -50 }] } })
+    expect(parsed.success).toBe(false)
+    expect(parsed.error?.issues[0]?.message).toMatch(/uint16 value must be 0–65535/)
   })
 })
