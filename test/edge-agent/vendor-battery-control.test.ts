@@ -19,15 +19,16 @@ let market: MqttClient
 // An SH hybrid at night: no sun, the home drawing 500 W, the battery at 60 %.
 const night = { pv_w: 0, inverter_ac_w: 0, grid_w: 500, battery_w: 0, battery_soc_pct: 60, load_w: 500, pv_total_wh: 1_000_000, grid_import_wh: 2_000_000, grid_export_wh: 500_000 }
 
-async function deviceAndAgent(readOnly: boolean) {
-  const device = new VirtualVendorDevice(encodeVendorRegisters(map, night), await freePort())
+async function deviceAndAgent(readOnly: boolean, profile = map, values: Partial<typeof night> = night, unitId = 1) {
+  const device = new VirtualVendorDevice(encodeVendorRegisters(profile, values), await freePort())
   await device.start()
   const agent = testAgent({
     community,
     mqtt: { url: broker.url, password: 'pw' },
     modbus: { transport: 'tcp', host: '127.0.0.1', port: device.port },
+    unitId,
     pollMs: 200,
-    profile: map,
+    profile,
     battery: { maxW: 5000, socFloorPct: 10, socCeilingPct: 95, controlSeconds: 0.5 },
     readOnly,
   })
@@ -93,19 +94,8 @@ describe('battery commands through a vendor profile (Sungrow SH)', () => {
 
 describe('battery commands through a vendor profile (Victron GX, ESS grid setpoint)', () => {
   it('sets the ESS grid setpoint so the Multi exports what was sold, metering by grid power, and writes 0 W (self-consumption) on release', async () => {
-    const victron = vendorMap('victron-gx')
-    // Night: the home draws 500 W from the grid, the battery at 60 %. The GX keeps no energy counters.
-    const device = new VirtualVendorDevice(encodeVendorRegisters(victron, { pv_w: 0, grid_w: 500, battery_w: 0, battery_soc_pct: 60, load_w: 500 }), await freePort())
-    await device.start()
-    const agent = testAgent({
-      community,
-      mqtt: { url: broker.url, password: 'pw' },
-      modbus: { transport: 'tcp', host: '127.0.0.1', port: device.port },
-      unitId: 100,
-      pollMs: 200,
-      profile: victron,
-      battery: { maxW: 5000, socFloorPct: 10, socCeilingPct: 95, controlSeconds: 0.5 },
-    })
+    // Night: the home draws 500 W from the grid, the battery at 60 %. The GX (unit 100) keeps no energy counters.
+    const { device, agent } = await deviceAndAgent(false, vendorMap('victron-gx'), { pv_w: 0, grid_w: 500, battery_w: 0, battery_soc_pct: 60, load_w: 500 }, 100)
     const startedAt = Date.now() / 1000
     await agent.start()
     // Release at start: setpoint 0 W, one signed 32-bit value over 2716–2717.
