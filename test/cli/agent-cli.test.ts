@@ -104,7 +104,7 @@ describe('vpp agent --config', () => {
   it('names the key and the fix for a config it cannot use', async () => {
     const badUrl = await runVpp(['agent', '--config', writeConfig('bad-url', { device: { modbus: 'ftp://inverter' }, pollSecs: 1 })])
     expect(badUrl.code).toBe(1)
-    expect(badUrl.stderr).toMatch(/device\.modbus: unsupported scheme "ftp:" .*use tcp:\/\/ or rtu:\/\//)
+    expect(badUrl.stderr).toMatch(/device\.modbus: unsupported scheme "ftp:" .*use tcp:\/\/, rtu:\/\/ or rtu\+tcp:\/\//)
     expect(badUrl.stderr).toMatch(/pollSecs: unknown key/)
     const openKey = await runVpp(['agent', '--config', writeConfig('open-key', {}, 0o644)])
     expect(openKey.code).toBe(1)

@@ -79,7 +79,8 @@ describe('parseModbusUrl', () => {
   it('parses tcp and rtu URLs and explains a bad one', () => {
     expect(parseModbusUrl('tcp://10.0.0.5')).toEqual({ transport: 'tcp', host: '10.0.0.5', port: 502 })
     expect(parseModbusUrl('rtu:///dev/ttyUSB0?baud=19200&parity=even')).toMatchObject({ transport: 'rtu', path: '/dev/ttyUSB0', baudRate: 19200, parity: 'even' })
-    expect(() => parseModbusUrl('http://x')).toThrow(/use tcp:\/\/ or rtu:\/\//)
+    expect(() => parseModbusUrl('http://x')).toThrow(/use tcp:\/\/, rtu:\/\/ or rtu\+tcp:\/\//)
+    expect(parseModbusUrl('rtu+tcp://192.0.2.20:4196')).toEqual({ transport: 'rtu-over-tcp', host: '192.0.2.20', port: 4196 })
     expect(() => parseModbusUrl('rtu:///dev/ttyUSB0?parity=mark')).toThrow(/parity/)
   })
 })
