@@ -74,9 +74,12 @@ export class BookReader {
   private size: number
 
   constructor(runs: readonly Book[], private readonly tieBreak: TieBreak) {
-    this.runs = runs.filter((r) => r.pos.length > 0)
+    // Loops, not filter/from with callbacks: a reader is made per node per interval.
+    this.runs = []
+    for (const r of runs) if (r.pos.length > 0) this.runs.push(r)
     this.head = new Int32Array(this.runs.length)
-    this.heap = Int32Array.from(this.runs, (_, r) => r)
+    this.heap = new Int32Array(this.runs.length)
+    for (let r = 0; r < this.runs.length; r++) this.heap[r] = r
     this.size = this.runs.length
     for (let i = (this.size >> 1) - 1; i >= 0; i--) this.siftDown(i)
   }

@@ -167,40 +167,53 @@ export function clearColumns(orders: OrderColumns, tree: CompiledTopology, param
   const nodeVolumeWh = new Float64Array(nodeCount)
   const payAsClear = params.pricing === 'pay-as-clear'
 
+  // The node being cleared: its two book readers and how far each has been read. The helpers below
+  // are made once per clearing, not per node (a closure per node per interval adds up).
+  const bids = readBids.pos
+  const asks = readAsks.pos
+  let bidSource = new BookReader([], tieBreak)
+  let askSource = bidSource
+  let bidsRead = 0
+  let asksRead = 0
+  const readBid = (): boolean => {
+    const pos = bidSource.next()
+    if (pos === -1) return false
+    bids[bidsRead] = pos
+    readBids.key[bidsRead++] = bidSource.lastKey
+    return true
+  }
+  // nextOpen: union–find over the asks read, skipping those filled or blocked (path halving); the
+  // entry one past the last ask read is the open end.
+  const readAsk = (): boolean => {
+    const pos = askSource.next()
+    if (pos === -1) return false
+    asks[asksRead] = pos
+    readAsks.key[asksRead++] = askSource.lastKey
+    nextOpen[asksRead] = asksRead
+    return true
+  }
+  const openFrom = (i: number): number => {
+    while (nextOpen[i] !== i) {
+      nextOpen[i] = nextOpen[nextOpen[i]!]!
+      i = nextOpen[i]!
+    }
+    return i
+  }
+
   for (const x of tree.bottomUp) {
     const block = blockOfNode[x]!
-    const children = Array.from(tree.children[x]!)
-    const bidSource = new BookReader([ownBook(block), ...children.flatMap((c) => leftoverBids[c]!)], tieBreak)
-    const askSource = new BookReader([ownBook(block + 1), ...children.flatMap((c) => leftoverAsks[c]!)], tieBreak)
-    const bids = readBids.pos
-    const asks = readAsks.pos
-    let bidsRead = 0
-    let asksRead = 0
+    const children = tree.children[x]!
+    const bidRuns = [ownBook(block)]
+    const askRuns = [ownBook(block + 1)]
+    for (const c of children) {
+      for (const run of leftoverBids[c]!) bidRuns.push(run)
+      for (const run of leftoverAsks[c]!) askRuns.push(run)
+    }
+    bidSource = new BookReader(bidRuns, tieBreak)
+    askSource = new BookReader(askRuns, tieBreak)
+    bidsRead = 0
+    asksRead = 0
     nextOpen[0] = 0
-    const readBid = (): boolean => {
-      const pos = bidSource.next()
-      if (pos === -1) return false
-      bids[bidsRead] = pos
-      readBids.key[bidsRead++] = bidSource.lastKey
-      return true
-    }
-    // nextOpen: union–find over the asks read, skipping those filled or blocked (path halving); the
-    // entry one past the last ask read is the open end.
-    const readAsk = (): boolean => {
-      const pos = askSource.next()
-      if (pos === -1) return false
-      asks[asksRead] = pos
-      readAsks.key[asksRead++] = askSource.lastKey
-      nextOpen[asksRead] = asksRead
-      return true
-    }
-    const openFrom = (i: number): number => {
-      while (nextOpen[i] !== i) {
-        nextOpen[i] = nextOpen[nextOpen[i]!]!
-        i = nextOpen[i]!
-      }
-      return i
-    }
     const fee = feePerKwh[x]!
 
     // Pay-as-clear: the buyer price at which the uncongested book clears, the midpoint of the marginal
