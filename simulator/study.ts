@@ -301,14 +301,16 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
       let paid = 0
       if (trading && orders.count > 0) {
         const result = clearColumns(orders, tree, { intervalSeconds: intervalMinutes * 60, pricing: scenario.market.pricing }, workspace)
+        const { tradeBuy, tradeSell, tradeEnergyWh, tradeBuyerPrice, tradeNode } = result
+        const feePerKwh = tree.feePerKwh
         for (let k = 0; k < result.tradeCount; k++) {
-          const buyOrder = result.tradeBuy[k]!
-          const sellOrder = result.tradeSell[k]!
+          const buyOrder = tradeBuy[k]!
+          const sellOrder = tradeSell[k]!
           const buyer = homeOfOrder[buyOrder]!
           const seller = homeOfOrder[sellOrder]!
-          const energyWh = result.tradeEnergyWh[k]!
-          const buyerPrice = result.tradeBuyerPrice[k]!
-          const sellerPrice = buyerPrice - tree.feePerKwh[result.tradeNode[k]!]!
+          const energyWh = tradeEnergyWh[k]!
+          const buyerPrice = tradeBuyerPrice[k]!
+          const sellerPrice = buyerPrice - feePerKwh[tradeNode[k]!]!
           // As the settlement contract computes it: whole base units, rounded down per fill.
           const pay = Math.floor((energyWh * buyerPrice) / 1000)
           if (record) {

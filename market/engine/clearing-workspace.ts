@@ -21,15 +21,15 @@ export class ClearingWorkspace {
   private poolWanted = 0
 
   int32(name: string, length: number): Int32Array {
-    return this.array(name, length, (n) => new Int32Array(n)) as Int32Array
+    return this.array(name, length, makeInt32) as Int32Array
   }
 
   float64(name: string, length: number): Float64Array {
-    return this.array(name, length, (n) => new Float64Array(n)) as Float64Array
+    return this.array(name, length, makeFloat64) as Float64Array
   }
 
   uint8(name: string, length: number): Uint8Array {
-    return this.array(name, length, (n) => new Uint8Array(n)) as Uint8Array
+    return this.array(name, length, makeUint8) as Uint8Array
   }
 
   /** Starts a clearing: the book pool is empty again (sized to what the last clearing used). */
@@ -65,3 +65,8 @@ export class ClearingWorkspace {
     return a.subarray(0, length)
   }
 }
+
+// Module-level makers: a fresh arrow per call would be a closure (and, under esbuild's keepNames, a defineProperty) per array per interval.
+const makeInt32 = (n: number) => new Int32Array(n)
+const makeFloat64 = (n: number) => new Float64Array(n)
+const makeUint8 = (n: number) => new Uint8Array(n)
