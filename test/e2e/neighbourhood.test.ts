@@ -29,7 +29,12 @@ describe('a neighbourhood trading end to end on real parts', () => {
   it('rejects and counts a forged order and a malformed payload without stopping the market', async () => {
     const home = hood.homes[0]!
     const client = await mqtt.connectAsync(hood.broker.url, { clientId: `${home.agentId}:test`, username: home.agentId, password: home.mqttPassword, protocolVersion: 4, reconnectPeriod: 0 })
-    const state = hood.market.state()
+    // Well before gate closure, so the order cannot arrive after its interval closed (which would be
+    // refused as interval_not_open before its signature is even looked at).
+    const state = await waitFor('an interval with time left', () => {
+      const s = hood.market.state()
+      return s.gateClosure * 1000 - Date.now() > 2500 ? s : undefined
+    }, 20_000, 50)
     const forger = privateKeyToAccount(generatePrivateKey())
     const owner = privateKeyToAccount(home.privateKey).address
     // Claims to be the home's order, but is signed by another key.
@@ -41,16 +46,16 @@ describe('a neighbourhood trading end to end on real parts', () => {
 
     // The malformed payload never gets past the broker's schema check; the forged order is well-formed,
     // so it reaches the market, whose signature check refuses it.
-    await waitFor('the malformed payload counted at the broker', () => hood.broker.counters.get(`payload_invalid.${home.agentId}`) === 1)
+    await waitFor('the malformed payload counted at the broker', () => hood.broker.counters.get(`payload_invalid.${home.agentId}`) === 1, 15_000)
     const counters = await waitFor('the forged order counted at the market', async () => {
       const health = await api<{ counters: Record<string, number> }>('/api/health')
       return health.counters['orders_rejected.bad_signature'] ? health.counters : undefined
-    })
+    }, 15_000)
     expect(counters['orders_rejected.bad_signature']).toBe(1)
     expect(counters['orders_rejected.malformed_json']).toBeUndefined()
     const cleared = counters.intervals_cleared ?? 0
-    await waitFor('the market to clear another interval', async () => ((await api<{ counters: Record<string, number> }>('/api/health')).counters.intervals_cleared ?? 0) > cleared)
-  })
+    await waitFor('the market to clear another interval', async () => ((await api<{ counters: Record<string, number> }>('/api/health')).counters.intervals_cleared ?? 0) > cleared, 15_000)
+  }, 60_000)
 
   it('clears between the best bid and ask, settles on anvil, and moves escrow by exactly the settled amounts', async () => {
     const settled = await waitFor(
