@@ -23,9 +23,10 @@ import { homeAssistantDiscovery, homeAssistantState, homeAssistantTopics } from 
 import { readVendorSnapshot } from './vendor/vendor-reader.ts'
 import type { VendorMap } from './vendor/vendor-map.ts'
 import { batterySetpointW, type BatteryLimits } from './battery-controller.ts'
-import { derActivePowerWrites, storageControlWrites } from './sunspec/storage-control.ts'
+import { derActivePowerWrites, storageControlWrites, type RegisterWrite } from './sunspec/storage-control.ts'
 import { decodeModel, type DecodedModel } from './sunspec/sunspec-decoder.ts'
 import { sunspecModelTables } from './sunspec/model-tables.ts'
+import type { SunSpecModelTable } from './sunspec/sunspec-types.ts'
 import { GridEnergyIntegrator } from './grid-energy-integrator.ts'
 import { intervalStart } from '../protocol/units.ts'
 
@@ -102,10 +103,8 @@ export class EdgeAgent {
   private marketSeenAt = 0
   /** Grid counters integrated from grid_w for products that keep none. */
   private readonly gridEnergy = new GridEnergyIntegrator()
-  /** The device's SunSpec storage controls (124) as the last poll decoded them. */
-  private storageModel: DecodedModel | undefined
-  /** The device's SunSpec DER AC controls (704) as the last poll decoded them: the route when there is no 124. */
-  private derControlModel: DecodedModel | undefined
+  /** The device's SunSpec control models (124 storage, 704 DER AC) as the last poll decoded them. */
+  private controlModels: DecodedModel[] = []
   /** The battery setpoint last written; null: handed back to the inverter (self-consumption). */
   private steering: number | null = null
   private meter: IntervalMeter | undefined
@@ -201,8 +200,7 @@ export class EdgeAgent {
         const read = (address: number, length: number) => this.link.readHolding(this.options.unitId, address, length)
         this.device ??= await discoverSunSpec(read)
         const models = await readModels(read, this.device)
-        this.storageModel = models.find((m) => m.id === 124)
-        this.derControlModel = models.find((m) => m.id === 704)
+        this.controlModels = models.filter((m) => m.id === 124 || m.id === 704)
         snapshot = snapshotFromSunSpec(models, new Date(), this.options.normalize)
       }
       const checked = snapshotSchema.safeParse(this.gridEnergy.fill(snapshot))
@@ -383,60 +381,52 @@ export class EdgeAgent {
   /** Writes a setpoint (or null: self-consumption): the vendor profile's commands, SunSpec 124 storage controls, or 704 DER controls. */
   private async writeBattery(setpointW: number | null): Promise<void> {
     if (this.options.readOnly) return
-    const control = this.options.profile?.batteryControl
-    if (control) {
-      const action = setpointW === null ? 'release' : setpointW > 0 ? 'discharge' : setpointW < 0 ? 'charge' : 'hold'
-      const { pv_w: pvW, load_w: loadW } = this.lastSnapshot ?? { pv_w: null, load_w: null }
-      for (const w of control[action]) {
-        let value: number
-        if (w.value === 'power') value = Math.min(w.type === 'int32' ? 0x7fffffff : 0xffff, Math.round(Math.abs(setpointW ?? 0) * w.scale))
-        // grid = load − pv − battery (positive = import): the exchange at which the battery gives the setpoint.
-        else if (w.value === 'grid-setpoint') value = Math.round(((loadW ?? 0) - (pvW ?? 0) - (setpointW ?? 0)) * w.scale)
-        else value = w.value
-        const words = w.type === 'int32' ? int32Words(value, this.options.profile!.defaults.wordOrder) : [value & 0xffff]
-        await this.link.writeRegisters(this.options.unitId, w.address - this.options.profile!.defaults.addressing, words)
-      }
-      this.steering = setpointW
-      this.counters.increment(setpointW === null ? 'battery_released' : 'battery_setpoints')
+    const writes = await this.batteryWrites(setpointW)
+    if (!writes) {
+      // Nothing on this device takes a setpoint: the battery stays the inverter's.
+      this.steering = null
       return
     }
-    const location = this.device?.models.find((m) => m.id === 124)
-    if (!location) {
-      await this.writeDerActivePower(setpointW)
-      return
-    }
-    const table = sunspecModelTables[124]!
-    // Its rating and scale factors as the last poll decoded them; read here only before any poll has.
-    const model = this.storageModel ?? decodeModel(table, await this.link.readHolding(this.options.unitId, location.address, location.length + 2))
-    const periodS = this.options.battery?.controlSeconds ?? DEFAULT_CONTROL_SECONDS
-    for (const w of storageControlWrites(table, location.address, model, setpointW, periodS * REVERT_PERIODS)) {
-      await this.link.writeRegisters(this.options.unitId, w.address, w.values)
-    }
+    for (const w of writes) await this.link.writeRegisters(this.options.unitId, w.address, w.values)
     this.steering = setpointW
     this.counters.increment(setpointW === null ? 'battery_released' : 'battery_setpoints')
   }
 
   /**
-   * The battery setpoint through SunSpec 704 (DER AC controls) on an inverter without model 124: its
-   * AC output set to what the PV makes now plus the battery power wanted (a hybrid inverter's output is
-   * PV plus battery), with the same revert timer; null disables the function. Without 704 either,
-   * the device cannot be steered and nothing is written.
+   * The register writes for a setpoint, by the first route the device has: the vendor profile's
+   * commands; SunSpec 124 storage controls; or 704 DER AC controls, whose AC output is set to what the
+   * PV makes now plus the battery power wanted (a hybrid inverter's output is PV plus battery). Both
+   * SunSpec routes carry a revert timer of a few control periods. Undefined: no route.
    */
-  private async writeDerActivePower(setpointW: number | null): Promise<void> {
-    const location = this.device?.models.find((m) => m.id === 704)
-    if (!location) {
-      this.steering = null
-      return
+  private async batteryWrites(setpointW: number | null): Promise<RegisterWrite[] | undefined> {
+    const { pv_w: pvW, load_w: loadW } = this.lastSnapshot ?? { pv_w: null, load_w: null }
+    const profile = this.options.profile
+    if (profile?.batteryControl) {
+      const action = setpointW === null ? 'release' : setpointW > 0 ? 'discharge' : setpointW < 0 ? 'charge' : 'hold'
+      return profile.batteryControl[action].map((w) => {
+        let value: number
+        if (w.value === 'power') value = Math.min(w.type === 'int32' ? 0x7fffffff : 0xffff, Math.round(Math.abs(setpointW ?? 0) * w.scale))
+        // grid = load − pv − battery (positive = import): the exchange at which the battery gives the setpoint.
+        else if (w.value === 'grid-setpoint') value = Math.round(((loadW ?? 0) - (pvW ?? 0) - (setpointW ?? 0)) * w.scale)
+        else value = w.value
+        return { address: w.address - profile.defaults.addressing, values: w.type === 'int32' ? int32Words(value, profile.defaults.wordOrder) : [value & 0xffff] }
+      })
     }
-    const table = sunspecModelTables[704]!
-    const model = this.derControlModel ?? decodeModel(table, await this.link.readHolding(this.options.unitId, location.address, location.length + 2))
-    const pvW = this.lastSnapshot?.pv_w ?? 0
-    const periodS = this.options.battery?.controlSeconds ?? DEFAULT_CONTROL_SECONDS
-    for (const w of derActivePowerWrites(table, location.address, model, setpointW === null ? null : pvW + setpointW, periodS * REVERT_PERIODS)) {
-      await this.link.writeRegisters(this.options.unitId, w.address, w.values)
-    }
-    this.steering = setpointW
-    this.counters.increment(setpointW === null ? 'battery_released' : 'battery_setpoints')
+    const revertS = (this.options.battery?.controlSeconds ?? DEFAULT_CONTROL_SECONDS) * REVERT_PERIODS
+    const storage = await this.controlModel(124)
+    if (storage) return storageControlWrites(storage.table, storage.address, storage.model, setpointW, revertS)
+    const der = await this.controlModel(704)
+    if (der) return derActivePowerWrites(der.table, der.address, der.model, setpointW === null ? null : (pvW ?? 0) + setpointW, revertS)
+    return undefined
+  }
+
+  /** A control model of the device, with its ratings and scale factors as the last poll decoded them (read here only before any poll has). */
+  private async controlModel(id: 124 | 704): Promise<{ table: SunSpecModelTable; address: number; model: DecodedModel } | undefined> {
+    const location = this.device?.models.find((m) => m.id === id)
+    if (!location) return undefined
+    const table = sunspecModelTables[id]!
+    const model = this.controlModels.find((m) => m.id === id) ?? decodeModel(table, await this.link.readHolding(this.options.unitId, location.address, location.length + 2))
+    return { table, address: location.address, model }
   }
 
   /** Orders go out a little after the interval opens, spread so the homes do not all publish at once. */

@@ -1,7 +1,7 @@
 import { CloudProcess } from './models/clouds.ts'
-import { standardLoadW } from './models/household-load.ts'
+import { dayTypeOf, standardLoadW, summerWeight } from './models/household-load.ts'
 import { mulberry32 } from './random.ts'
-import { clearSkyGhi, planeIrradiance, sunPosition } from './solar.ts'
+import { cloudyPlaneIrradiance, sunPosition } from './solar.ts'
 
 /** One household's equipment and habits. */
 export interface HomeSpec {
@@ -105,14 +105,10 @@ export class HomeModel {
     }
 
     const sun = sunPosition(at, this.site.latDeg, this.site.lonDeg)
-    const ghi = clearSkyGhi(sun) * (this.clearness / 0.78)
-    const diffuseShare = Math.min(1, Math.max(0.15, 1 - 1.1 * (this.clearness - 0.2)))
-    const pvW = Math.round(this.spec.pvKwp * planeIrradiance(sun, ghi, TILT_DEG, AZIMUTH_DEG, diffuseShare) * PERFORMANCE_RATIO)
+    const pvW = Math.round(this.spec.pvKwp * cloudyPlaneIrradiance(sun, this.clearness, TILT_DEG, AZIMUTH_DEG) * PERFORMANCE_RATIO)
 
     const weekday = local.getUTCDay()
-    const dayType = weekday === 0 ? 'sunday' : weekday === 6 ? 'saturday' : 'weekday'
-    const summerWeight = (1 + Math.cos((2 * Math.PI * (dayOfYear - 172)) / 365) * (this.site.latDeg >= 0 ? 1 : -1)) / 2
-    const profileW = standardLoadW(dayType, secondsOfDay / 3600, summerWeight, dayOfYear)
+    const profileW = standardLoadW(dayTypeOf(weekday), secondsOfDay / 3600, summerWeight(dayOfYear, this.site.latDeg), dayOfYear)
     const loadW = Math.round((this.spec.baseLoadW / MEAN_W_PER_1000_KWH) * profileW * (0.8 + 0.4 * this.random()))
 
     const batteryW = this.batteryPower(pvW, loadW, dtSeconds, batterySetpointW)

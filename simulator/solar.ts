@@ -57,3 +57,18 @@ export function planeIrradiance(sun: SunPosition, ghi: number, tiltDeg: number, 
   const diffuse = ghi * diffuseShare * ((1 + Math.cos(tilt)) / 2)
   return beam + diffuse
 }
+
+/** Clearness index of a clear day in the cloud process: the clear-sky model's own output. */
+const CLEAR_DAY_CLEARNESS = 0.78
+
+/**
+ * Irradiance on a panel under clouds, W/m²: the clear-sky irradiance scaled by the clearness index
+ * (relative to a clear day), with more of it diffuse as the clouds thicken.
+ *
+ * @example cloudyPlaneIrradiance(sunPosition(new Date('2026-06-21T11:00:00Z'), 52.5, 13.4), 0.78, 30, 180) // ≈ 900
+ */
+export function cloudyPlaneIrradiance(sun: SunPosition, clearness: number, tiltDeg: number, azimuthDeg: number): number {
+  const ghi = clearSkyGhi(sun) * (clearness / CLEAR_DAY_CLEARNESS)
+  const diffuseShare = Math.min(1, Math.max(0.15, 1 - 1.1 * (clearness - 0.2)))
+  return planeIrradiance(sun, ghi, tiltDeg, azimuthDeg, diffuseShare)
+}

@@ -2,10 +2,10 @@ import { clearColumns, type OrderColumns } from '../market/engine/columnar-clear
 import { ClearingWorkspace } from '../market/engine/clearing-workspace.ts'
 import { compileTopology } from '../market/engine/compiled-topology.ts'
 import { CloudProcess } from './models/clouds.ts'
-import { standardLoadW, type DayType } from './models/household-load.ts'
+import { dayTypeOf, standardLoadW, summerWeight } from './models/household-load.ts'
 import { mulberry32 } from './random.ts'
 import { scenarioHomes, scenarioTopology, type Scenario } from './scenario.ts'
-import { clearSkyGhi, planeIrradiance, sunPosition } from './solar.ts'
+import { cloudyPlaneIrradiance, sunPosition } from './solar.ts'
 
 /**
  * How the homes run: `no-trading` is today (self-consumption, the rest to and from the utility at
@@ -268,8 +268,8 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
     const local = new Date(dayStart + offsetMinutes(dayStart) * 60_000)
     const dayOfYear = Math.floor((local.getTime() - Date.UTC(local.getUTCFullYear(), 0, 1)) / 86_400_000)
     const weekday = local.getUTCDay()
-    const dayType: DayType = weekday === 0 ? 'sunday' : weekday === 6 ? 'saturday' : 'weekday'
-    const summerWeight = (1 + Math.cos((2 * Math.PI * (dayOfYear - 172)) / 365) * (lat >= 0 ? 1 : -1)) / 2
+    const dayType = dayTypeOf(weekday)
+    const summer = summerWeight(dayOfYear, lat)
     const heatPumpDayShare = heatingDegreeShare[Math.min(dayOfYear, 364)]!
     sky.startDay(day)
     for (let h = 0; h < n; h++) evLeftWh[h] = evKwhPerDay[h]! * 1000
@@ -282,11 +282,8 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
       if (record) run.intervalStartMs[t] = startMs
       const sun = sunPosition(new Date(startMs + (dtHours * 3_600_000) / 2), lat, lon)
       const clearness = sky.next()
-      const ghi = clearSkyGhi(sun) * (clearness / 0.78)
-      // Under clouds more of the light is diffuse.
-      const diffuseShare = Math.min(1, Math.max(0.15, 1 - 1.1 * (clearness - 0.2)))
-      for (let i = 0; i < orientations.length; i++) poa[i] = planeIrradiance(sun, ghi, tilts[i]!, azimuths[i]!, diffuseShare)
-      for (let s = 0; s < 7; s++) profileAtShift[s] = standardLoadW(dayType, localHour + dtHours / 2 - (s - 3) * 0.25, summerWeight, dayOfYear)
+      for (let i = 0; i < orientations.length; i++) poa[i] = cloudyPlaneIrradiance(sun, clearness, tilts[i]!, azimuths[i]!)
+      for (let s = 0; s < 7; s++) profileAtShift[s] = standardLoadW(dayType, localHour + dtHours / 2 - (s - 3) * 0.25, summer, dayOfYear)
       const heatPumpShape = localHour >= 6 && localHour < 9 ? 1.3 : 0.9
 
       transformerNetWh.fill(0)
@@ -489,9 +486,10 @@ function annualStandardKwh(startDate: string, intervalMinutes: number): number {
     const date = new Date(start + day * 86_400_000)
     const dayOfYear = Math.floor((date.getTime() - Date.UTC(date.getUTCFullYear(), 0, 1)) / 86_400_000)
     const weekday = date.getUTCDay()
-    const dayType: DayType = weekday === 0 ? 'sunday' : weekday === 6 ? 'saturday' : 'weekday'
-    const summerWeight = (1 + Math.cos((2 * Math.PI * (dayOfYear - 172)) / 365)) / 2
-    for (let hour = dtHours / 2; hour < 24; hour += dtHours) wh += standardLoadW(dayType, hour, summerWeight, dayOfYear) * dtHours
+    const dayType = dayTypeOf(weekday)
+    // The northern profile year, as the normalisation has always been computed.
+    const summer = summerWeight(dayOfYear, 0)
+    for (let hour = dtHours / 2; hour < 24; hour += dtHours) wh += standardLoadW(dayType, hour, summer, dayOfYear) * dtHours
   }
   return wh / 1000
 }

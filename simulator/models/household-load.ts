@@ -22,6 +22,21 @@ const SUMMER = {
 
 export type DayType = 'weekday' | 'saturday' | 'sunday'
 
+/** The profile's day type of a weekday (0 = Sunday, as `Date.getUTCDay`). */
+export function dayTypeOf(weekday: number): DayType {
+  return weekday === 0 ? 'sunday' : weekday === 6 ? 'saturday' : 'weekday'
+}
+
+/**
+ * How far into summer a day is, for blending the winter and summer shapes: 0 at the local midwinter,
+ * 1 at the local midsummer (flipped south of the equator).
+ *
+ * @example summerWeight(172, 52.5) // 1
+ */
+export function summerWeight(dayOfYear: number, latDeg: number): number {
+  return (1 + Math.cos((2 * Math.PI * (dayOfYear - 172)) / 365) * (latDeg >= 0 ? 1 : -1)) / 2
+}
+
 /** BDEW dynamisation factor for day-of-year `d` (1–366): about 1.24 in January, 0.79 in August. */
 export function dynamisation(d: number): number {
   return (((-3.92e-10 * d + 3.2e-7) * d - 7.02e-5) * d + 2.1e-3) * d + 1.24
