@@ -3,19 +3,17 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import mqtt from 'mqtt'
 import { stringify as stringifyYaml } from 'yaml'
 import { generatePrivateKey } from 'viem/accounts'
-import { hashPassword } from '../../broker/credentials.ts'
-import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
+import type { RunningBroker } from '../../broker/mqtt-broker.ts'
 import { freePort } from '../../platform/free-port.ts'
-import { createLogger } from '../../platform/logger.ts'
 import { topics } from '../../protocol/topics.ts'
 import { HomeModel, demoHomes } from '../../simulator/home-model.ts'
 import { VirtualSunSpecDevice } from '../../simulator/virtual-device.ts'
 import { runVpp, spawnVpp } from '../helpers/run-vpp.ts'
 import { buildAgent } from '../../scripts/build-agent.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { testBroker, marketClient } from '../helpers/agent.ts'
 
 const community = 'street'
 let broker: RunningBroker
@@ -49,13 +47,7 @@ beforeAll(async () => {
   device = new VirtualSunSpecDevice({ spec, port: await freePort() })
   device.update(new HomeModel(spec).step(12 * 3600, 60), { pvWh: 0, importWh: 0, exportWh: 0 })
   await device.start()
-  broker = await startBroker({
-    users: [
-      { username: 'home-01', passwordHash: hashPassword('pw-home-01', 1024), role: 'agent', community },
-      { username: 'market', passwordHash: hashPassword('pwm', 1024), role: 'market', community },
-    ],
-    logger: createLogger('broker', 'silent'),
-  })
+  broker = await testBroker(community, { 'home-01': 'pw-home-01' })
 })
 afterAll(async () => {
   await broker?.close()
@@ -64,7 +56,7 @@ afterAll(async () => {
 
 describe('vpp agent --config', () => {
   it("runs the home's agent from agent.yaml and stops cleanly on SIGTERM, offline retained", async () => {
-    const market = await mqtt.connectAsync(broker.url, { username: 'market', password: 'pwm', clientId: 'market', reconnectPeriod: 0 })
+    const market = await marketClient(broker)
     const states: string[] = []
     let telemetry = 0
     market.on('message', (topic, payload) => (topic.endsWith('/telemetry') ? telemetry++ : states.push(payload.toString())))
@@ -81,7 +73,7 @@ describe('vpp agent --config', () => {
 
   it('runs the same from the bundle a Pi runs (dist/vpp-agent.mjs under plain node), vendor maps included', async () => {
     const bundle = await buildAgent()
-    const market = await mqtt.connectAsync(broker.url, { username: 'market', password: 'pwm', clientId: 'market', reconnectPeriod: 0 })
+    const market = await marketClient(broker)
     let telemetry = 0
     market.on('message', () => telemetry++)
     await market.subscribeAsync(topics.agent(community, 'home-01', 'telemetry'), { qos: 1 })

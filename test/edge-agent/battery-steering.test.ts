@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import mqtt, { type MqttClient } from 'mqtt'
-import { hashPassword } from '../../broker/credentials.ts'
-import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
+import type { MqttClient } from 'mqtt'
+import type { RunningBroker } from '../../broker/mqtt-broker.ts'
 import { EdgeAgent } from '../../edge-agent/edge-agent.ts'
-import { createLogger } from '../../platform/logger.ts'
 import type { Award } from '../../protocol/messages.ts'
 import { topics } from '../../protocol/topics.ts'
 import { intervalStart } from '../../protocol/units.ts'
 import { demoHomes } from '../../simulator/home-model.ts'
 import { LiveNeighbourhood } from '../../simulator/live-neighbourhood.ts'
 import { waitFor } from '../helpers/wait-for.ts'
-import { intervalBegunAfter, testAgent, testMarketState } from '../helpers/agent.ts'
+import { intervalBegunAfter, testAgent, testMarketState, testBroker, marketClient } from '../helpers/agent.ts'
 
 const community = 'street'
 const INTERVAL_SECONDS = 20
@@ -46,15 +44,8 @@ const saleAward = (soldWh: number): Award => ({
 beforeAll(async () => {
   hood = new LiveNeighbourhood({ homes: [demoHomes(5)[0]!, steered!, demoHomes(5)[2]!, demoHomes(5)[3]!, readOnlyHome!], startSecondsOfDay: 22 * 3600, tickMs: 250 })
   await hood.start()
-  broker = await startBroker({
-    users: [
-      { username: 'home-02', passwordHash: hashPassword('pw-home-02', 1024), role: 'agent', community },
-      { username: 'home-05', passwordHash: hashPassword('pw-home-05', 1024), role: 'agent', community },
-      { username: 'market', passwordHash: hashPassword('pwm', 1024), role: 'market', community },
-    ],
-    logger: createLogger('broker', 'silent'),
-  })
-  market = await mqtt.connectAsync(broker.url, { username: 'market', password: 'pwm', clientId: 'market', reconnectPeriod: 0 })
+  broker = await testBroker(community, { 'home-02': 'pw-home-02', 'home-05': 'pw-home-05' })
+  market = await marketClient(broker)
 })
 afterAll(async () => {
   for (const a of agents) await a.stop()

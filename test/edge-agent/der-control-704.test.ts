@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import mqtt, { type MqttClient } from 'mqtt'
-import { hashPassword } from '../../broker/credentials.ts'
-import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
+import type { MqttClient } from 'mqtt'
+import type { RunningBroker } from '../../broker/mqtt-broker.ts'
 import type { EdgeAgent } from '../../edge-agent/edge-agent.ts'
-import { createLogger } from '../../platform/logger.ts'
 import { topics } from '../../protocol/topics.ts'
 import { intervalStart } from '../../protocol/units.ts'
 import { demoHomes } from '../../simulator/home-model.ts'
 import { LiveNeighbourhood } from '../../simulator/live-neighbourhood.ts'
 import { waitFor } from '../helpers/wait-for.ts'
-import { intervalBegunAfter, testAgent, testMarketState } from '../helpers/agent.ts'
+import { intervalBegunAfter, testAgent, testMarketState, testBroker, marketClient } from '../helpers/agent.ts'
 
 const community = 'street'
 const INTERVAL_SECONDS = 20
@@ -23,14 +21,8 @@ let agent: EdgeAgent | undefined
 beforeAll(async () => {
   hood = new LiveNeighbourhood({ homes: [home], startSecondsOfDay: 22 * 3600, tickMs: 250, storageControl: 704 })
   await hood.start()
-  broker = await startBroker({
-    users: [
-      { username: 'home-02', passwordHash: hashPassword('pw-home-02', 1024), role: 'agent', community },
-      { username: 'market', passwordHash: hashPassword('pwm', 1024), role: 'market', community },
-    ],
-    logger: createLogger('broker', 'silent'),
-  })
-  market = await mqtt.connectAsync(broker.url, { username: 'market', password: 'pwm', clientId: 'market', reconnectPeriod: 0 })
+  broker = await testBroker(community, { 'home-02': 'pw-home-02' })
+  market = await marketClient(broker)
 })
 afterAll(async () => {
   await agent?.stop()

@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import mqtt, { type MqttClient } from 'mqtt'
-import { hashPassword } from '../../broker/credentials.ts'
-import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
+import type { MqttClient } from 'mqtt'
+import type { RunningBroker } from '../../broker/mqtt-broker.ts'
 import { vendorMap, vendorMapSchema } from '../../edge-agent/vendor/vendor-map.ts'
 import { freePort } from '../../platform/free-port.ts'
-import { createLogger } from '../../platform/logger.ts'
 import { topics } from '../../protocol/topics.ts'
 import { VirtualVendorDevice, encodeVendorRegisters } from '../../simulator/virtual-vendor-device.ts'
 import { waitFor } from '../helpers/wait-for.ts'
-import { intervalBegunAfter, testAgent, testMarketState } from '../helpers/agent.ts'
+import { intervalBegunAfter, testAgent, testMarketState, testBroker, marketClient } from '../helpers/agent.ts'
 
 const community = 'street'
 const INTERVAL_SECONDS = 20
@@ -47,14 +45,8 @@ async function awardSale(startedAt: number) {
 }
 
 beforeAll(async () => {
-  broker = await startBroker({
-    users: [
-      { username: 'home-01', passwordHash: hashPassword('pw', 1024), role: 'agent', community },
-      { username: 'market', passwordHash: hashPassword('pwm', 1024), role: 'market', community },
-    ],
-    logger: createLogger('broker', 'silent'),
-  })
-  market = await mqtt.connectAsync(broker.url, { username: 'market', password: 'pwm', clientId: 'market', reconnectPeriod: 0 })
+  broker = await testBroker(community, { 'home-01': 'pw' })
+  market = await marketClient(broker)
 })
 afterAll(async () => {
   await market?.endAsync()

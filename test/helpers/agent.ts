@@ -1,3 +1,6 @@
+import mqtt, { type MqttClient } from 'mqtt'
+import { hashPassword } from '../../broker/credentials.ts'
+import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
 import { generatePrivateKey } from 'viem/accounts'
 import { EdgeAgent, type EdgeAgentOptions } from '../../edge-agent/edge-agent.ts'
 import { createLogger } from '../../platform/logger.ts'
@@ -48,4 +51,23 @@ export function intervalBegunAfter(startedAt: number, intervalSeconds: number, m
     const left = start + intervalSeconds - now
     return start > startedAt + 1 && now - start > 0.5 && (minLeftSeconds === 0 || left > minLeftSeconds) ? start : undefined
   }, 60_000, 100)
+}
+
+/**
+ * A real broker for agent tests: the given agents of `community` with their passwords, and the market's
+ * service account (password "pwm"); `marketClient` connects as the market.
+ */
+export async function testBroker(community: string, agentPasswords: Record<string, string>): Promise<RunningBroker> {
+  return startBroker({
+    users: [
+      ...Object.entries(agentPasswords).map(([username, password]) => ({ username, passwordHash: hashPassword(password, 1024), role: 'agent' as const, community })),
+      { username: 'market', passwordHash: hashPassword('pwm', 1024), role: 'market', community },
+    ],
+    logger: createLogger('broker', 'silent'),
+  })
+}
+
+/** The market's own MQTT connection to a `testBroker`. */
+export function marketClient(broker: RunningBroker): Promise<MqttClient> {
+  return mqtt.connectAsync(broker.url, { username: 'market', password: 'pwm', clientId: 'market', reconnectPeriod: 0 })
 }
