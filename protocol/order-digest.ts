@@ -20,36 +20,37 @@ export function orderDigester(chainId: number, verifyingContract: Address): (ord
   domain.set(DOMAIN_TYPEHASH, 0)
   domain.set(keccak_256(encoder.encode('OpenVPP')), 32)
   domain.set(keccak_256(encoder.encode('1')), 64)
-  writeUint(domain, 96, chainId)
+  writeUint64(new DataView(domain.buffer), 96, chainId)
   domain.set(hexBytes(verifyingContract), 128 + 12)
   const separator = keccak_256(domain)
 
-  const struct = new Uint8Array(8 * 32)
+  // Reused for every order: only the field bytes are rewritten, so the zero padding stays zero.
+  const struct = Buffer.alloc(8 * 32)
+  const view = new DataView(struct.buffer, struct.byteOffset, struct.length)
+  struct.set(ORDER_TYPEHASH, 0)
   const message = new Uint8Array(2 + 32 + 32)
   message[0] = 0x19
   message[1] = 0x01
   message.set(separator, 2)
   return (order) => {
-    struct.fill(0)
-    struct.set(ORDER_TYPEHASH, 0)
-    struct.set(hexBytes(order.owner), 32 + 12)
-    struct.set(hexBytes(order.community), 64)
-    writeUint(struct, 96, order.interval)
-    writeUint(struct, 128, order.side)
-    writeUint(struct, 160, order.energyWh)
-    writeUint(struct, 192, order.limitPrice)
-    writeUint(struct, 224, order.nonce)
+    // Hex straight into place: no intermediate buffers per order (this runs for every order on intake).
+    if (struct.write(order.owner.slice(2), 32 + 12, 20, 'hex') !== 20 || struct.write(order.community.slice(2), 64, 32, 'hex') !== 32) {
+      throw new TypeError('orderDigester: owner must be 20 and community 32 bytes of hex')
+    }
+    writeUint64(view, 96, order.interval)
+    writeUint64(view, 128, order.side)
+    writeUint64(view, 160, order.energyWh)
+    writeUint64(view, 192, order.limitPrice)
+    writeUint64(view, 224, order.nonce)
     message.set(keccak_256(struct), 34)
     return keccak_256(message)
   }
 }
 
-/** Big-endian uint256 at `offset`; the schemas bound every value to 2^53, so two 32-bit words suffice. */
-function writeUint(target: Uint8Array, offset: number, value: bigint | number): void {
-  const n = Number(value)
-  const view = new DataView(target.buffer, target.byteOffset + offset + 24, 8)
-  view.setUint32(0, Math.floor(n / 2 ** 32))
-  view.setUint32(4, n >>> 0)
+/** The low 8 bytes of the big-endian uint256 at `offset` (the schemas bound every value to 2^53). */
+function writeUint64(view: DataView, offset: number, value: number): void {
+  view.setUint32(offset + 24, Math.floor(value / 2 ** 32))
+  view.setUint32(offset + 28, value >>> 0)
 }
 
 export function hexBytes(hex: Hex | string): Uint8Array {

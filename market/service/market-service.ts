@@ -23,6 +23,7 @@ import { EscrowReader } from './escrow-reader.ts'
 import { coversBuy, maxCostBaseUnits } from './collateral.ts'
 import { MarketMetrics } from './market-metrics.ts'
 import { SignaturePool } from './signature-pool.ts'
+import { batchVerifier } from './batch-verifier.ts'
 import { SettlementSubmitter } from './settlement-submitter.ts'
 import { buildSettlementBatch, fillsOf } from './settlement-batch.ts'
 import { validateMeterReading } from './meter-validation.ts'
@@ -150,7 +151,9 @@ export class MarketService extends EventEmitter {
     // Intervals delivered before a restart but not yet settled: settle them now, oldest first.
     for (const interval of this.store.unsettledIntervals(this.deliveringInterval)) this.queueSettlement(interval)
     this.schedule()
-    this.log.info({ community, openInterval: this.openInterval, intervalSeconds: this.intervalSeconds }, 'market: started')
+    this.log.info({ community, openInterval: this.openInterval, intervalSeconds: this.intervalSeconds, signatureBatching: this.signatures.batching }, 'market: started')
+    const verifier = batchVerifier()
+    if (!this.signatures.batching) this.log.warn({ reason: verifier.available ? 'disabled' : verifier.reason }, 'market: signatures are recovered one by one (about half the intake speed); npm run build:native builds the batch verifier')
   }
 
   async stop(): Promise<void> {
@@ -409,7 +412,7 @@ export class MarketService extends EventEmitter {
       priceCap: this.options.priceCap,
       maxOrderWh: this.options.maxOrderWh,
       addressOf: (agentId) => this.agents.get(agentId)?.address,
-      recover: (digest, signature) => this.signatures.recover(digest, signature),
+      recover: (digest, signature, owner) => this.signatures.recover(digest, signature, owner),
     }
   }
 

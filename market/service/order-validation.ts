@@ -37,8 +37,11 @@ export interface IntakeContext {
   maxOrderWh: number
   /** The address registered for an agent id in this community. */
   addressOf(agentId: string): Address | undefined
-  /** Signer recovery; on the calling thread when absent (a SignaturePool spreads it over cores). */
-  recover?: (digest: Uint8Array, signature: string) => Promise<Address | null>
+  /**
+   * The signer of `digest` (`owner` claims it); recovered on the calling thread when absent (a
+   * SignaturePool spreads the work over cores and batch-verifies owners it knows).
+   */
+  recover?: (digest: Uint8Array, signature: string, owner: Address) => Promise<Address | null>
 }
 
 export type ValidationResult =
@@ -85,7 +88,7 @@ export async function validateOrderPayload(payload: Buffer | string, agentId: st
     return reject('price_out_of_range', `limitPrice ${order.limitPrice} is outside [${ctx.priceFloor}, ${ctx.priceCap}]`)
   }
   const digest = digesterFor(ctx.chainId, ctx.settlement)(order)
-  const signer = ctx.recover ? await ctx.recover(digest, signature) : recoverSigner(digest, signature)
+  const signer = ctx.recover ? await ctx.recover(digest, signature, order.owner) : recoverSigner(digest, signature)
   if (!signer) return reject('bad_signature', 'signature is malformed or malleable (high s, or v not 27/28)')
   if (signer.toLowerCase() !== order.owner.toLowerCase()) return reject('bad_signature', `signature is by ${signer}, not the owner ${order.owner}`)
   return { ok: true, hash: bytesHex(digest), signed: parsed.data }

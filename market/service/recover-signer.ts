@@ -22,6 +22,12 @@ export function recoverSigner(digest: Uint8Array, signature: string): Address | 
 
 /** `recoverSigner` on bytes: the signer's 20 address bytes, or null. */
 export function recoverSignerBytes(digest: Uint8Array, sig: Uint8Array): Uint8Array | null {
+  const publicKey = recoverPublicKeyBytes(digest, sig)
+  return publicKey ? addressOfPublicKey(publicKey) : null
+}
+
+/** The signer's public key as 64 bytes x ‖ y, under the same rules as `recoverSigner`, or null. */
+export function recoverPublicKeyBytes(digest: Uint8Array, sig: Uint8Array): Uint8Array | null {
   if (sig.length !== 65) return null
   // Only 27 and 28: the ecrecover precompile refuses 0/1, so such a signature could never settle.
   const v = sig[64]!
@@ -30,9 +36,13 @@ export function recoverSignerBytes(digest: Uint8Array, sig: Uint8Array): Uint8Ar
   const s = Buffer.from(sig.buffer, sig.byteOffset + 32, 32)
   if (Buffer.compare(s, HALF_N) > 0 || s.every((b) => b === 0)) return null
   try {
-    const publicKey = secp256k1.ecdsaRecover(sig.subarray(0, 64), recid, digest, false)
-    return keccak256Bytes(publicKey.subarray(1)).subarray(12)
+    return secp256k1.ecdsaRecover(sig.subarray(0, 64), recid, digest, false).subarray(1)
   } catch {
     return null
   }
+}
+
+/** The Ethereum address (20 bytes) of a 64-byte public key x ‖ y. */
+export function addressOfPublicKey(publicKey: Uint8Array): Uint8Array {
+  return keccak256Bytes(publicKey).subarray(12)
 }

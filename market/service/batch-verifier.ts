@@ -1,0 +1,29 @@
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+
+/**
+ * `verifyBatch(digests n×32, signatures n×65 (r ‖ s ‖ v), keyIndex n, keys m×64 (x ‖ y), seed 32)`:
+ * true when every signature i is valid for keys[keyIndex[i]] exactly as ecrecover would return that
+ * key (v 27/28, 0 < r, s < n, s ≤ n/2). One multi-scalar multiplication for the whole batch, with
+ * random weights from `seed` (see market/native/batch-verify.c).
+ */
+export type VerifyBatch = (digests: Uint8Array, signatures: Uint8Array, keyIndex: Uint32Array, keys: Uint8Array, seed: Uint8Array) => boolean
+
+export type BatchVerifierStatus = { available: true; verifyBatch: VerifyBatch } | { available: false; reason: string }
+
+const ADDON = fileURLToPath(new URL('../native/build/batch_verify.node', import.meta.url))
+
+let status: BatchVerifierStatus | undefined
+
+/** The native batch verifier built by `npm run build:native`, or why it is not there. */
+export function batchVerifier(): BatchVerifierStatus {
+  if (!status) {
+    try {
+      const addon = createRequire(import.meta.url)(ADDON) as { verifyBatch: VerifyBatch }
+      status = { available: true, verifyBatch: addon.verifyBatch }
+    } catch (error) {
+      status = { available: false, reason: `${ADDON} did not load (${(error as Error).message.split('\n')[0]}); run npm run build:native` }
+    }
+  }
+  return status
+}
