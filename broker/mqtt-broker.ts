@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
+import type { Duplex } from 'node:stream'
 import { createRequire } from 'node:module'
 import { Aedes, type AedesOptions, type Client } from 'aedes'
 import { WebSocketServer, createWebSocketStream } from 'ws'
@@ -12,7 +13,7 @@ import { parseAgentTopic } from '../protocol/topics.ts'
 import { verifyPassword } from './credentials.ts'
 import { canPublish, canSubscribe, type Principal } from './acl.ts'
 import { AuthThrottle } from './auth-throttle.ts'
-import { GuardedConnection } from './guarded-connection.ts'
+import { guardPacketSize } from './packet-size-guard.ts'
 import { checkAgentPayload } from './payload-policy.ts'
 import type { TelemetrySink } from './telemetry/telemetry-sink.ts'
 import type { User } from './users.ts'
@@ -156,12 +157,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     }, () => {})
   }
 
-  const handle = (stream: Socket | NodeJS.ReadWriteStream, remoteAddress: string | undefined) => {
-    const guarded = new GuardedConnection(stream as unknown as Socket, maxPacketBytes, (declared) => {
+  const handle = (stream: Socket | Duplex, remoteAddress: string | undefined) => {
+    const client = aedes.handle(stream as Socket)
+    guardPacketSize(client, stream, maxPacketBytes, (declared) => {
       counters.increment('packets_oversized')
       logger.warn({ remoteAddress, declared, maxPacketBytes }, 'broker: oversized packet; connection closed')
-    }, remoteAddress)
-    aedes.handle(guarded as unknown as Socket)
+    })
   }
 
   const servers: (NetServer | HttpServer)[] = []
@@ -184,7 +185,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     const path = options.websocket.path ?? '/mqtt'
     const server = createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect with an MQTT client'))
     const wss = new WebSocketServer({ server, path, maxPayload: maxPacketBytes + 5 })
-    wss.on('connection', (ws, req) => handle(createWebSocketStream(ws), req.socket.remoteAddress))
+    wss.on('connection', (ws, req) => {
+      // authenticate() throttles by the connection's remoteAddress, which a WebSocket stream lacks.
+      const stream = Object.assign(createWebSocketStream(ws), { remoteAddress: req.socket.remoteAddress })
+      handle(stream, req.socket.remoteAddress)
+    })
     const wsHost = options.websocket.host ?? host
     urls.ws = `ws://${wsHost}:${await listen(server, { port: options.websocket.port, host: wsHost })}${path}`
     servers.push(server)

@@ -45,3 +45,32 @@ export class PacketSizeGuard {
     return null
   }
 }
+
+/** The part of an aedes client this module touches: its MQTT parser, fed each chunk read off the connection. */
+interface AedesClientInternals {
+  _parser?: { parse(chunk: Buffer): unknown }
+}
+
+/**
+ * Puts a PacketSizeGuard in front of an aedes client's parser: each chunk is checked as it is read
+ * off the connection, and a packet declaring more than `maxPacketBytes` closes the connection before
+ * the parser buffers it. Hooking the parser rather than wrapping the socket in another stream keeps
+ * aedes on the raw connection, where its writes coalesce into one system call per tick.
+ * Throws when aedes no longer has the parser it hooks (a dependency upgrade): a broker must not run
+ * without its size limit.
+ */
+export function guardPacketSize(client: unknown, connection: { destroy(): unknown }, maxPacketBytes: number, onOversized: (declaredBytes: number) => void): void {
+  const parser = (client as AedesClientInternals)._parser
+  if (!parser || typeof parser.parse !== 'function') {
+    throw new Error('aedes client has no _parser.parse to guard: the installed aedes version is not supported (see package.json)')
+  }
+  const guard = new PacketSizeGuard(maxPacketBytes)
+  const parse = parser.parse.bind(parser)
+  parser.parse = (chunk: Buffer) => {
+    const oversized = guard.feed(chunk)
+    if (oversized === null) return parse(chunk)
+    onOversized(oversized)
+    connection.destroy()
+    return 0
+  }
+}

@@ -194,17 +194,20 @@ describe('aedes broker over TCP, TLS and WebSocket', () => {
     await Promise.all([agent.endAsync(), market.endAsync()])
   })
 
-  it('closes a connection that sends a packet over the size limit, and keeps serving others', async () => {
-    const agent = await connect('home-01', 'pw1')
-    const closed = new Promise<void>((resolve) => agent.on('close', () => resolve()))
-    agent.publish(topics.agent(community, 'home-01', 'meter'), 'x'.repeat(8192), { qos: 0 })
-    await closed
-    expect(broker.counters.get('packets_oversized')).toBe(1)
-    agent.end(true)
-    const other = await connect('home-02', 'pw2')
-    expect(other.connected).toBe(true)
-    await other.endAsync()
-  })
+  for (const listener of ['mqtt', 'mqtts', 'ws'] as const) {
+    it(`closes a connection that sends a packet over the size limit, and keeps serving others (${listener})`, async () => {
+      const before = broker.counters.get('packets_oversized')
+      const agent = await connect('home-01', 'pw1', { url: broker.urls[listener] })
+      const closed = new Promise<void>((resolve) => agent.on('close', () => resolve()))
+      agent.publish(topics.agent(community, 'home-01', 'meter'), 'x'.repeat(8192), { qos: 0 })
+      await closed
+      expect(broker.counters.get('packets_oversized')).toBe(before + 1)
+      agent.end(true)
+      const other = await connect('home-02', 'pw2', { url: broker.urls[listener] })
+      expect(other.connected).toBe(true)
+      await other.endAsync()
+    })
+  }
 
   it('serves MQTT over TLS and over WebSocket', async () => {
     expect(broker.urls.mqtts).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/)
