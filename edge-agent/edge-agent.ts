@@ -405,11 +405,11 @@ export class EdgeAgent {
       const action = setpointW === null ? 'release' : setpointW > 0 ? 'discharge' : setpointW < 0 ? 'charge' : 'hold'
       return profile.batteryControl[action].map((w) => {
         let value: number
-        if (w.value === 'power') value = Math.min(w.type === 'int32' ? 0x7fffffff : 0xffff, Math.round(Math.abs(setpointW ?? 0) * w.scale))
+        if (w.value === 'power') value = Math.min(WRITE_MAX[w.type], Math.round(Math.abs(setpointW ?? 0) * w.scale))
         // grid = load − pv − battery (positive = import): the exchange at which the battery gives the setpoint.
         else if (w.value === 'grid-setpoint') value = Math.round(((loadW ?? 0) - (pvW ?? 0) - (setpointW ?? 0)) * w.scale)
         else value = w.value
-        return { address: w.address - profile.defaults.addressing, values: w.type === 'int32' ? int32Words(value, profile.defaults.wordOrder) : [value & 0xffff] }
+        return { address: w.address - profile.defaults.addressing, values: w.type === 'uint16' ? [value & 0xffff] : int32Words(value, profile.defaults.wordOrder) }
       })
     }
     const revertS = (this.options.battery?.controlSeconds ?? DEFAULT_CONTROL_SECONDS) * REVERT_PERIODS
@@ -482,6 +482,9 @@ export class EdgeAgent {
 }
 
 /** A signed 32-bit value as two registers in the product's word order. */
+const WRITE_MAX = { uint16: 0xffff, int32: 0x7fffffff, uint32: 0xffffffff } as const
+
+/** A 32-bit value (signed or not) as two registers in the device's word order. */
 function int32Words(value: number, wordOrder: 'high-first' | 'low-first'): number[] {
   const u = value >>> 0
   const words = [u >>> 16, u & 0xffff]

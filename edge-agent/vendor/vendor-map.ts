@@ -28,21 +28,27 @@ const term = z.union([registerTerm, sunspecTerm])
 export type RegisterTerm = z.infer<typeof registerTerm>
 export type MapTerm = z.infer<typeof term>
 
-/** One holding register written to command the battery: a constant, or the setpoint's size in W × scale. */
 /**
  * One register write of a battery command: a constant; `power`, the setpoint's magnitude (W × scale);
  * or `grid-setpoint`, the grid exchange that makes the battery deliver it (W, positive = from the
- * grid, as Victron's ESS setpoint takes it). `int32` spans two registers in the map's word order.
+ * grid, as Victron's ESS setpoint takes it). `int32` and `uint32` span two registers in the map's
+ * word order.
  */
+const WRITE_RANGES = { uint16: [0, 0xffff], int32: [-0x80000000, 0x7fffffff], uint32: [0, 0xffffffff] } as const
 const controlWrite = z
   .object({
     address: z.number().int().min(0).max(65_535),
-    value: z.union([z.number().int().min(-2_147_483_648).max(2_147_483_647), z.literal('power'), z.literal('grid-setpoint')]),
-    type: z.enum(['uint16', 'int32']).default('uint16'),
+    value: z.union([z.number().int(), z.literal('power'), z.literal('grid-setpoint')]),
+    type: z.enum(['uint16', 'int32', 'uint32']).default('uint16'),
     scale: z.number().positive().default(1),
   })
   .strict()
-  .refine((w) => w.type === 'int32' || typeof w.value !== 'number' || (w.value >= 0 && w.value <= 65_535), { message: 'a uint16 value must be 0–65535', path: ['value'] })
+  .superRefine((w, ctx) => {
+    const [min, max] = WRITE_RANGES[w.type]
+    if (typeof w.value === 'number' && (w.value < min || w.value > max)) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `a ${w.type} value must be ${min}–${max}` })
+    }
+  })
 export type ControlWrite = z.infer<typeof controlWrite>
 
 export const SNAPSHOT_FIELDS = ['inverter_ac_w', 'pv_w', 'grid_w', 'battery_w', 'battery_soc_pct', 'load_w', 'pv_total_wh', 'grid_import_wh', 'grid_export_wh'] as const

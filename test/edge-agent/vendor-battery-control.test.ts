@@ -35,12 +35,14 @@ async function deviceAndAgent(readOnly: boolean, profile = map, values: Partial<
 
 const marketState = () => JSON.stringify(testMarketState(community, INTERVAL_SECONDS))
 
-/** Waits for an interval the agent metered from its start, then awards it a sale of 5 Wh in it. */
-async function awardSale(startedAt: number) {
+/** Waits for an interval the agent metered from its start, then awards it a sale of 5 Wh in it (or a purchase of `boughtWh`). */
+async function awardSale(startedAt: number, boughtWh = 0) {
   await market.publishAsync(topics.marketState(community), marketState(), { qos: 1, retain: true })
   const interval = await intervalBegunAfter(startedAt, INTERVAL_SECONDS, 4)
   await market.publishAsync(topics.marketState(community), marketState(), { qos: 1, retain: true })
-  const award = { interval, fills: [{ orderHash: `0x${'cd'.repeat(32)}`, side: 1, energyWh: 5, filledWh: 5, price: 150_000 }], netWh: 5 }
+  const award = boughtWh
+    ? { interval, fills: [{ orderHash: `0x${'cd'.repeat(32)}`, side: 0, energyWh: boughtWh, filledWh: boughtWh, price: 150_000 }], netWh: -boughtWh }
+    : { interval, fills: [{ orderHash: `0x${'cd'.repeat(32)}`, side: 1, energyWh: 5, filledWh: 5, price: 150_000 }], netWh: 5 }
   await market.publishAsync(topics.agent(community, 'home-01', 'awards'), JSON.stringify(award), { qos: 1 })
 }
 
@@ -107,5 +109,54 @@ describe('battery commands through a vendor profile (Victron GX, ESS grid setpoi
     const parsed = vendorMapSchema.safeParse({ ...victron, batteryControl: { ...victron.batteryControl!, release: [{ address: 2700, value: -50 }] } })
     expect(parsed.success).toBe(false)
     expect(parsed.error?.issues[0]?.message).toMatch(/uint16 value must be 0–65535/)
+  })
+})
+
+describe('battery commands through a vendor profile (Huawei SUN2000 + LUNA2000, forcible charge/discharge)', () => {
+  it('stops any forcible mode at start, forces a discharge for a short period at the power the sale needs, and stops it at the end', async () => {
+    const huawei = vendorMap('huawei-sun2000')
+    const { device, agent } = await deviceAndAgent(false, huawei)
+    const startedAt = Date.now() / 1000
+    await agent.start()
+    expect(device.writes[0]).toEqual({ address: 47100, values: [0] })
+    await awardSale(startedAt)
+    await waitFor('a forcible discharge', () => device.registers.get('1:holding:47100') === 2)
+    // The power, period and mode went first and the command last, so the inverter never runs a stale power.
+    const command = device.writes.findIndex((w) => w.address === 47100 && w.values[0] === 2)
+    expect(device.writes.slice(command - 3, command + 1).map((w) => w.address)).toEqual([47249, 47083, 47246, 47100])
+    expect(device.registers.get('1:holding:47083')).toBe(2)
+    expect(device.registers.get('1:holding:47246')).toBe(0)
+    // uint32 W over 47249–47250, high word first: the sale and the home's own 500 W, within the 5 kW limit.
+    const power = (device.registers.get('1:holding:47249')! << 16) + device.registers.get('1:holding:47250')!
+    expect(power).toBeGreaterThan(1000)
+    expect(power).toBeLessThanOrEqual(5000)
+    await agent.stop()
+    expect(device.writes.at(-1)).toEqual({ address: 47100, values: [0] })
+    await device.stop()
+  })
+
+  it('forces a charge at the power a purchase needs', async () => {
+    const { device, agent } = await deviceAndAgent(false, vendorMap('huawei-sun2000'))
+    const startedAt = Date.now() / 1000
+    await agent.start()
+    // 60 Wh bought within at most 20 s: more than the home's 500 W, so the battery must take the rest.
+    await awardSale(startedAt, 60)
+    await waitFor('a forcible charge', () => device.registers.get('1:holding:47100') === 1)
+    const command = device.writes.findIndex((w) => w.address === 47100 && w.values[0] === 1)
+    expect(device.writes.slice(command - 3, command + 1).map((w) => w.address)).toEqual([47247, 47083, 47246, 47100])
+    const power = (device.registers.get('1:holding:47247')! << 16) + device.registers.get('1:holding:47248')!
+    expect(power).toBeGreaterThan(0)
+    expect(power).toBeLessThanOrEqual(5000)
+    await agent.stop()
+    expect(device.writes.at(-1)).toEqual({ address: 47100, values: [0] })
+    await device.stop()
+  })
+
+  it('takes uint32 command values up to 2³² − 1 and no further', () => {
+    const huawei = vendorMap('huawei-sun2000')
+    const withRelease = (value: number) => vendorMapSchema.safeParse({ ...huawei, batteryControl: { ...huawei.batteryControl!, release: [{ address: 47247, type: 'uint32', value }] } })
+    expect(withRelease(0xffffffff).success).toBe(true)
+    expect(withRelease(0x100000000).error?.issues[0]?.message).toMatch(/uint32 value must be 0–4294967295/)
+    expect(withRelease(-1).success).toBe(false)
   })
 })
