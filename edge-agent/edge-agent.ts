@@ -23,7 +23,8 @@ import { homeAssistantDiscovery, homeAssistantState, homeAssistantTopics } from 
 import { readVendorSnapshot } from './vendor/vendor-reader.ts'
 import type { VendorMap } from './vendor/vendor-map.ts'
 import { batterySetpointW, type BatteryLimits } from './battery-controller.ts'
-import { derActivePowerWrites, storageControlWrites, type RegisterWrite } from './sunspec/storage-control.ts'
+import { batteryReserveWrites, derActivePowerWrites, storageControlWrites, type RegisterWrite } from './sunspec/storage-control.ts'
+import { ReserveKeeper } from './battery-reserves.ts'
 import { decodeModel, type DecodedModel } from './sunspec/sunspec-decoder.ts'
 import { sunspecModelTables } from './sunspec/model-tables.ts'
 import type { SunSpecModelTable } from './sunspec/sunspec-types.ts'
@@ -96,6 +97,7 @@ export class EdgeAgent {
   private readonly loadProfile = new LoadProfile()
   private pending: Snapshot[] = []
   private readonly outbox: DurableOutbox
+  private readonly reserves: ReserveKeeper
   private outboxClosed = false
   private session = 0
   private orderedInterval = 0
@@ -120,6 +122,7 @@ export class EdgeAgent {
     this.link = new ModbusLink(options.modbus, options.modbusLink)
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true })
     this.outbox = new DurableOutbox({ path: options.dataDir ? join(options.dataDir, 'outbox.sqlite') : ':memory:', maxMessages: options.outboxMaxMessages })
+    this.reserves = new ReserveKeeper(options.dataDir, (message) => this.log.warn(message))
   }
 
   private get log(): Logger {
@@ -166,6 +169,10 @@ export class EdgeAgent {
       this.timers.push(setInterval(() => void this.steerBattery(), (this.options.battery.controlSeconds ?? DEFAULT_CONTROL_SECONDS) * 1000))
     }
     await this.poll()
+    if (this.options.battery && !this.options.readOnly && this.reserves.saved()) {
+      // An earlier run died while holding the battery through its reserve limits: give the owner's back.
+      await this.writeBattery(null).catch((error) => this.log.warn({ err: (error as Error).message }, 'agent: could not restore the battery reserve limits at start; will keep trying through control'))
+    }
   }
 
   async stop(): Promise<void> {
@@ -200,7 +207,7 @@ export class EdgeAgent {
         const read = (address: number, length: number) => this.link.readHolding(this.options.unitId, address, length)
         this.device ??= await discoverSunSpec(read)
         const models = await readModels(read, this.device)
-        this.controlModels = models.filter((m) => m.id === 124 || m.id === 704)
+        this.controlModels = models.filter((m) => m.id === 124 || m.id === 704 || m.id === 802)
         snapshot = snapshotFromSunSpec(models, new Date(), this.options.normalize)
       }
       const checked = snapshotSchema.safeParse(this.gridEnergy.fill(snapshot))
@@ -388,6 +395,7 @@ export class EdgeAgent {
       return
     }
     for (const w of writes) await this.link.writeRegisters(this.options.unitId, w.address, w.values)
+    if (setpointW === null) this.reserves.clear()
     this.steering = setpointW
     this.counters.increment(setpointW === null ? 'battery_released' : 'battery_setpoints')
   }
@@ -417,11 +425,19 @@ export class EdgeAgent {
     if (storage) return storageControlWrites(storage.table, storage.address, storage.model, setpointW, revertS)
     const der = await this.controlModel(704)
     if (der) return derActivePowerWrites(der.table, der.address, der.model, setpointW === null ? null : (pvW ?? 0) + setpointW, revertS)
+    const bank = await this.controlModel(802)
+    const { SocRsvMax, SoCRsvMin } = bank?.model.raw ?? {}
+    if (bank && typeof SocRsvMax === 'number' && typeof SoCRsvMin === 'number') {
+      const socPct = this.lastSnapshot?.battery_soc_pct ?? null
+      const original = setpointW === null ? this.reserves.saved() : this.reserves.capture({ SocRsvMax, SoCRsvMin })
+      if (!original || (setpointW !== null && socPct === null)) return undefined
+      return batteryReserveWrites(bank.table, bank.address, bank.model, setpointW, socPct ?? 0, this.options.battery!, original)
+    }
     return undefined
   }
 
   /** A control model of the device, with its ratings and scale factors as the last poll decoded them (read here only before any poll has). */
-  private async controlModel(id: 124 | 704): Promise<{ table: SunSpecModelTable; address: number; model: DecodedModel } | undefined> {
+  private async controlModel(id: 124 | 704 | 802): Promise<{ table: SunSpecModelTable; address: number; model: DecodedModel } | undefined> {
     const location = this.device?.models.find((m) => m.id === id)
     if (!location) return undefined
     const table = sunspecModelTables[id]!

@@ -86,9 +86,10 @@ export class HomeModel {
   /**
    * Advances the home by `dtSeconds` ending at `secondsOfDay` (local time); a time of day earlier than
    * the last one starts the next day. `batterySetpointW` overrides self-consumption (positive =
-   * discharge), within the battery's limits.
+   * discharge), within the battery's limits; `reserves` bound self-consumption's state of charge
+   * (the battery model 802's SoCRsvMin and SocRsvMax).
    */
-  step(secondsOfDay: number, dtSeconds: number, batterySetpointW?: number): HomeReading {
+  step(secondsOfDay: number, dtSeconds: number, batterySetpointW?: number, reserves?: { minPct: number; maxPct: number }): HomeReading {
     const newDay = secondsOfDay < this.lastSecondsOfDay
     if (newDay) this.day++
     const firstStep = this.lastSecondsOfDay < 0
@@ -111,7 +112,7 @@ export class HomeModel {
     const profileW = standardLoadW(dayTypeOf(weekday), secondsOfDay / 3600, summerWeight(dayOfYear, this.site.latDeg), dayOfYear)
     const loadW = Math.round((this.spec.baseLoadW / MEAN_W_PER_1000_KWH) * profileW * (0.8 + 0.4 * this.random()))
 
-    const batteryW = this.batteryPower(pvW, loadW, dtSeconds, batterySetpointW)
+    const batteryW = this.batteryPower(pvW, loadW, dtSeconds, batterySetpointW, reserves)
     const gridW = loadW - pvW - batteryW
     const hours = dtSeconds / 3600
     this.counters.pvWh += pvW * hours
@@ -121,15 +122,18 @@ export class HomeModel {
     return this.last
   }
 
-  private batteryPower(pvW: number, loadW: number, dtSeconds: number, setpointW?: number): number {
+  private batteryPower(pvW: number, loadW: number, dtSeconds: number, setpointW?: number, reserves?: { minPct: number; maxPct: number }): number {
     const { batteryWh, batteryMaxW, batteryEfficiency } = this.spec
     if (batteryWh <= 0) return 0
     const hours = dtSeconds / 3600
     const wanted = clamp(setpointW ?? loadW - pvW, -batteryMaxW, batteryMaxW)
-    const reserveWh = batteryWh * 0.05
+    // A setpoint may use all but 5 %; the battery's own mode stays within the reserves as well.
+    const own = setpointW === undefined && reserves
+    const floorWh = batteryWh * Math.max(0.05, own ? reserves.minPct / 100 : 0)
+    const ceilingWh = batteryWh * (own ? Math.min(1, reserves.maxPct / 100) : 1)
     let w: number
-    if (wanted >= 0) w = Math.min(wanted, Math.max(0, (this.socWh - reserveWh) / hours))
-    else w = -Math.min(-wanted, Math.max(0, (batteryWh - this.socWh) / (hours * batteryEfficiency)))
+    if (wanted >= 0) w = Math.min(wanted, Math.max(0, (this.socWh - floorWh) / hours))
+    else w = -Math.min(-wanted, Math.max(0, (ceilingWh - this.socWh) / (hours * batteryEfficiency)))
     w = Math.round(w)
     this.socWh -= w >= 0 ? w * hours : w * hours * batteryEfficiency
     this.socWh = clamp(this.socWh, 0, batteryWh)

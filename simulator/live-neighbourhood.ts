@@ -6,8 +6,8 @@ export interface LiveNeighbourhoodOptions {
   homes: HomeSpec[]
   /** Where and from which date the simulated clock runs (default: Berlin, midsummer). */
   site?: HomeSite
-  /** How the homes' batteries are steered: SunSpec 124 (default) or 704. */
-  storageControl?: 124 | 704
+  /** How the homes' batteries are steered: SunSpec 124 (default), 704, or 802's reserve limits only. */
+  storageControl?: 124 | 704 | 802
   /** Simulated time of day when the run starts, in seconds after local midnight (default 11:00). */
   startSecondsOfDay?: number
   /** Simulated seconds per real second (default 1). */
@@ -57,7 +57,7 @@ export class LiveNeighbourhood {
     this.lastTick = now
     const secondsOfDay = this.secondsOfDay(now)
     // A setpoint written to the device's storage controls steers the battery; otherwise it self-consumes.
-    for (const home of this.homes) home.device.update(home.model.step(secondsOfDay, dtSimSeconds, home.device.batterySetpointW(now)), home.model.counters)
+    for (const home of this.homes) home.device.update(home.model.step(secondsOfDay, dtSimSeconds, home.device.batterySetpointW(now), home.device.batteryReserves()), home.model.counters)
   }
 
   async stop(): Promise<void> {

@@ -19,10 +19,11 @@ export interface VirtualDeviceOptions {
   /** Serve Modbus RTU on this serial device (e.g. one end of a socat pseudo-terminal pair) instead of TCP. */
   serial?: { path: string; baudRate: number }
   /**
-   * How the battery is steered: SunSpec 124 storage controls (default), or 704 DER AC controls as on
-   * inverters that implement the IEEE 1547 models instead.
+   * How the battery is steered: SunSpec 124 storage controls (default), 704 DER AC controls as on
+   * inverters that implement the IEEE 1547 models instead, or only the battery model 802's reserve
+   * limits (SoCRsvMin, SocRsvMax), within which the battery runs its own self-consumption.
    */
-  storageControl?: 124 | 704
+  storageControl?: 124 | 704 | 802
 }
 
 /**
@@ -60,6 +61,8 @@ export class VirtualSunSpecDevice {
                 WChaRteMax: spec.batteryMaxW, WDisChaRteMax: spec.batteryMaxW, WChaDisChaMax_SF: 0,
                 SoC_SF: -1, V: 512, V_SF: -1, CellV_SF: -3, A_SF: -1, AMax_SF: 0, W_SF: 0,
                 LocRemCtl: 1, Typ: 4, State: 2, SetOp: 1, SetInvState: 3, AlmRst: 0, Evt1: 0, Evt2: 0, EvtVnd1: 0, EvtVnd2: 0,
+                // The owner's reserve limits as the installer left them: 10 % to 100 % (SoC_SF −1).
+                SoCRsvMin: 100, SocRsvMax: 1000,
               },
             },
           ]
@@ -80,7 +83,7 @@ export class VirtualSunSpecDevice {
             },
           ]
         : []),
-      ...(spec.batteryWh > 0 && options.storageControl !== 704
+      ...(spec.batteryWh > 0 && (options.storageControl ?? 124) === 124
         ? [
             {
               // Storage controls (SunSpec 124): the agent steers the battery here; rates are % of WChaMax
@@ -111,7 +114,7 @@ export class VirtualSunSpecDevice {
    * InOutWRte_RvrtTms seconds lapses back to self-consumption, as a real inverter does.
    */
   batterySetpointW(now = Date.now()): number | undefined {
-    if (this.options.spec.batteryWh <= 0) return undefined
+    if (this.options.spec.batteryWh <= 0 || this.options.storageControl === 802) return undefined
     if (this.options.storageControl === 704) return this.derSetpointW(now)
     const img = this.image
     const mode = Number(img.get(124, 'StorCtl_Mod') ?? 0)
@@ -126,6 +129,17 @@ export class VirtualSunSpecDevice {
     if (mode & 2) return Math.round(maxW * pct('OutWRte'))
     if (mode & 1) return -Math.round(maxW * pct('InWRte'))
     return undefined
+  }
+
+  /**
+   * The battery model 802's reserve limits, % of capacity: in its own mode the battery discharges no
+   * lower than the minimum and charges no higher than the maximum.
+   */
+  batteryReserves(): { minPct: number; maxPct: number } | undefined {
+    if (this.options.spec.batteryWh <= 0) return undefined
+    const img = this.image
+    const sf = 10 ** Number(img.get(802, 'SoC_SF') ?? 0)
+    return { minPct: Number(img.get(802, 'SoCRsvMin') ?? 0) * sf, maxPct: Number(img.get(802, 'SocRsvMax') ?? 0) * sf }
   }
 
   /**
@@ -160,7 +174,7 @@ export class VirtualSunSpecDevice {
       img.set(802, 'SoC', Math.round(reading.socPct * 10))
       img.set(802, 'A', Math.round((reading.batteryW / 51.2) * 10))
       img.set(802, 'ChaSt', reading.batteryW > 0 ? 3 : reading.batteryW < 0 ? 4 : 6)
-      if (this.options.storageControl !== 704) {
+      if ((this.options.storageControl ?? 124) === 124) {
         img.set(124, 'ChaState', Math.round(reading.socPct * 10))
         img.set(124, 'ChaSt', reading.batteryW > 0 ? 3 : reading.batteryW < 0 ? 4 : 6)
       }

@@ -69,3 +69,34 @@ export function derActivePowerWrites(table: SunSpecModelTable, modelAddress: num
     { address: modelAddress + enable.offset, values: encodePoint(enable.point.type, 1, enable.point.size) },
   ]
 }
+
+/** The battery model 802's reserve limits, raw register values (scaled by SoC_SF): what to restore on release. */
+export interface BatteryReserves {
+  SocRsvMax: number
+  SoCRsvMin: number
+}
+
+/**
+ * The writes that steer a battery through the battery model 802 alone, which has no power setpoint:
+ * its reserve limits (SocRsvMax, SoCRsvMin; % of capacity by SoC_SF), within which the battery runs
+ * its own self-consumption. A sale keeps the battery from charging (SocRsvMax at the present state of
+ * charge), so the PV surplus goes to the grid; a purchase keeps it from discharging (SoCRsvMin at
+ * it), so the home's load comes from the grid; a hold does both. The homeowner's floor and ceiling
+ * bound both limits. The battery cannot be made to export or to charge from the grid this way.
+ * `setpointW` null writes `original` back: the owner's own limits. One write of both (adjacent). Pure.
+ */
+export function batteryReserveWrites(table: SunSpecModelTable, modelAddress: number, model: DecodedModel, setpointW: number | null, socPct: number, limits: { socFloorPct: number; socCeilingPct: number }, original: BatteryReserves): RegisterWrite[] {
+  const max = offsetOf(table, 'SocRsvMax')
+  const min = offsetOf(table, 'SoCRsvMin')
+  if (min.offset !== max.offset + 1) throw new Error('model 802: SocRsvMax and SoCRsvMin are expected side by side')
+  let raw: BatteryReserves
+  if (setpointW === null) raw = original
+  else {
+    const sf = 10 ** Number(model.raw.SoC_SF ?? 0)
+    const held = Math.min(limits.socCeilingPct, Math.max(limits.socFloorPct, socPct))
+    const maxPct = setpointW >= 0 ? held : limits.socCeilingPct
+    const minPct = setpointW <= 0 ? held : limits.socFloorPct
+    raw = { SocRsvMax: Math.round(maxPct / sf), SoCRsvMin: Math.round(minPct / sf) }
+  }
+  return [{ address: modelAddress + max.offset, values: [...encodePoint(max.point.type, raw.SocRsvMax, 1), ...encodePoint(min.point.type, raw.SoCRsvMin, 1)] }]
+}
