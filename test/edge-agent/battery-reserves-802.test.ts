@@ -9,11 +9,10 @@ import type { EdgeAgent } from '../../edge-agent/edge-agent.ts'
 import { sunspecModelTables } from '../../edge-agent/sunspec/model-tables.ts'
 import { batteryReserveWrites } from '../../edge-agent/sunspec/storage-control.ts'
 import type { DecodedModel } from '../../edge-agent/sunspec/sunspec-decoder.ts'
-import { topics } from '../../protocol/topics.ts'
 import { demoHomes } from '../../simulator/home-model.ts'
 import { LiveNeighbourhood } from '../../simulator/live-neighbourhood.ts'
 import { waitFor } from '../helpers/wait-for.ts'
-import { intervalBegunAfter, testAgent, testMarketState, testBroker, marketClient } from '../helpers/agent.ts'
+import { awardIntervals, testAgent, testBroker, marketClient } from '../helpers/agent.ts'
 
 const community = 'street'
 const INTERVAL_SECONDS = 20
@@ -106,15 +105,8 @@ describe('battery steering through the battery model 802 alone', () => {
     await waitFor('the battery covering the home', () => Number(device.image.get(802, 'W')) > 0, 10_000)
     agent = newAgent()
     const startedAt = Date.now() / 1000
-    const state = () => JSON.stringify(testMarketState(community, INTERVAL_SECONDS))
-    await market.publishAsync(topics.marketState(community), state(), { qos: 1, retain: true })
     await agent.start()
-    const interval = await intervalBegunAfter(startedAt, INTERVAL_SECONDS)
-    await market.publishAsync(topics.marketState(community), state(), { qos: 1, retain: true })
-    for (let k = 0; k < 3; k++) {
-      const award = { interval: interval + k * INTERVAL_SECONDS, fills: [{ orderHash: `0x${'ab'.repeat(32)}`, side: 0, energyWh: 60, filledWh: 60, price: 150_000 }], netWh: -60 }
-      await market.publishAsync(topics.agent(community, 'home-02', 'awards'), JSON.stringify(award), { qos: 1 })
-    }
+    await awardIntervals(market, { community, agentId: 'home-02', intervalSeconds: INTERVAL_SECONDS, startedAt, netWh: -60, count: 3 })
     // SoCRsvMin up to the present charge: the battery stops, the home imports, and the owner's limits are on disk.
     await waitFor('the minimum reserve raised', () => reserves()[1]! > 100, 25_000)
     const soc = Number(device.image.get(802, 'SoC'))

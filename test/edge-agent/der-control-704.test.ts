@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
 import type { RunningBroker } from '../../broker/mqtt-broker.ts'
 import type { EdgeAgent } from '../../edge-agent/edge-agent.ts'
-import { topics } from '../../protocol/topics.ts'
 import { intervalStart } from '../../protocol/units.ts'
 import { demoHomes } from '../../simulator/home-model.ts'
 import { LiveNeighbourhood } from '../../simulator/live-neighbourhood.ts'
 import { waitFor } from '../helpers/wait-for.ts'
-import { intervalBegunAfter, testAgent, testMarketState, testBroker, marketClient } from '../helpers/agent.ts'
+import { awardIntervals, testAgent, testBroker, marketClient } from '../helpers/agent.ts'
 
 const community = 'street'
 const INTERVAL_SECONDS = 20
@@ -44,15 +43,8 @@ describe('battery steering through SunSpec 704 when the inverter has no model 12
       marketSilenceSeconds: 8,
     })
     const startedAt = Date.now() / 1000
-    const state = () => JSON.stringify(testMarketState(community, INTERVAL_SECONDS))
-    await market.publishAsync(topics.marketState(community), state(), { qos: 1, retain: true })
     await agent.start()
-    const interval = await intervalBegunAfter(startedAt, INTERVAL_SECONDS)
-    await market.publishAsync(topics.marketState(community), state(), { qos: 1, retain: true })
-    for (let k = 0; k < 3; k++) {
-      const award = { interval: interval + k * INTERVAL_SECONDS, fills: [{ orderHash: `0x${'ab'.repeat(32)}`, side: 1, energyWh: 5, filledWh: 5, price: 150_000 }], netWh: 5 }
-      await market.publishAsync(topics.agent(community, 'home-02', 'awards'), JSON.stringify(award), { qos: 1 })
-    }
+    const interval = await awardIntervals(market, { community, agentId: 'home-02', intervalSeconds: INTERVAL_SECONDS, startedAt, netWh: 5, count: 3 })
     expect(intervalStart(Date.now() / 1000, INTERVAL_SECONDS)).toBeGreaterThanOrEqual(interval)
 
     // WSetEna on, WSet in watts: no sun at 22:00, so the AC output is the battery discharging, and the home exports.

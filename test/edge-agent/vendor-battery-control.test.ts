@@ -3,10 +3,9 @@ import type { MqttClient } from 'mqtt'
 import type { RunningBroker } from '../../broker/mqtt-broker.ts'
 import { vendorMap, vendorMapSchema } from '../../edge-agent/vendor/vendor-map.ts'
 import { freePort } from '../../platform/free-port.ts'
-import { topics } from '../../protocol/topics.ts'
 import { VirtualVendorDevice, encodeVendorRegisters } from '../../simulator/virtual-vendor-device.ts'
 import { waitFor } from '../helpers/wait-for.ts'
-import { intervalBegunAfter, testAgent, testMarketState, testBroker, marketClient } from '../helpers/agent.ts'
+import { awardIntervals, testAgent, testBroker, marketClient } from '../helpers/agent.ts'
 
 const community = 'street'
 const INTERVAL_SECONDS = 20
@@ -33,17 +32,9 @@ async function deviceAndAgent(readOnly: boolean, profile = map, values: Partial<
   return { device, agent }
 }
 
-const marketState = () => JSON.stringify(testMarketState(community, INTERVAL_SECONDS))
-
 /** Waits for an interval the agent metered from its start, then awards it a sale of 5 Wh in it (or a purchase of `boughtWh`). */
-async function awardSale(startedAt: number, boughtWh = 0) {
-  await market.publishAsync(topics.marketState(community), marketState(), { qos: 1, retain: true })
-  const interval = await intervalBegunAfter(startedAt, INTERVAL_SECONDS, 4)
-  await market.publishAsync(topics.marketState(community), marketState(), { qos: 1, retain: true })
-  const award = boughtWh
-    ? { interval, fills: [{ orderHash: `0x${'cd'.repeat(32)}`, side: 0, energyWh: boughtWh, filledWh: boughtWh, price: 150_000 }], netWh: -boughtWh }
-    : { interval, fills: [{ orderHash: `0x${'cd'.repeat(32)}`, side: 1, energyWh: 5, filledWh: 5, price: 150_000 }], netWh: 5 }
-  await market.publishAsync(topics.agent(community, 'home-01', 'awards'), JSON.stringify(award), { qos: 1 })
+function awardSale(startedAt: number, boughtWh = 0) {
+  return awardIntervals(market, { community, agentId: 'home-01', intervalSeconds: INTERVAL_SECONDS, startedAt, netWh: boughtWh ? -boughtWh : 5, minLeftSeconds: 4 })
 }
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { EdgeAgent, type EdgeAgentOptions } from '../../edge-agent/edge-agent.ts
 import { createLogger } from '../../platform/logger.ts'
 import type { MarketState } from '../../protocol/messages.ts'
 import { communityKey } from '../../protocol/order.ts'
+import { topics } from '../../protocol/topics.ts'
 import { intervalStart } from '../../protocol/units.ts'
 import { waitFor } from './wait-for.ts'
 
@@ -70,4 +71,26 @@ export async function testBroker(community: string, agentPasswords: Record<strin
 /** The market's own MQTT connection to a `testBroker`. */
 export function marketClient(broker: RunningBroker): Promise<MqttClient> {
   return mqtt.connectAsync(broker.url, { username: 'market', password: 'pwm', clientId: 'market', reconnectPeriod: 0 })
+}
+
+/**
+ * As a market would: publishes the market state, waits for an interval begun after `startedAt` (so
+ * an agent started then meters it from its start), and awards `agentId` a net `netWh` (positive =
+ * sold, negative = bought) in that interval and the `count − 1` after it. Returns the first one.
+ */
+export async function awardIntervals(
+  market: MqttClient,
+  award: { community: string; agentId: string; intervalSeconds: number; startedAt: number; netWh: number; count?: number; minLeftSeconds?: number },
+): Promise<number> {
+  const { community, agentId, intervalSeconds, netWh } = award
+  const state = () => JSON.stringify(testMarketState(community, intervalSeconds))
+  await market.publishAsync(topics.marketState(community), state(), { qos: 1, retain: true })
+  const interval = await intervalBegunAfter(award.startedAt, intervalSeconds, award.minLeftSeconds)
+  await market.publishAsync(topics.marketState(community), state(), { qos: 1, retain: true })
+  for (let k = 0; k < (award.count ?? 1); k++) {
+    const energyWh = Math.abs(netWh)
+    const fills = [{ orderHash: `0x${'ab'.repeat(32)}`, side: netWh > 0 ? 1 : 0, energyWh, filledWh: energyWh, price: 150_000 }]
+    await market.publishAsync(topics.agent(community, agentId, 'awards'), JSON.stringify({ interval: interval + k * intervalSeconds, fills, netWh }), { qos: 1 })
+  }
+  return interval
 }
