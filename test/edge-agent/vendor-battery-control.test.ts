@@ -103,6 +103,20 @@ describe('battery commands through a vendor profile (Victron GX, ESS grid setpoi
   })
 })
 
+/**
+ * Waits for Huawei's forcible command (47100: 1 charge, 2 discharge), checks the power, the 2-minute
+ * period and the duration mode went first and the command last (so the inverter never runs a stale
+ * power), and returns the uint32 power in W (two registers from `powerAddress`, high word first).
+ */
+async function forcibleCommand(device: VirtualVendorDevice, command: 1 | 2, powerAddress: 47247 | 47249): Promise<number> {
+  await waitFor(`forcible command ${command}`, () => device.registers.get('1:holding:47100') === command)
+  const at = device.writes.findIndex((w) => w.address === 47100 && w.values[0] === command)
+  expect(device.writes.slice(at - 3, at + 1).map((w) => w.address)).toEqual([powerAddress, 47083, 47246, 47100])
+  expect(device.registers.get('1:holding:47083')).toBe(2)
+  expect(device.registers.get('1:holding:47246')).toBe(0)
+  return device.registers.get(`1:holding:${powerAddress}`)! * 65536 + device.registers.get(`1:holding:${powerAddress + 1}`)!
+}
+
 describe('battery commands through a vendor profile (Huawei SUN2000 + LUNA2000, forcible charge/discharge)', () => {
   it('stops any forcible mode at start, forces a discharge for a short period at the power the sale needs, and stops it at the end', async () => {
     const huawei = vendorMap('huawei-sun2000')
@@ -111,14 +125,8 @@ describe('battery commands through a vendor profile (Huawei SUN2000 + LUNA2000, 
     await agent.start()
     expect(device.writes[0]).toEqual({ address: 47100, values: [0] })
     await awardSale(startedAt)
-    await waitFor('a forcible discharge', () => device.registers.get('1:holding:47100') === 2)
-    // The power, period and mode went first and the command last, so the inverter never runs a stale power.
-    const command = device.writes.findIndex((w) => w.address === 47100 && w.values[0] === 2)
-    expect(device.writes.slice(command - 3, command + 1).map((w) => w.address)).toEqual([47249, 47083, 47246, 47100])
-    expect(device.registers.get('1:holding:47083')).toBe(2)
-    expect(device.registers.get('1:holding:47246')).toBe(0)
-    // uint32 W over 47249–47250, high word first: the sale and the home's own 500 W, within the 5 kW limit.
-    const power = (device.registers.get('1:holding:47249')! << 16) + device.registers.get('1:holding:47250')!
+    // The sale and the home's own 500 W, within the 5 kW limit.
+    const power = await forcibleCommand(device, 2, 47249)
     expect(power).toBeGreaterThan(1000)
     expect(power).toBeLessThanOrEqual(5000)
     await agent.stop()
@@ -132,10 +140,7 @@ describe('battery commands through a vendor profile (Huawei SUN2000 + LUNA2000, 
     await agent.start()
     // 60 Wh bought within at most 20 s: more than the home's 500 W, so the battery must take the rest.
     await awardSale(startedAt, 60)
-    await waitFor('a forcible charge', () => device.registers.get('1:holding:47100') === 1)
-    const command = device.writes.findIndex((w) => w.address === 47100 && w.values[0] === 1)
-    expect(device.writes.slice(command - 3, command + 1).map((w) => w.address)).toEqual([47247, 47083, 47246, 47100])
-    const power = (device.registers.get('1:holding:47247')! << 16) + device.registers.get('1:holding:47248')!
+    const power = await forcibleCommand(device, 1, 47247)
     expect(power).toBeGreaterThan(0)
     expect(power).toBeLessThanOrEqual(5000)
     await agent.stop()
