@@ -8,7 +8,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws'
 import type { Logger } from '../platform/logger.ts'
 import { Counters } from '../platform/counters.ts'
 import { listen } from '../platform/listen.ts'
-import { telemetrySchema } from '../protocol/messages.ts'
+import { telemetrySchema, type Telemetry } from '../protocol/messages.ts'
 import { parseAgentTopic } from '../protocol/topics.ts'
 import { verifyPassword } from './credentials.ts'
 import { canPublish, canSubscribe, type Principal } from './acl.ts'
@@ -82,6 +82,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     packet.retain = false
   }
 
+  const sink = options.telemetrySink
+  /** Telemetry already parsed and checked at publish, by payload buffer, until the sink takes it. */
+  const checkedTelemetry = new WeakMap<Buffer, Telemetry>()
+
   const aedesOptions: AedesOptions = {
     drainTimeout: options.drainTimeoutMs ?? 30_000,
     authenticate(client, username, password, done) {
@@ -114,6 +118,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
           drop(client, packet.topic, packet, `payload_invalid.${who.id}`, verdict.detail)
           return done(null)
         }
+        // aedes hands the sink a new packet around the same payload buffer: the sink need not parse it again.
+        if (sink && verdict.channel === 'telemetry') checkedTelemetry.set(packet.payload as Buffer, verdict.data as Telemetry)
       }
       done(null)
     },
@@ -146,12 +152,15 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const aedes = await Aedes.createBroker(aedesOptions)
   aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'broker: client error'))
 
-  const sink = options.telemetrySink
   if (sink) {
     // A server-side subscription: every telemetry message that passed the checks above.
     aedes.subscribe('vpp/v1/+/agents/+/telemetry', (packet, callback) => {
       const topic = parseAgentTopic(packet.topic)
-      const parsed = telemetrySchema.safeParse(safeJson(packet.payload as Buffer))
+      const payload = packet.payload as Buffer
+      // Checked at publish (an agent's), or parsed here (the market's own, or one from another broker of the cluster).
+      const checked = checkedTelemetry.get(payload)
+      checkedTelemetry.delete(payload)
+      const parsed = checked ? { success: true as const, data: checked } : telemetrySchema.safeParse(safeJson(payload))
       if (topic && parsed.success) sink.accept(topic.community, topic.agentId, parsed.data)
       callback()
     }, () => {})

@@ -12,11 +12,11 @@ const agentPayloadSchemas: Record<string, z.ZodType> = {
   meter: signedMeterReadingSchema,
 }
 
-export type PayloadVerdict = { ok: true } | { ok: false; reason: 'not_json' | 'invalid_schema'; detail: string }
+export type PayloadVerdict = { ok: true; channel?: string; data?: unknown } | { ok: false; reason: 'not_json' | 'invalid_schema'; detail: string }
 
 /**
  * Checks an agent's payload at the broker, so malformed telemetry or orders never reach the market or
- * the telemetry sink.
+ * the telemetry sink. A valid payload comes back parsed, with its channel, for whoever needs it next.
  * Pure: topic and bytes in, verdict out.
  */
 export function checkAgentPayload(topic: string, payload: Buffer): PayloadVerdict {
@@ -30,7 +30,7 @@ export function checkAgentPayload(topic: string, payload: Buffer): PayloadVerdic
     return { ok: false, reason: 'not_json', detail: 'payload is not JSON' }
   }
   const result = schema.safeParse(json)
-  if (result.success) return { ok: true }
+  if (result.success) return { ok: true, channel: parsed!.channel, data: result.data }
   const issue = result.error.issues[0]
   return { ok: false, reason: 'invalid_schema', detail: `${issue?.path.join('.') || 'payload'}: ${issue?.message}` }
 }
