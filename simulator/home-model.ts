@@ -1,5 +1,5 @@
 import { CloudProcess } from './models/clouds.ts'
-import { dayTypeOf, standardLoadW, summerWeight } from './models/household-load.ts'
+import { dayTypeOf, seasonalDayOfYear, standardLoadW, summerWeight } from './models/household-load.ts'
 import { mulberry32 } from './random.ts'
 import { cloudyPlaneIrradiance, sunPosition } from './solar.ts'
 
@@ -109,7 +109,7 @@ export class HomeModel {
     const pvW = Math.round(this.spec.pvKwp * cloudyPlaneIrradiance(sun, this.clearness, TILT_DEG, AZIMUTH_DEG) * PERFORMANCE_RATIO)
 
     const weekday = local.getUTCDay()
-    const profileW = standardLoadW(dayTypeOf(weekday), secondsOfDay / 3600, summerWeight(dayOfYear, this.site.latDeg), dayOfYear)
+    const profileW = standardLoadW(dayTypeOf(weekday), secondsOfDay / 3600, summerWeight(dayOfYear, this.site.latDeg), seasonalDayOfYear(dayOfYear, this.site.latDeg))
     const loadW = Math.round((this.spec.baseLoadW / MEAN_W_PER_1000_KWH) * profileW * (0.8 + 0.4 * this.random()))
 
     const batteryW = this.batteryPower(pvW, loadW, dtSeconds, batterySetpointW, reserves)

@@ -2,7 +2,7 @@ import { clearColumns, type OrderColumns } from '../market/engine/columnar-clear
 import { ClearingWorkspace } from '../market/engine/clearing-workspace.ts'
 import { compileTopology } from '../market/engine/compiled-topology.ts'
 import { CloudProcess } from './models/clouds.ts'
-import { dayTypeOf, standardLoadW, summerWeight } from './models/household-load.ts'
+import { dayTypeOf, seasonalDayOfYear, standardLoadW, summerWeight } from './models/household-load.ts'
 import { mulberry32 } from './random.ts'
 import { scenarioHomes, scenarioTopology, type Scenario } from './scenario.ts'
 import { cloudyPlaneIrradiance, sunPosition } from './solar.ts'
@@ -225,7 +225,7 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
 
   const start = Date.parse(`${scenario.start}T00:00:00Z`)
   const offsetMinutes = utcOffsetMinutes(timeZone)
-  const standardKwh = annualStandardKwh(scenario.start, intervalMinutes)
+  const standardKwh = annualStandardKwh(scenario.start, intervalMinutes, lat)
   const loadScale = Float64Array.from(homes, (h) => h.annualLoadKwh / standardKwh)
   const heatingDegreeShare = heatingDegreeDays(lat)
 
@@ -270,6 +270,7 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
     const weekday = local.getUTCDay()
     const dayType = dayTypeOf(weekday)
     const summer = summerWeight(dayOfYear, lat)
+    const season = seasonalDayOfYear(dayOfYear, lat)
     const heatPumpDayShare = heatingDegreeShare[Math.min(dayOfYear, 364)]!
     sky.startDay(day)
     for (let h = 0; h < n; h++) evLeftWh[h] = evKwhPerDay[h]! * 1000
@@ -283,7 +284,7 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
       const sun = sunPosition(new Date(startMs + (dtHours * 3_600_000) / 2), lat, lon)
       const clearness = sky.next()
       for (let i = 0; i < orientations.length; i++) poa[i] = cloudyPlaneIrradiance(sun, clearness, tilts[i]!, azimuths[i]!)
-      for (let s = 0; s < 7; s++) profileAtShift[s] = standardLoadW(dayType, localHour + dtHours / 2 - (s - 3) * 0.25, summer, dayOfYear)
+      for (let s = 0; s < 7; s++) profileAtShift[s] = standardLoadW(dayType, localHour + dtHours / 2 - (s - 3) * 0.25, summer, season)
       const heatPumpShape = localHour >= 6 && localHour < 9 ? 1.3 : 0.9
 
       transformerNetWh.fill(0)
@@ -478,18 +479,18 @@ function addOrder(orders: OrderColumns, orderNames: readonly string[], homeOf: I
 }
 
 /** The standard profile's energy over a year at this resolution, kWh per "1,000 kWh" (to scale homes exactly). */
-function annualStandardKwh(startDate: string, intervalMinutes: number): number {
+function annualStandardKwh(startDate: string, intervalMinutes: number, latDeg: number): number {
   const start = Date.parse(`${startDate}T00:00:00Z`)
   const dtHours = intervalMinutes / 60
   let wh = 0
   for (let day = 0; day < 365; day++) {
     const date = new Date(start + day * 86_400_000)
     const dayOfYear = Math.floor((date.getTime() - Date.UTC(date.getUTCFullYear(), 0, 1)) / 86_400_000)
-    const weekday = date.getUTCDay()
-    const dayType = dayTypeOf(weekday)
-    // The northern profile year, as the normalisation has always been computed.
-    const summer = summerWeight(dayOfYear, 0)
-    for (let hour = dtHours / 2; hour < 24; hour += dtHours) wh += standardLoadW(dayType, hour, summer, dayOfYear) * dtHours
+    const dayType = dayTypeOf(date.getUTCDay())
+    // The same seasons as the homes' days below, so a home's year comes to its kWh/yr in either hemisphere.
+    const summer = summerWeight(dayOfYear, latDeg)
+    const season = seasonalDayOfYear(dayOfYear, latDeg)
+    for (let hour = dtHours / 2; hour < 24; hour += dtHours) wh += standardLoadW(dayType, hour, summer, season) * dtHours
   }
   return wh / 1000
 }

@@ -37,7 +37,17 @@ export function summerWeight(dayOfYear: number, latDeg: number): number {
   return (1 + Math.cos((2 * Math.PI * (dayOfYear - 172)) / 365) * (latDeg >= 0 ? 1 : -1)) / 2
 }
 
-/** BDEW dynamisation factor for day-of-year `d` (1–366): about 1.24 in January, 0.79 in August. */
+/**
+ * The day of the German year (what the BDEW dynamisation is for) in the same season: the day itself
+ * north of the equator, half a year on south of it, where January is summer.
+ *
+ * @example seasonalDayOfYear(15, -33.9) // 197: a Sydney January uses the dynamisation of a German July
+ */
+export function seasonalDayOfYear(dayOfYear: number, latDeg: number): number {
+  return latDeg >= 0 ? dayOfYear : (dayOfYear + 182) % 365
+}
+
+/** BDEW dynamisation factor for day-of-year `d` (1–366) of the German year: about 1.24 in January, 0.79 in August. */
 export function dynamisation(d: number): number {
   return (((-3.92e-10 * d + 3.2e-7) * d - 7.02e-5) * d + 2.1e-3) * d + 1.24
 }

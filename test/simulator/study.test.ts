@@ -4,7 +4,7 @@ import { loadScenario, scenarioHomes, type Scenario } from '../../simulator/scen
 import { runStudy, type StudyRun } from '../../simulator/study.ts'
 import { homeSavings, studyKpis } from '../../simulator/study-kpis.ts'
 import { CloudProcess } from '../../simulator/models/clouds.ts'
-import { standardLoadW } from '../../simulator/models/household-load.ts'
+import { seasonalDayOfYear, standardLoadW, summerWeight } from '../../simulator/models/household-load.ts'
 
 const shipped = (name: string) => loadScenario(fileURLToPath(new URL(`../../simulator/scenarios/${name}.yaml`, import.meta.url)))
 const sum = (a: ArrayLike<number>) => Array.from(a).reduce((x, y) => x + y, 0)
@@ -36,9 +36,14 @@ describe('weather and load models', () => {
     expect(Array.from({ length: 20 }, () => again.next())).toEqual(Array.from({ length: 20 }, () => once.next()))
   })
 
-  it('shapes household load with an evening peak, higher in winter than in summer', () => {
+  it('shapes household load with an evening peak, higher in winter than in summer, in either hemisphere', () => {
     expect(standardLoadW('weekday', 19, 0, 15)).toBeGreaterThan(standardLoadW('weekday', 4, 0, 15) * 3)
     expect(standardLoadW('weekday', 19, 0, 15)).toBeGreaterThan(standardLoadW('weekday', 19, 1, 200))
+    // A January evening: winter in Berlin, summer in Sydney (shape and dynamisation both).
+    const january = (lat: number) => standardLoadW('weekday', 19, summerWeight(15, lat), seasonalDayOfYear(15, lat))
+    expect(january(52.5)).toBeGreaterThan(january(-33.9) * 1.2)
+    expect(seasonalDayOfYear(15, 52.5)).toBe(15)
+    expect(seasonalDayOfYear(15, -33.9)).toBe(197)
   })
 })
 
@@ -50,10 +55,14 @@ describe('runStudy', () => {
     expect(runStudy(street, { days: 3, mode: 'p2p' })).toEqual(runStudy(street, { days: 3, mode: 'p2p' }))
   })
 
-  it('scales each home to its yearly consumption', () => {
-    const run = runStudy(noBatteries, { days: 365, mode: 'no-trading' })
-    const homes = scenarioHomes(noBatteries)
-    homes.forEach((h, i) => expect(run.homes.loadWh[i]! / 1000 / h.annualLoadKwh).toBeCloseTo(1, 1))
+  it('scales each home to its yearly consumption, north and south of the equator', () => {
+    const sydney: Scenario = { ...noBatteries, location: { lat: -33.87, lon: 151.21, timeZone: 'Australia/Sydney' } }
+    for (const scenario of [noBatteries, sydney]) {
+      const run = runStudy(scenario, { days: 365, mode: 'no-trading' })
+      const homes = scenarioHomes(scenario)
+      // Within half a percent: what is left is the per-interval noise, not the seasons.
+      homes.forEach((h, i) => expect(run.homes.loadWh[i]! / 1000 / h.annualLoadKwh).toBeCloseTo(1, 2))
+    }
   })
 
   it('conserves energy in every interval: what the homes lack or spare goes to neighbours or the grid, in whole Wh', () => {
