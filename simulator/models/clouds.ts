@@ -1,4 +1,5 @@
 import { mulberry32 } from '../random.ts'
+import { summerWeight } from './household-load.ts'
 
 /** Mean clearness index (share of clear-sky irradiance reaching the ground) of each kind of day. */
 const DAY_KINDS = [
@@ -61,7 +62,7 @@ export class CloudProcess {
 
   private drawKind(day: number): void {
     // 1 at the local midsummer, -1 at midwinter.
-    const summer = Math.cos((2 * Math.PI * (((this.firstDayOfYear + day) % 365) - 172)) / 365) * (this.latDeg >= 0 ? 1 : -1)
+    const summer = 2 * summerWeight((this.firstDayOfYear + day) % 365, this.latDeg) - 1
     const pClear = 0.3 + 0.15 * summer
     const pOvercast = 0.3 - 0.15 * summer
     // Persistence: half the time tomorrow is like today.
