@@ -50,6 +50,7 @@ static int verify_batch(const unsigned char *digests, const unsigned char *signa
   secp256k1_scalar g_scalar;
   secp256k1_scratch *scratch = NULL;
   multi_data d;
+  if (n == 0) return 1; /* nothing to check (and malloc(0) may return NULL) */
   d.points = (secp256k1_ge *)malloc((n + m) * sizeof(secp256k1_ge));
   d.scalars = (secp256k1_scalar *)malloc((n + m) * sizeof(secp256k1_scalar));
   if (d.points == NULL || d.scalars == NULL) goto done;
