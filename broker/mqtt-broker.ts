@@ -14,6 +14,7 @@ import { verifyPassword } from './credentials.ts'
 import { canPublish, canSubscribe, type Principal } from './acl.ts'
 import { AuthThrottle } from './auth-throttle.ts'
 import { guardPacketSize } from './packet-size-guard.ts'
+import { boundEmitterDepth } from './bounded-emitter.ts'
 import { checkAgentPayload } from './payload-policy.ts'
 import type { TelemetrySink } from './telemetry/telemetry-sink.ts'
 import type { User } from './users.ts'
@@ -143,12 +144,14 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     const redisPersistence = require('aedes-persistence-redis') as (opts: object) => NonNullable<AedesOptions['persistence']>
     const redis = new URL(options.redisUrl)
     const connection = { host: redis.hostname, port: Number(redis.port || 6379), db: Number(redis.pathname.slice(1) || 0) }
-    aedesOptions.mq = mqemitterRedis(connection)
+    aedesOptions.mq = boundEmitterDepth(mqemitterRedis(connection))
     aedesOptions.persistence = redisPersistence(connection)
     redisClose = async () => {
       await new Promise<void>((resolve) => (aedesOptions.mq as unknown as { close(cb: () => void): void }).close(resolve))
     }
   }
+  // aedes's default emitter, with its recursion bounded (bounded-emitter.ts); concurrency as aedes sets it.
+  aedesOptions.mq ??= boundEmitterDepth((require('mqemitter') as (opts: object) => NonNullable<AedesOptions['mq']>)({ concurrency: 100 }))
   const aedes = await Aedes.createBroker(aedesOptions)
   aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'broker: client error'))
 

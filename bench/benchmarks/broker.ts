@@ -146,9 +146,9 @@ function worker(job: object): { ready: Promise<unknown>; go(): void; result: Pro
 const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024)
 
 async function throughput(url: string, qos: 0 | 1): Promise<number> {
-  const subscriber = worker({ kind: 'subscribe', url, qos, durationMs: PHASE_MS, startAt: 0 })
+  const subscriber = worker({ kind: 'subscribe', url, qos, durationMs: PHASE_MS, startAt: 0, raw: true })
   await subscriber.ready
-  const publishers = [0, 1, 2].map((w) => worker({ kind: 'publish', url, agents: [w * 2, w * 2 + 1], qos, durationMs: PHASE_MS, ratePerClient: 0, window: 200 }))
+  const publishers = [0, 1, 2].map((w) => worker({ kind: 'publish', url, agents: [w * 2, w * 2 + 1], qos, durationMs: PHASE_MS, ratePerClient: 0, window: 200, raw: true }))
   await Promise.all(publishers.map((p) => p.ready))
   subscriber.go()
   publishers.forEach((p) => p.go())

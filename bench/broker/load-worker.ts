@@ -3,10 +3,11 @@
  * bench/benchmarks/broker.ts. Several of these run at once so the generator is never the bottleneck.
  */
 import mqtt, { type MqttClient } from 'mqtt'
+import { connectRaw, publishPacket, subscribeRaw, type RawClient } from './raw-mqtt.ts'
 
 type Job =
-  | { kind: 'publish'; url: string; agents: number[]; qos: 0 | 1; durationMs: number; ratePerClient: number; window: number }
-  | { kind: 'subscribe'; url: string; qos: 0 | 1; durationMs: number; startAt: number }
+  | { kind: 'publish'; url: string; agents: number[]; qos: 0 | 1; durationMs: number; ratePerClient: number; window: number; raw?: boolean }
+  | { kind: 'subscribe'; url: string; qos: 0 | 1; durationMs: number; startAt: number; raw?: boolean }
   | { kind: 'connect'; url: string; agents: number[] }
 
 const COMMUNITY = 'street'
@@ -91,8 +92,82 @@ async function hold(job: Extract<Job, { kind: 'connect' }>) {
   process.send!({ done: true })
 }
 
+/** Packets written per system call by the raw publisher. */
+const BATCH = 32
+const SEQ_DIGITS = 16
+
+/**
+ * As fast as the broker takes them, from pre-encoded packets: each client writes batches of PUBLISH
+ * packets with the send time patched into `seq` (and, at QoS 1, a fresh packet id), keeping at most
+ * `window` unacknowledged at QoS 1 and honouring the socket's backpressure at QoS 0.
+ */
+async function publishRaw(job: Extract<Job, { kind: 'publish' }>) {
+  const clients = await Promise.all(job.agents.map((i) => connectRaw(job.url, agentId(i), agentId(i), password(i))))
+  process.send!({ ready: true })
+  await new Promise<void>((resolve) => process.once('message', () => resolve()))
+  const end = Date.now() + job.durationMs
+  let sent = 0
+  await Promise.all(
+    clients.map(async (client: RawClient, k) => {
+      const topic = `vpp/v1/${COMMUNITY}/agents/${agentId(job.agents[k]!)}/telemetry`
+      const template = publishPacket(topic, Buffer.from(`{"seq":${'0'.repeat(SEQ_DIGITS)},"samples":[${sample}]}`), job.qos)
+      const size = template.bytes.length
+      const batch = Buffer.alloc(size * BATCH)
+      for (let b = 0; b < BATCH; b++) template.bytes.copy(batch, b * size)
+      let id = 0
+      let mine = 0
+      while (Date.now() < end) {
+        if (job.qos === 1 && mine - client.acks + BATCH > job.window) {
+          await new Promise((r) => setImmediate(r))
+          continue
+        }
+        const stamp = String(nowMicros()).padStart(SEQ_DIGITS, '0')
+        for (let b = 0; b < BATCH; b++) {
+          batch.write(stamp, b * size + template.payloadOffset + 7, 'latin1')
+          if (job.qos === 1) {
+            id = (id % 65_535) + 1
+            batch.writeUInt16BE(id, b * size + template.idOffset)
+          }
+        }
+        mine += BATCH
+        sent += BATCH
+        if (!client.socket.write(Buffer.from(batch))) await new Promise((r) => client.socket.once('drain', r))
+        else await new Promise((r) => setImmediate(r))
+      }
+    }),
+  )
+  process.send!({ sent })
+  clients.forEach((c) => c.socket.destroy())
+}
+
+async function subscribeRawJob(job: Extract<Job, { kind: 'subscribe' }>) {
+  const client = await connectRaw(job.url, `market:${process.pid}`, 'market', 'market-pw')
+  let received = 0
+  const latencies: number[] = []
+  let open = false
+  client.onPublish = (payload) => {
+    if (!open) return
+    received++
+    // Every 16th message is enough for the latency percentiles and keeps this process light.
+    if ((received & 15) === 0) latencies.push((nowMicros() - Number(payload.toString('latin1', 7, 7 + SEQ_DIGITS))) / 1000)
+  }
+  await subscribeRaw(client, `vpp/v1/${COMMUNITY}/agents/+/telemetry`, job.qos)
+  process.send!({ ready: true })
+  await new Promise<void>((resolve) => process.once('message', () => resolve()))
+  open = true
+  const started = Date.now()
+  await new Promise((r) => setTimeout(r, job.durationMs))
+  open = false
+  const elapsed = Date.now() - started
+  latencies.sort((a, b) => a - b)
+  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]! : null)
+  process.send!({ received, elapsedMs: elapsed, p50: pct(0.5), p99: pct(0.99) })
+  client.socket.destroy()
+}
+
 process.once('message', (job: Job) => {
-  const run = job.kind === 'publish' ? publish(job) : job.kind === 'subscribe' ? subscribe(job) : hold(job)
+  const run =
+    job.kind === 'publish' ? (job.raw ? publishRaw(job) : publish(job)) : job.kind === 'subscribe' ? (job.raw ? subscribeRawJob(job) : subscribe(job)) : hold(job)
   run.then(() => process.exit(0), (error) => {
     process.send!({ error: String(error) })
     process.exit(1)
