@@ -57,28 +57,38 @@ async function publish(job: Extract<Job, { kind: 'publish' }>) {
   await Promise.all(clients.map((c) => c.endAsync(true)))
 }
 
-async function subscribe(job: Extract<Job, { kind: 'subscribe' }>) {
-  const client = await connect(job.url, 'market')
-  let received = 0
-  const latencies: number[] = []
-  let open = false
-  client.on('message', (_topic, payload) => {
-    if (!open) return
-    received++
-    const seq = Number(/"seq":(\d+)/.exec(payload.toString('latin1', 0, 40))?.[1])
-    latencies.push((nowMicros() - seq) / 1000)
-  })
-  await client.subscribeAsync(`vpp/v1/${COMMUNITY}/agents/+/telemetry`, { qos: job.qos })
+/** What a subscriber counts while its window is open: messages, and send-to-receive latencies in ms. */
+interface Tally {
+  open: boolean
+  received: number
+  latencies: number[]
+}
+
+/** Reports ready, opens the window on "go" for `durationMs`, then reports the count and latency percentiles. */
+async function countWindow(tally: Tally, durationMs: number): Promise<void> {
   process.send!({ ready: true })
   await new Promise<void>((resolve) => process.once('message', () => resolve()))
-  open = true
+  tally.open = true
   const started = Date.now()
-  await new Promise((r) => setTimeout(r, job.durationMs))
-  open = false
+  await new Promise((r) => setTimeout(r, durationMs))
+  tally.open = false
   const elapsed = Date.now() - started
-  latencies.sort((a, b) => a - b)
+  const latencies = tally.latencies.sort((a, b) => a - b)
   const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]! : null)
-  process.send!({ received, elapsedMs: elapsed, p50: pct(0.5), p99: pct(0.99) })
+  process.send!({ received: tally.received, elapsedMs: elapsed, p50: pct(0.5), p99: pct(0.99) })
+}
+
+async function subscribe(job: Extract<Job, { kind: 'subscribe' }>) {
+  const client = await connect(job.url, 'market')
+  const tally: Tally = { open: false, received: 0, latencies: [] }
+  client.on('message', (_topic, payload) => {
+    if (!tally.open) return
+    tally.received++
+    const seq = Number(/"seq":(\d+)/.exec(payload.toString('latin1', 0, 40))?.[1])
+    tally.latencies.push((nowMicros() - seq) / 1000)
+  })
+  await client.subscribeAsync(`vpp/v1/${COMMUNITY}/agents/+/telemetry`, { qos: job.qos })
+  await countWindow(tally, job.durationMs)
   await client.endAsync(true)
 }
 
@@ -142,26 +152,15 @@ async function publishRaw(job: Extract<Job, { kind: 'publish' }>) {
 
 async function subscribeRawJob(job: Extract<Job, { kind: 'subscribe' }>) {
   const client = await connectRaw(job.url, `market:${process.pid}`, 'market', 'market-pw')
-  let received = 0
-  const latencies: number[] = []
-  let open = false
+  const tally: Tally = { open: false, received: 0, latencies: [] }
   client.onPublish = (payload) => {
-    if (!open) return
-    received++
+    if (!tally.open) return
+    tally.received++
     // Every 16th message is enough for the latency percentiles and keeps this process light.
-    if ((received & 15) === 0) latencies.push((nowMicros() - Number(payload.toString('latin1', 7, 7 + SEQ_DIGITS))) / 1000)
+    if ((tally.received & 15) === 0) tally.latencies.push((nowMicros() - Number(payload.toString('latin1', 7, 7 + SEQ_DIGITS))) / 1000)
   }
   await subscribeRaw(client, `vpp/v1/${COMMUNITY}/agents/+/telemetry`, job.qos)
-  process.send!({ ready: true })
-  await new Promise<void>((resolve) => process.once('message', () => resolve()))
-  open = true
-  const started = Date.now()
-  await new Promise((r) => setTimeout(r, job.durationMs))
-  open = false
-  const elapsed = Date.now() - started
-  latencies.sort((a, b) => a - b)
-  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]! : null)
-  process.send!({ received, elapsedMs: elapsed, p50: pct(0.5), p99: pct(0.99) })
+  await countWindow(tally, job.durationMs)
   client.socket.destroy()
 }
 
