@@ -21,7 +21,8 @@ import { signMeterReading } from './meter-reading-signer.ts'
 import { DurableOutbox } from './outbox.ts'
 import { homeAssistantDiscovery, homeAssistantState, homeAssistantTopics } from './home-assistant.ts'
 import { readVendorSnapshot } from './vendor/vendor-reader.ts'
-import type { VendorMap } from './vendor/vendor-map.ts'
+import { encodeRegister } from './vendor/vendor-decoder.ts'
+import { WRITE_RANGES, type VendorMap } from './vendor/vendor-map.ts'
 import { batterySetpointW, type BatteryLimits } from './battery-controller.ts'
 import { batteryReserveWrites, derActivePowerWrites, storageControlWrites, type RegisterWrite } from './sunspec/storage-control.ts'
 import { ReserveKeeper } from './battery-reserves.ts'
@@ -47,7 +48,7 @@ export interface EdgeAgentOptions {
   dataDir?: string
   /** Outbox bound in messages; past it the oldest telemetry is downsampled. */
   outboxMaxMessages?: number
-  /** Steer the battery (SunSpec 124, else 704, or the vendor profile's commands) to deliver awards, within these limits; absent: never. */
+  /** Steer the battery (the vendor profile's commands, else SunSpec 124, 704 or 802) to deliver awards, within these limits; absent: never. */
   battery?: BatteryLimits & { controlSeconds?: number }
   /** Never write a register, whatever else is configured. */
   readOnly?: boolean
@@ -105,7 +106,7 @@ export class EdgeAgent {
   private marketSeenAt = 0
   /** Grid counters integrated from grid_w for products that keep none. */
   private readonly gridEnergy = new GridEnergyIntegrator()
-  /** The device's SunSpec control models (124 storage, 704 DER AC) as the last poll decoded them. */
+  /** The device's SunSpec control models (124 storage, 704 DER AC, 802 battery) as the last poll decoded them. */
   private controlModels: DecodedModel[] = []
   /** The battery setpoint last written; null: handed back to the inverter (self-consumption). */
   private steering: number | null = null
@@ -385,7 +386,7 @@ export class EdgeAgent {
     }
   }
 
-  /** Writes a setpoint (or null: self-consumption): the vendor profile's commands, SunSpec 124 storage controls, or 704 DER controls. */
+  /** Writes a setpoint (or null: self-consumption) by the device's first route (batteryWrites), and counts it. */
   private async writeBattery(setpointW: number | null): Promise<void> {
     if (this.options.readOnly) return
     const writes = await this.batteryWrites(setpointW)
@@ -402,9 +403,10 @@ export class EdgeAgent {
 
   /**
    * The register writes for a setpoint, by the first route the device has: the vendor profile's
-   * commands; SunSpec 124 storage controls; or 704 DER AC controls, whose AC output is set to what the
-   * PV makes now plus the battery power wanted (a hybrid inverter's output is PV plus battery). Both
-   * SunSpec routes carry a revert timer of a few control periods. Undefined: no route.
+   * commands; SunSpec 124 storage controls; 704 DER AC controls, whose AC output is set to what the
+   * PV makes now plus the battery power wanted (a hybrid inverter's output is PV plus battery); or the
+   * battery model 802's reserve limits. 124 and 704 carry a revert timer of a few control periods; 802
+   * has none, so the owner's limits are kept (ReserveKeeper) until release. Undefined: no route.
    */
   private async batteryWrites(setpointW: number | null): Promise<RegisterWrite[] | undefined> {
     const { pv_w: pvW, load_w: loadW } = this.lastSnapshot ?? { pv_w: null, load_w: null }
@@ -413,11 +415,11 @@ export class EdgeAgent {
       const action = setpointW === null ? 'release' : setpointW > 0 ? 'discharge' : setpointW < 0 ? 'charge' : 'hold'
       return profile.batteryControl[action].map((w) => {
         let value: number
-        if (w.value === 'power') value = Math.min(WRITE_MAX[w.type], Math.round(Math.abs(setpointW ?? 0) * w.scale))
+        if (w.value === 'power') value = Math.min(WRITE_RANGES[w.type][1], Math.round(Math.abs(setpointW ?? 0) * w.scale))
         // grid = load − pv − battery (positive = import): the exchange at which the battery gives the setpoint.
         else if (w.value === 'grid-setpoint') value = Math.round(((loadW ?? 0) - (pvW ?? 0) - (setpointW ?? 0)) * w.scale)
         else value = w.value
-        return { address: w.address - profile.defaults.addressing, values: w.type === 'uint16' ? [value & 0xffff] : int32Words(value, profile.defaults.wordOrder) }
+        return { address: w.address - profile.defaults.addressing, values: encodeRegister(w.type, value, profile.defaults.wordOrder) }
       })
     }
     const revertS = (this.options.battery?.controlSeconds ?? DEFAULT_CONTROL_SECONDS) * REVERT_PERIODS
@@ -429,8 +431,9 @@ export class EdgeAgent {
     const { SocRsvMax, SoCRsvMin } = bank?.model.raw ?? {}
     if (bank && typeof SocRsvMax === 'number' && typeof SoCRsvMin === 'number') {
       const socPct = this.lastSnapshot?.battery_soc_pct ?? null
+      if (setpointW !== null && socPct === null) return undefined
       const original = setpointW === null ? this.reserves.saved() : this.reserves.capture({ SocRsvMax, SoCRsvMin })
-      if (!original || (setpointW !== null && socPct === null)) return undefined
+      if (!original) return undefined
       return batteryReserveWrites(bank.table, bank.address, bank.model, setpointW, socPct ?? 0, this.options.battery!, original)
     }
     return undefined
@@ -495,14 +498,4 @@ export class EdgeAgent {
     }
     this.log.debug({ interval: market.openInterval, orders: planned.length }, 'agent: orders sent')
   }
-}
-
-/** A signed 32-bit value as two registers in the product's word order. */
-const WRITE_MAX = { uint16: 0xffff, int32: 0x7fffffff, uint32: 0xffffffff } as const
-
-/** A 32-bit value (signed or not) as two registers in the device's word order. */
-function int32Words(value: number, wordOrder: 'high-first' | 'low-first'): number[] {
-  const u = value >>> 0
-  const words = [u >>> 16, u & 0xffff]
-  return wordOrder === 'high-first' ? words : words.reverse()
 }

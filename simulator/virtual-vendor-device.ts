@@ -1,5 +1,4 @@
-import { encodePoint } from '../edge-agent/sunspec/point-codec.ts'
-import { registerKey, wordsOf } from '../edge-agent/vendor/vendor-decoder.ts'
+import { encodeRegister, registerKey } from '../edge-agent/vendor/vendor-decoder.ts'
 import { startModbusServer, stopModbusServer, type ModbusServer } from './modbus-server.ts'
 import type { RegisterTerm, SnapshotField, VendorMap } from '../edge-agent/vendor/vendor-map.ts'
 
@@ -14,10 +13,7 @@ const ILLEGAL_DATA_ADDRESS = 0x02
 export function encodeVendorRegisters(map: VendorMap, values: Partial<Record<SnapshotField, number>>): Map<string, number> {
   const registers = new Map<string, number>()
   const put = (term: RegisterTerm, raw: number, address = term.address) => {
-    const order = term.wordOrder ?? map.defaults.wordOrder
-    const words = encodePoint(term.type, raw, wordsOf(term.type))
-    const ordered = words.length === 2 && order === 'low-first' ? [words[1]!, words[0]!] : words
-    ordered.forEach((w, i) => registers.set(registerKey(map, term, address + i), w))
+    encodeRegister(term.type, raw, term.wordOrder ?? map.defaults.wordOrder).forEach((w, i) => registers.set(registerKey(map, term, address + i), w))
   }
   for (const [field, value] of Object.entries(values) as [SnapshotField, number][]) {
     const terms = (map.points[field] ?? []).filter((t): t is RegisterTerm => !('sunspec' in t))

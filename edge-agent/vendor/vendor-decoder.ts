@@ -1,4 +1,5 @@
 import type { DecodedModel, DecodedGroup } from '../sunspec/sunspec-decoder.ts'
+import { encodePoint } from '../sunspec/point-codec.ts'
 import type { MapTerm, RegisterTerm, SnapshotField, VendorMap } from './vendor-map.ts'
 
 /** Registers a term needs: its value's words and, for a status-bit sign, the status word. */
@@ -11,6 +12,12 @@ export function registerKey(map: VendorMap, term: RegisterTerm, address = term.a
   const unit = term.unit ?? map.defaults.unit
   const fn = term.function ?? map.defaults.function
   return `${unit}:${fn}:${address - map.defaults.addressing}`
+}
+
+/** The registers of a raw value of `type` in `wordOrder`: what `decodeRegister` reads back. Pure. */
+export function encodeRegister(type: RegisterTerm['type'], raw: number, wordOrder: VendorMap['defaults']['wordOrder']): number[] {
+  const words = encodePoint(type, raw, wordsOf(type))
+  return words.length === 2 && wordOrder === 'low-first' ? [words[1]!, words[0]!] : words
 }
 
 /** A raw register value, or null for a "not available" sentinel when the map says so. Pure. */

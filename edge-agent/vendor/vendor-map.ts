@@ -28,13 +28,15 @@ const term = z.union([registerTerm, sunspecTerm])
 export type RegisterTerm = z.infer<typeof registerTerm>
 export type MapTerm = z.infer<typeof term>
 
+/** [lowest, highest] value a command write of each type holds. */
+export const WRITE_RANGES = { uint16: [0, 0xffff], int32: [-0x80000000, 0x7fffffff], uint32: [0, 0xffffffff] } as const
+
 /**
  * One register write of a battery command: a constant; `power`, the setpoint's magnitude (W × scale);
  * or `grid-setpoint`, the grid exchange that makes the battery deliver it (W, positive = from the
  * grid, as Victron's ESS setpoint takes it). `int32` and `uint32` span two registers in the map's
  * word order.
  */
-const WRITE_RANGES = { uint16: [0, 0xffff], int32: [-0x80000000, 0x7fffffff], uint32: [0, 0xffffffff] } as const
 const controlWrite = z
   .object({
     address: z.number().int().min(0).max(65_535),
