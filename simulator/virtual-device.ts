@@ -40,10 +40,13 @@ export class VirtualSunSpecDevice {
   private lastPvW = 0
   private server: ModbusServer | undefined
   private readonly offsets: HomeCounters
+  /** How the battery is steered (VirtualDeviceOptions.storageControl). */
+  private readonly control: 124 | 704 | 802
 
   constructor(private readonly options: VirtualDeviceOptions) {
     const { spec } = options
     this.unitId = options.unitId ?? 1
+    this.control = options.storageControl ?? 124
     this.offsets = options.initialCounters ?? { pvWh: 1_000_000, importWh: 3_000_000, exportWh: 500_000 }
     const t = sunspecModelTables
     const models: { table: SunSpecModelTable; values: Record<string, RawPointValue> }[] = [
@@ -67,7 +70,7 @@ export class VirtualSunSpecDevice {
             },
           ]
         : []),
-      ...(spec.batteryWh > 0 && options.storageControl === 704
+      ...(spec.batteryWh > 0 && this.control === 704
         ? [
             {
               // DER AC controls (SunSpec 704): WSet sets the inverter's AC output (PV + battery), W, while
@@ -83,7 +86,7 @@ export class VirtualSunSpecDevice {
             },
           ]
         : []),
-      ...(spec.batteryWh > 0 && (options.storageControl ?? 124) === 124
+      ...(spec.batteryWh > 0 && this.control === 124
         ? [
             {
               // Storage controls (SunSpec 124): the agent steers the battery here; rates are % of WChaMax
@@ -111,11 +114,12 @@ export class VirtualSunSpecDevice {
    * The battery power the storage controls (model 124) ask for, positive = discharge, or undefined
    * for the battery's own self-consumption mode: StorCtl_Mod bit 0 (CHARGE) charges at InWRte, bit 1
    * (DISCHARGE) discharges at OutWRte, both as % of WChaMax; a setpoint not re-written within
-   * InOutWRte_RvrtTms seconds lapses back to self-consumption, as a real inverter does.
+   * InOutWRte_RvrtTms seconds lapses back to self-consumption, as a real inverter does. With 704
+   * the setpoint comes from WSet (derSetpointW); with 802 alone there is none, only reserve limits.
    */
   batterySetpointW(now = Date.now()): number | undefined {
-    if (this.options.spec.batteryWh <= 0 || this.options.storageControl === 802) return undefined
-    if (this.options.storageControl === 704) return this.derSetpointW(now)
+    if (this.options.spec.batteryWh <= 0 || this.control === 802) return undefined
+    if (this.control === 704) return this.derSetpointW(now)
     const img = this.image
     const mode = Number(img.get(124, 'StorCtl_Mod') ?? 0)
     if (mode === 0) return undefined
@@ -174,7 +178,7 @@ export class VirtualSunSpecDevice {
       img.set(802, 'SoC', Math.round(reading.socPct * 10))
       img.set(802, 'A', Math.round((reading.batteryW / 51.2) * 10))
       img.set(802, 'ChaSt', reading.batteryW > 0 ? 3 : reading.batteryW < 0 ? 4 : 6)
-      if ((this.options.storageControl ?? 124) === 124) {
+      if (this.control === 124) {
         img.set(124, 'ChaState', Math.round(reading.socPct * 10))
         img.set(124, 'ChaSt', reading.batteryW > 0 ? 3 : reading.batteryW < 0 ? 4 : 6)
       }

@@ -112,26 +112,26 @@ export const marketBenchmark: Benchmark = {
 
 /** Clearing times: the columnar engine (with and without object conversion) and the readable reference. */
 function clearingFigures() {
-    const params = { intervalSeconds: 900, pricing: 'pay-as-clear' as const }
-    const workspace = new ClearingWorkspace()
-    // The engine as the service and the simulator run it: columns in, columns out, one workspace.
-    const clearing = (topology: Topology, book: NodeOrder[], runs: number) => {
-      const tree = compileTopology(topology)
-      const columns = orderColumns(book, tree)
-      return {
-        engineMs: medianMs(() => clearColumns(columns, tree, params, workspace), runs, 2),
-        // With the order objects turned into columns and the trades back into objects.
-        objectsMs: medianMs(() => clearHierarchical(book, topology, params), runs, 1),
-      }
+  const params = { intervalSeconds: 900, pricing: 'pay-as-clear' as const }
+  const workspace = new ClearingWorkspace()
+  // The engine as the service and the simulator run it: columns in, columns out, one workspace.
+  const clearing = (topology: Topology, book: NodeOrder[], runs: number) => {
+    const tree = compileTopology(topology)
+    const columns = orderColumns(book, tree)
+    return {
+      engineMs: medianMs(() => clearColumns(columns, tree, params, workspace), runs, 2),
+      // With the order objects turned into columns and the trades back into objects.
+      objectsMs: medianMs(() => clearHierarchical(book, topology, params), runs, 1),
     }
-    const big = suburbTopology(20, 50)
-    const bigBook = randomBook(1_000_000, big, 1)
-    const clear1m = clearing(big, bigBook, 5)
-    const reference1m = medianMs(() => clearHierarchicalReference(bigBook, big, params), 1, 0)
-    const small = suburbTopology(1, 10)
-    const smallBook = randomBook(10_000, small, 2)
-    const clear10k = clearing(small, smallBook, 31)
-    const reference10k = medianMs(() => clearHierarchicalReference(smallBook, small, params), 15, 3)
+  }
+  const big = suburbTopology(20, 50)
+  const bigBook = randomBook(1_000_000, big, 1)
+  const clear1m = clearing(big, bigBook, 5)
+  const reference1m = medianMs(() => clearHierarchicalReference(bigBook, big, params), 1, 0)
+  const small = suburbTopology(1, 10)
+  const smallBook = randomBook(10_000, small, 2)
+  const clear10k = clearing(small, smallBook, 31)
+  const reference10k = medianMs(() => clearHierarchicalReference(smallBook, small, params), 15, 3)
   return { clear1m, reference1m, clear10k, reference10k }
 }
 

@@ -16,14 +16,8 @@ const HALF_N = Buffer.from('7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe9
  * is malformed or malleable (high s), exactly as OpenZeppelin's `ECDSA.recover` decides on chain.
  */
 export function recoverSigner(digest: Uint8Array, signature: string): Address | null {
-  const address = recoverSignerBytes(digest, hexBytes(signature))
-  return address ? (bytesHex(address) as Address) : null
-}
-
-/** `recoverSigner` on bytes: the signer's 20 address bytes, or null. */
-export function recoverSignerBytes(digest: Uint8Array, sig: Uint8Array): Uint8Array | null {
-  const publicKey = recoverPublicKeyBytes(digest, sig)
-  return publicKey ? addressOfPublicKey(publicKey) : null
+  const publicKey = recoverPublicKeyBytes(digest, hexBytes(signature))
+  return publicKey ? (bytesHex(addressOfPublicKey(publicKey)) as Address) : null
 }
 
 /** The signer's public key as 64 bytes x ‖ y, under the same rules as `recoverSigner`, or null. */

@@ -33,9 +33,6 @@ export class OwnerKeys {
     if (this.keys.size >= this.capacity) this.keys.clear()
     this.keys.set(owner, Uint8Array.from(key))
   }
-  get size(): number {
-    return this.keys.size
-  }
 }
 
 /**
