@@ -80,8 +80,8 @@ export interface BatteryReserves {
  * The writes that steer a battery through the battery model 802 alone, which has no power setpoint:
  * its reserve limits (SocRsvMax, SoCRsvMin; % of capacity by SoC_SF), within which the battery runs
  * its own self-consumption. A sale keeps the battery from charging (SocRsvMax at the present state of
- * charge), so the PV surplus goes to the grid; a purchase keeps it from discharging (SoCRsvMin at
- * it), so the home's load comes from the grid; a hold does both. The homeowner's floor and ceiling
+ * charge), so the PV surplus goes to the grid; a purchase keeps it from discharging (SoCRsvMin just
+ * above it), so the home's load comes from the grid; a hold does both. The homeowner's floor and ceiling
  * bound both limits. The battery cannot be made to export or to charge from the grid this way.
  * `setpointW` null writes `original` back: the owner's own limits. One write of both (adjacent). Pure.
  */
@@ -93,10 +93,17 @@ export function batteryReserveWrites(table: SunSpecModelTable, modelAddress: num
   if (setpointW === null) raw = original
   else {
     const sf = 10 ** Number(model.raw.SoC_SF ?? 0)
-    const held = Math.min(limits.socCeilingPct, Math.max(limits.socFloorPct, socPct))
-    const maxPct = setpointW >= 0 ? held : limits.socCeilingPct
-    const minPct = setpointW <= 0 ? held : limits.socFloorPct
-    raw = { SocRsvMax: Math.round(maxPct / sf), SoCRsvMin: Math.round(minPct / sf) }
+    const floor = Math.round(limits.socFloorPct / sf)
+    const ceiling = Math.round(limits.socCeilingPct / sf)
+    const within = (v: number) => Math.min(ceiling, Math.max(floor, v))
+    const reading = Math.round(socPct / sf)
+    // A purchase or a sale sets its limit one register step past the reading: the reading is rounded,
+    // and at a limit equal to it the battery would still give (or take) the fraction rounded away,
+    // which at a small load takes minutes. A hold keeps both at the reading.
+    raw = {
+      SocRsvMax: setpointW > 0 ? within(reading - 1) : setpointW === 0 ? within(reading) : ceiling,
+      SoCRsvMin: setpointW < 0 ? within(reading + 1) : setpointW === 0 ? within(reading) : floor,
+    }
   }
   return [{ address: modelAddress + max.offset, values: [...encodePoint(max.point.type, raw.SocRsvMax, 1), ...encodePoint(min.point.type, raw.SoCRsvMin, 1)] }]
 }

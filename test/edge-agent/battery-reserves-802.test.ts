@@ -28,8 +28,9 @@ describe('batteryReserveWrites (model 802 reserve limits)', () => {
 
   it('holds the charge for a purchase, the room for a sale, both for a hold, and gives the owner’s limits back on release', () => {
     // One write of SocRsvMax, SoCRsvMin (offsets 9 and 10 from the model ID), in tenths of a percent.
-    expect(write(-1500, 62.34)).toEqual([{ address: 40109, values: [950, 623] }])
-    expect(write(1500, 62.34)).toEqual([{ address: 40109, values: [623, 100] }])
+    // A purchase or sale one step past the reading (62.3 %), so the battery stops at once.
+    expect(write(-1500, 62.34)).toEqual([{ address: 40109, values: [950, 624] }])
+    expect(write(1500, 62.34)).toEqual([{ address: 40109, values: [622, 100] }])
     expect(write(0, 62.34)).toEqual([{ address: 40109, values: [623, 623] }])
     expect(write(null, 62.34)).toEqual([{ address: 40109, values: [1000, 100] }])
   })
@@ -112,7 +113,6 @@ describe('battery steering through the battery model 802 alone', () => {
     const soc = Number(device.image.get(802, 'SoC'))
     expect(Math.abs(reserves()[1]! - soc)).toBeLessThanOrEqual(10)
     expect(reserves()[0]).toBe(950)
-    // It may still give the fraction of a tenth of a percent the register rounds away (a few Wh), then stops.
     await waitFor('the battery idle and the home importing', () => Number(device.image.get(802, 'W')) === 0 && Number(device.image.get(203, 'W')) > 0, 25_000)
     expect(JSON.parse(readFileSync(join(dataDir, 'battery-reserves.json'), 'utf8'))).toEqual({ SocRsvMax: 1000, SoCRsvMin: 100 })
 
