@@ -1,10 +1,13 @@
 /**
- * `npm run build:native`: compiles the market's batch signature verifier (market/native/batch-verify.c,
- * with libsecp256k1 from the `secp256k1` package's sources) into market/native/build/batch_verify.node
- * with the machine's C compiler and Node's own headers. No node-gyp: it would try to download headers.
+ * `npm run build:native`: compiles the market's two C addons into market/native/build/ with the
+ * machine's C compiler and Node's own headers (no node-gyp: it would try to download headers):
+ * - batch_verify.node, batch signature verification (market/native/batch-verify.c, with libsecp256k1
+ *   from the `secp256k1` package's sources);
+ * - clear_columns.node, the clearing engine in C (market/native/clear-columns.c).
  *
  * Optional by design: without a compiler (a Pi without build-essential) the market recovers every
- * signature one by one, which is correct and about half as fast; the build says so and succeeds.
+ * signature one by one and clears with the TypeScript engine, which is correct and slower; the build
+ * says so and succeeds.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, statSync } from 'node:fs'
@@ -12,9 +15,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const source = join(root, 'market/native/batch-verify.c')
 const library = join(root, 'node_modules/secp256k1/src/secp256k1')
-export const BATCH_VERIFY_ADDON = join(root, 'market/native/build/batch_verify.node')
 
 /** Node's headers: beside the binary (Debian, nvm, official tarballs), or npm's `nodedir`. */
 function nodeHeaders(): string | undefined {
@@ -29,36 +30,70 @@ function archDefines(): string[] {
   return ['USE_FIELD_10X26=1', 'USE_SCALAR_8X32=1']
 }
 
-export type NativeBuild = { built: true; path: string; fresh: boolean } | { built: false; reason: string }
+interface Addon {
+  name: string
+  /** What the market does without it. */
+  without: string
+  source: string
+  output: string
+  /** Compiler arguments besides the common ones; undefined with the reason when they cannot be had. */
+  args: () => string[] | string
+}
 
-export function buildNative(): NativeBuild {
+export const ADDONS: readonly Addon[] = [
+  {
+    name: 'batch signature verification',
+    without: 'the market will recover signatures one by one',
+    source: join(root, 'market/native/batch-verify.c'),
+    output: join(root, 'market/native/build/batch_verify.node'),
+    args: () => {
+      if (!existsSync(join(library, 'src/secp256k1.c'))) return `libsecp256k1 sources not found in ${library} (run npm install)`
+      const defines = ['ECMULT_GEN_PREC_BITS=4', 'ECMULT_WINDOW_SIZE=15', 'ENABLE_MODULE_RECOVERY=1', 'USE_ENDOMORPHISM=1', 'USE_NUM_NONE=1', 'USE_FIELD_INV_BUILTIN=1', 'USE_SCALAR_INV_BUILTIN=1', ...archDefines()]
+      return ['-Wno-unused-function', '-Wno-nonnull-compare', `-I${library}`, `-I${join(library, 'src')}`, ...defines.map((d) => `-D${d}`), '-lpthread']
+    },
+  },
+  {
+    name: 'clearing engine',
+    without: 'the market and the simulator will clear with the TypeScript engine',
+    source: join(root, 'market/native/clear-columns.c'),
+    output: join(root, 'market/native/build/clear_columns.node'),
+    // The engine's doubles must round exactly as JavaScript's: no fused multiply-add.
+    args: () => ['-ffp-contract=off', '-lm'],
+  },
+]
+
+export type NativeBuild = { name: string; without: string } & ({ built: true; path: string; fresh: boolean } | { built: false; reason: string })
+
+function build(addon: Addon): NativeBuild {
+  const about = { name: addon.name, without: addon.without }
   const headers = nodeHeaders()
-  if (!headers) return { built: false, reason: `Node's C headers (node_api.h) were not found beside ${process.execPath}` }
-  if (!existsSync(join(library, 'src/secp256k1.c'))) return { built: false, reason: `libsecp256k1 sources not found in ${library} (run npm install)` }
-  const inputs = [source, join(root, 'scripts/build-native.ts')]
-  if (existsSync(BATCH_VERIFY_ADDON) && inputs.every((f) => statSync(f).mtimeMs <= statSync(BATCH_VERIFY_ADDON).mtimeMs)) {
-    return { built: true, path: BATCH_VERIFY_ADDON, fresh: false }
-  }
-  mkdirSync(dirname(BATCH_VERIFY_ADDON), { recursive: true })
-  const defines = ['ECMULT_GEN_PREC_BITS=4', 'ECMULT_WINDOW_SIZE=15', 'ENABLE_MODULE_RECOVERY=1', 'USE_ENDOMORPHISM=1', 'USE_NUM_NONE=1', 'USE_FIELD_INV_BUILTIN=1', 'USE_SCALAR_INV_BUILTIN=1', 'NAPI_VERSION=8', ...archDefines()]
-  const args = ['-O2', '-fPIC', '-shared', '-Wall', '-Wno-unused-function', '-Wno-unused-parameter', '-Wno-nonnull-compare',
-    `-I${headers}`, `-I${library}`, `-I${join(library, 'src')}`, ...defines.map((d) => `-D${d}`),
-    '-o', BATCH_VERIFY_ADDON, source, '-lpthread']
+  if (!headers) return { ...about, built: false, reason: `Node's C headers (node_api.h) were not found beside ${process.execPath}` }
+  const extra = addon.args()
+  if (typeof extra === 'string') return { ...about, built: false, reason: extra }
+  const inputs = [addon.source, fileURLToPath(import.meta.url)]
+  if (existsSync(addon.output) && inputs.every((f) => statSync(f).mtimeMs <= statSync(addon.output).mtimeMs)) return { ...about, built: true, path: addon.output, fresh: false }
+  mkdirSync(dirname(addon.output), { recursive: true })
+  const args = ['-O2', '-fPIC', '-shared', '-Wall', '-Wno-unused-parameter', `-I${headers}`, '-DNAPI_VERSION=8', '-o', addon.output, addon.source, ...extra]
   const compiler = process.env.CC ?? 'cc'
   try {
     execFileSync(compiler, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   } catch (error) {
     const detail = (error as { stderr?: Buffer }).stderr?.toString().trim().split('\n').slice(-3).join('\n') || (error as Error).message
-    return { built: false, reason: `${compiler} failed: ${detail}` }
+    return { ...about, built: false, reason: `${compiler} failed: ${detail}` }
   }
-  return { built: true, path: BATCH_VERIFY_ADDON, fresh: true }
+  return { ...about, built: true, path: addon.output, fresh: true }
+}
+
+export function buildNative(): NativeBuild[] {
+  return ADDONS.map(build)
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const result = buildNative()
-  if (result.built) {
-    if (result.fresh) console.log(`native: wrote ${result.path}`)
-  } else {
-    console.warn(`native: batch signature verification not built (${result.reason}); the market will recover signatures one by one. Install a C compiler (apt-get install build-essential) and run npm run build:native to enable it.`)
+  for (const result of buildNative()) {
+    if (result.built) {
+      if (result.fresh) console.log(`native: wrote ${result.path}`)
+    } else {
+      console.warn(`native: ${result.name} not built (${result.reason}); ${result.without}. Install a C compiler (apt-get install build-essential) and run npm run build:native to enable it.`)
+    }
   }
 }

@@ -41,3 +41,19 @@ export function compileTopology(topology: Topology): CompiledTopology {
     children: childLists.map((c) => Int32Array.from(c)),
   }
 }
+
+/**
+ * What each node's link to its parent carries in one interval, in Wh (kW × interval, rounded down);
+ * Infinity for the root and unconstrained links.
+ *
+ * @example
+ * linkCapacitiesWh(tree, 900)[tree.indexOf.get('T1')] // 100_000 for a 400 kW transformer
+ */
+export function linkCapacitiesWh(tree: CompiledTopology, intervalSeconds: number): Float64Array {
+  const capacity = new Float64Array(tree.ids.length)
+  for (let x = 0; x < capacity.length; x++) {
+    const kw = tree.capacityKw[x]!
+    capacity[x] = tree.parent[x] === -1 || kw === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.floor((kw * 1000 * intervalSeconds) / 3600)
+  }
+  return capacity
+}

@@ -23,6 +23,7 @@ import { EscrowReader } from './escrow-reader.ts'
 import { coversBuy, maxCostBaseUnits } from './collateral.ts'
 import { MarketMetrics } from './market-metrics.ts'
 import { SignaturePool } from './signature-pool.ts'
+import { nativeClearing } from '../engine/native-clearing.ts'
 import { batchVerifier } from './batch-verifier.ts'
 import { SettlementSubmitter } from './settlement-submitter.ts'
 import { buildSettlementBatch, fillsOf } from './settlement-batch.ts'
@@ -154,6 +155,8 @@ export class MarketService extends EventEmitter {
     this.log.info({ community, openInterval: this.openInterval, intervalSeconds: this.intervalSeconds, signatureBatching: this.signatures.batching }, 'market: started')
     const verifier = batchVerifier()
     if (!this.signatures.batching) this.log.warn({ reason: verifier.available ? 'disabled' : verifier.reason }, 'market: signatures are recovered one by one (about half the intake speed); npm run build:native builds the batch verifier')
+    const engine = nativeClearing()
+    if (!engine.available) this.log.warn({ reason: engine.reason }, 'market: clearing with the TypeScript engine (same results, about half the speed); npm run build:native builds the C engine')
   }
 
   async stop(): Promise<void> {

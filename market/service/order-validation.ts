@@ -50,17 +50,17 @@ export type ValidationResult =
 
 const reject = (reason: RejectReason, message: string): ValidationResult => ({ ok: false, reason, message })
 
-/**
- * Checks one order payload from agent `agentId` against everything the market can know before storing
- * it: shape (zod), the sender's registered address, community, open interval, quantity and price
- * range, and that the EIP-712 signature recovers to the owner. Cheapest checks first.
- */
 /** Recovers who signed a cancellation, or null when the signature is malformed or malleable. */
 export function cancelSigner(cancel: SignedCancel, chainId: number, settlement: Address): Address | null {
   const digest = hashTypedData({ domain: orderDomain(chainId, settlement), types: cancelTypes, primaryType: 'Cancel', message: cancel.cancel })
   return recoverSigner(Buffer.from(digest.slice(2), 'hex'), cancel.signature)
 }
 
+/**
+ * Checks one order payload from agent `agentId` against everything the market can know before storing
+ * it: shape (zod), the sender's registered address, community, open interval, quantity and price
+ * range, and that the EIP-712 signature recovers to the owner. Cheapest checks first.
+ */
 export async function validateOrderPayload(payload: Buffer | string, agentId: string, ctx: IntakeContext): Promise<ValidationResult> {
   let json: unknown
   try {
