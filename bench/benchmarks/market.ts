@@ -17,7 +17,7 @@ import { validateOrderPayload, type IntakeContext } from '../../market/service/o
 import { SignaturePool } from '../../market/service/signature-pool.ts'
 import { signOrder } from '../../edge-agent/order-signer.ts'
 import { communityKey, orderDomain, orderMessage, orderTypes, type SignedOrder } from '../../protocol/order.ts'
-import { orderDigester } from '../../protocol/order-digest.ts'
+import { digestPrefix, orderDigester } from '../../protocol/order-digest.ts'
 import { mulberry32 } from '../../simulator/random.ts'
 import { medianMs, type Benchmark } from '../bench-result.ts'
 
@@ -70,7 +70,8 @@ export const marketBenchmark: Benchmark = {
     // orders (one per agent) came first, as in a market that has been running.
     const { payloads, ctx, signed, earlier } = await signedOrders(1000, 8)
     const pool = new SignaturePool()
-    const pooled: IntakeContext = { ...ctx, recover: (digest, signature, owner) => pool.recover(digest, signature, owner) }
+    const prefix = digestPrefix(ctx.chainId, ctx.settlement)
+    const pooled: IntakeContext = { ...ctx, recoverOrder: (order, signature) => pool.recoverOrder(order, signature, prefix) }
     await validateAll(earlier, pooled)
     // Median of five passes: a pass is 8,000 orders, well under a second, so one GC pause or VM
     // hiccup would swing a single one.
@@ -80,7 +81,7 @@ export const marketBenchmark: Benchmark = {
     await pool.close()
     // First contact: a fresh pool that has never seen these agents recovers every signature.
     const coldPool = new SignaturePool()
-    const coldPerS = await validateAll(payloads, { ...ctx, recover: (digest, signature, owner) => coldPool.recover(digest, signature, owner) })
+    const coldPerS = await validateAll(payloads, { ...ctx, recoverOrder: (order, signature) => coldPool.recoverOrder(order, signature, prefix) })
     await coldPool.close()
     let start = performance.now()
     for (const p of payloads.slice(0, 1000)) await validateOrderPayload(p.payload, p.agentId, ctx)

@@ -16,6 +16,7 @@ import type { Deployment } from '../../contracts/deploy.ts'
 import { clearHierarchical, type PricingRule } from '../engine/hierarchical-clearing.ts'
 import { singleNodeTopology, type Topology } from '../engine/topology.ts'
 import { VppError } from '../../protocol/errors.ts'
+import { digestPrefix } from '../../protocol/order-digest.ts'
 import { MarketStore, type StoredOrder } from './market-store.ts'
 import { cancelSigner, validateOrderPayload, type IntakeContext, type RejectReason } from './order-validation.ts'
 import { RateLimiter } from './rate-limiter.ts'
@@ -101,6 +102,8 @@ export class MarketService extends EventEmitter {
   private readonly escrow: EscrowReader
   private readonly agentLimiter: RateLimiter
   private readonly signatures = new SignaturePool()
+  /** 0x1901 ‖ the settlement contract's domain separator: what every order's digest starts from. */
+  private readonly digestPrefix: Uint8Array
   private readonly httpLimiter: RateLimiter
   private client: MqttClient | undefined
   private timer: NodeJS.Timeout | undefined
@@ -116,6 +119,7 @@ export class MarketService extends EventEmitter {
     this.intervalSeconds = options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS
     this.telemetry = options.telemetry ?? { store: new MemoryTelemetryStore(), writtenBy: 'market' }
     this.escrow = new EscrowReader(options.chain.rpcUrl, options.chain.deployment)
+    this.digestPrefix = digestPrefix(options.chain.deployment.chainId, options.chain.deployment.settlement)
     this.agentLimiter = new RateLimiter(options.rateLimit?.agent?.burst ?? 40, options.rateLimit?.agent?.perSecond ?? 2)
     this.httpLimiter = new RateLimiter(options.rateLimit?.http?.burst ?? 400, options.rateLimit?.http?.perSecond ?? 20)
     this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey, { logger: options.logger })
@@ -415,7 +419,7 @@ export class MarketService extends EventEmitter {
       priceCap: this.options.priceCap,
       maxOrderWh: this.options.maxOrderWh,
       addressOf: (agentId) => this.agents.get(agentId)?.address,
-      recover: (digest, signature, owner) => this.signatures.recover(digest, signature, owner),
+      recoverOrder: (order, signature) => this.signatures.recoverOrder(order, signature, this.digestPrefix),
     }
   }
 

@@ -2,6 +2,7 @@ import { hashTypedData, type Address, type Hex } from 'viem'
 import { cancelTypes, orderDomain, signedOrderSchema, type Order, type SignedCancel, type SignedOrder } from '../../protocol/order.ts'
 import { bytesHex, orderDigester } from '../../protocol/order-digest.ts'
 import { recoverSigner } from './recover-signer.ts'
+import type { OrderSignature } from './signature-pool.ts'
 
 /** One digester per chain and contract: the domain separator is computed once. */
 const digesters = new Map<string, (order: Order) => Uint8Array>()
@@ -38,10 +39,11 @@ export interface IntakeContext {
   /** The address registered for an agent id in this community. */
   addressOf(agentId: string): Address | undefined
   /**
-   * The signer of `digest` (`owner` claims it); recovered on the calling thread when absent (a
-   * SignaturePool spreads the work over cores and batch-verifies owners it knows).
+   * The order's signer (null when malformed or malleable) and its EIP-712 digest, worked out off this
+   * thread: a SignaturePool hashes on its workers and batch-verifies owners it knows. When absent, both
+   * on the calling thread.
    */
-  recover?: (digest: Uint8Array, signature: string, owner: Address) => Promise<Address | null>
+  recoverOrder?: (order: Order, signature: string) => Promise<OrderSignature>
 }
 
 export type ValidationResult =
@@ -49,6 +51,11 @@ export type ValidationResult =
   | { ok: false; reason: RejectReason; message: string }
 
 const reject = (reason: RejectReason, message: string): ValidationResult => ({ ok: false, reason, message })
+
+function recoverHere(order: Order, signature: string, ctx: IntakeContext): OrderSignature {
+  const digest = digesterFor(ctx.chainId, ctx.settlement)(order)
+  return { signer: recoverSigner(digest, signature), digest }
+}
 
 /** Recovers who signed a cancellation, or null when the signature is malformed or malleable. */
 export function cancelSigner(cancel: SignedCancel, chainId: number, settlement: Address): Address | null {
@@ -87,8 +94,7 @@ export async function validateOrderPayload(payload: Buffer | string, agentId: st
   if (order.limitPrice < ctx.priceFloor || order.limitPrice > ctx.priceCap) {
     return reject('price_out_of_range', `limitPrice ${order.limitPrice} is outside [${ctx.priceFloor}, ${ctx.priceCap}]`)
   }
-  const digest = digesterFor(ctx.chainId, ctx.settlement)(order)
-  const signer = ctx.recover ? await ctx.recover(digest, signature, order.owner) : recoverSigner(digest, signature)
+  const { signer, digest } = ctx.recoverOrder ? await ctx.recoverOrder(order, signature) : recoverHere(order, signature, ctx)
   if (!signer) return reject('bad_signature', 'signature is malformed or malleable (high s, or v not 27/28)')
   if (signer.toLowerCase() !== order.owner.toLowerCase()) return reject('bad_signature', `signature is by ${signer}, not the owner ${order.owner}`)
   return { ok: true, hash: bytesHex(digest), signed: parsed.data }

@@ -1,14 +1,21 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { Address } from 'viem'
-import { bytesHex } from '../../protocol/order-digest.ts'
+import type { Order } from '../../protocol/order.ts'
+import { bytesHex, encodeOrderStruct, ORDER_STRUCT_BYTES } from '../../protocol/order-digest.ts'
 import { batchVerifier } from './batch-verifier.ts'
 
-interface Pending {
+/** An order's signer (null for a malformed or malleable signature) and its EIP-712 digest. */
+export interface OrderSignature {
+  signer: Address | null
   digest: Uint8Array
+}
+
+interface Pending {
+  order: Order
   signature: string
-  owner: Address
-  resolve: (signer: Address | null) => void
+  prefix: Uint8Array
+  resolve: (result: OrderSignature) => void
   reject: (error: Error) => void
 }
 
@@ -23,9 +30,10 @@ export interface SignaturePoolOptions {
 }
 
 /**
- * Finds signers on worker threads, so signature checks use every core and never block the
- * market's event loop. Requests are batched per tick and spread over the least-busy worker, which
- * batch-verifies owners it has seen before and recovers the rest (signature-batch.ts).
+ * Finds the signers of orders on worker threads, so signature checks use every core and never block
+ * the market's event loop. Requests are batched per tick and spread over the least-busy worker, which
+ * hashes each order (its EIP-712 digest: two Keccak-256, the main thread's largest cost per order
+ * before) and batch-verifies owners it has seen before and recovers the rest (signature-batch.ts).
  */
 export class SignaturePool {
   /** Whether signatures of known owners are batch-verified (native verifier built and enabled). */
@@ -40,11 +48,13 @@ export class SignaturePool {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(new URL('./signature-worker-bootstrap.mjs', import.meta.url), { workerData: { batch } })
       const entry = { worker, inFlight: new Map<number, Pending[]>() }
-      worker.on('message', (m: { id: number; addresses: Uint8Array; valid: Uint8Array }) => {
+      worker.on('message', (m: { id: number; addresses: Uint8Array; valid: Uint8Array; digests: Uint8Array }) => {
         const batch = entry.inFlight.get(m.id)!
         entry.inFlight.delete(m.id)
         if (entry.inFlight.size === 0) worker.unref()
-        batch.forEach((p, i) => p.resolve(m.valid[i] ? (bytesHex(m.addresses.subarray(i * 20, i * 20 + 20)) as Address) : null))
+        batch.forEach((p, i) =>
+          p.resolve({ signer: m.valid[i] ? (bytesHex(m.addresses.subarray(i * 20, i * 20 + 20)) as Address) : null, digest: m.digests.subarray(i * 32, i * 32 + 32) }),
+        )
       })
       const failAll = (error: Error) => {
         for (const batch of entry.inFlight.values()) for (const p of batch) p.reject(error)
@@ -58,17 +68,23 @@ export class SignaturePool {
   }
 
   /**
-   * The address that signed `digest`, or null for a malformed or malleable signature; `owner` is who
-   * claims to have signed, whose known key lets the worker verify instead of recover.
+   * The signer of `order` and its digest under `prefix` (`digestPrefix(chainId, settlement)`, the
+   * same array for every order of a market); the order's owner is who claims to have signed, whose
+   * known key lets the worker verify instead of recover.
    */
-  recover(digest: Uint8Array, signature: string, owner: Address): Promise<Address | null> {
+  recoverOrder(order: Order, signature: string, prefix: Uint8Array): Promise<OrderSignature> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ digest, signature, owner, resolve, reject })
+      // A batch is hashed under one prefix.
+      if (this.queue.length > 0 && this.queue[0]!.prefix !== prefix) this.flush()
+      this.queue.push({ order, signature, prefix, resolve, reject })
       // A full batch goes at once, so workers start while this thread is still parsing the rest of a burst.
       if (this.queue.length >= MAX_BATCH) this.send(this.queue.splice(0, MAX_BATCH))
       else if (!this.scheduled) {
         this.scheduled = true
-        setImmediate(() => this.flush())
+        setImmediate(() => {
+          this.scheduled = false
+          this.flush()
+        })
       }
     })
   }
@@ -78,27 +94,38 @@ export class SignaturePool {
   }
 
   private flush(): void {
-    this.scheduled = false
     while (this.queue.length) this.send(this.queue.splice(0, MAX_BATCH))
   }
 
-  private send(batch: Pending[]): void {
-    const digests = new Uint8Array(batch.length * 32)
-    const signatures = Buffer.alloc(batch.length * 65)
-    const owners = Buffer.alloc(batch.length * 20)
-    batch.forEach((p, i) => {
-      digests.set(p.digest, i * 32)
-      // Hex straight into the batch. A malformed signature or owner is written short and zeroed,
+  private send(pending: Pending[]): void {
+    const structs = Buffer.alloc(pending.length * ORDER_STRUCT_BYTES)
+    const signatures = Buffer.alloc(pending.length * 65)
+    const owners = Buffer.alloc(pending.length * 20)
+    const batch: Pending[] = []
+    for (const p of pending) {
+      const i = batch.length
+      // Hex straight into the batch. An order whose owner or community is not hex (the intake's schema
+      // never lets one through) is refused alone; a malformed signature is written short and zeroed,
       // and zeros are refused like any bad signature.
+      try {
+        encodeOrderStruct(p.order, structs, i * ORDER_STRUCT_BYTES)
+      } catch (error) {
+        p.reject(error as Error)
+        continue
+      }
+      structs.copy(owners, i * 20, i * ORDER_STRUCT_BYTES + 32 + 12, i * ORDER_STRUCT_BYTES + 64)
       if (p.signature.length !== 132 || signatures.write(p.signature.slice(2), i * 65, 65, 'hex') !== 65) signatures.fill(0, i * 65, i * 65 + 65)
-      if (p.owner.length !== 42 || owners.write(p.owner.slice(2), i * 20, 20, 'hex') !== 20) owners.fill(0, i * 20, i * 20 + 20)
-    })
+      batch.push(p)
+    }
+    if (batch.length === 0) return
     const target = this.workers.reduce((a, b) => (pendingOf(b) < pendingOf(a) ? b : a))
     const id = this.nextId++
     target.inFlight.set(id, batch)
     // An idle pool must not keep the process alive, but a caller awaiting a reply must.
     target.worker.ref()
-    target.worker.postMessage({ id, digests, signatures, owners }, [digests.buffer, signatures.buffer as ArrayBuffer, owners.buffer as ArrayBuffer])
+    const n = batch.length
+    const message = { id, structs: structs.subarray(0, n * ORDER_STRUCT_BYTES), prefix: batch[0]!.prefix, signatures: signatures.subarray(0, n * 65), owners: owners.subarray(0, n * 20) }
+    target.worker.postMessage(message, [structs.buffer as ArrayBuffer, signatures.buffer as ArrayBuffer, owners.buffer as ArrayBuffer])
   }
 }
 

@@ -1,17 +1,31 @@
 /**
- * Worker thread of the signature pool: finds the signers of batches of (digest, signature, claimed
- * owner), by batch verification against owners' known keys where the native verifier is built and
- * by recovery otherwise (signature-batch.ts). Buffers are transferred, not copied.
+ * Worker thread of the signature pool: hashes batches of encoded orders into their EIP-712 digests and
+ * finds the signers of (digest, signature, claimed owner), by batch verification against owners'
+ * known keys where the native verifier is built and by recovery otherwise (signature-batch.ts).
+ * Buffers are transferred, not copied.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { batchVerifier } from './batch-verifier.ts'
-import { checkSignatures, OwnerKeys, type SignatureBatch } from './signature-batch.ts'
+import { digestOfStruct, ORDER_STRUCT_BYTES } from '../../protocol/order-digest.ts'
+import { checkSignatures, OwnerKeys } from './signature-batch.ts'
 
 const native = batchVerifier()
 const verifyBatch = (workerData as { batch?: boolean } | undefined)?.batch !== false && native.available ? native.verifyBatch : null
 const keys = new OwnerKeys()
 
-parentPort!.on('message', (batch: SignatureBatch & { id: number }) => {
-  const { addresses, valid } = checkSignatures(batch, keys, verifyBatch)
-  parentPort!.postMessage({ id: batch.id, addresses, valid }, [addresses.buffer, valid.buffer])
+interface OrderBatch {
+  id: number
+  /** n encoded orders (ORDER_STRUCT_BYTES each), hashed under `prefix` (0x1901 ‖ domain separator). */
+  structs: Uint8Array
+  prefix: Uint8Array
+  signatures: Uint8Array
+  owners: Uint8Array
+}
+
+parentPort!.on('message', (batch: OrderBatch) => {
+  const n = batch.structs.length / ORDER_STRUCT_BYTES
+  const digests = new Uint8Array(n * 32)
+  for (let i = 0; i < n; i++) digests.set(digestOfStruct(batch.structs.subarray(i * ORDER_STRUCT_BYTES, (i + 1) * ORDER_STRUCT_BYTES), batch.prefix), i * 32)
+  const { addresses, valid } = checkSignatures({ digests, signatures: batch.signatures, owners: batch.owners }, keys, verifyBatch)
+  parentPort!.postMessage({ id: batch.id, addresses, valid, digests }, [addresses.buffer, valid.buffer, digests.buffer])
 })

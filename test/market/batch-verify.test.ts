@@ -9,7 +9,7 @@ import { batchVerifier, type VerifyBatch } from '../../market/service/batch-veri
 import { recoverSigner } from '../../market/service/recover-signer.ts'
 import { checkSignatures, OwnerKeys } from '../../market/service/signature-batch.ts'
 import { SignaturePool } from '../../market/service/signature-pool.ts'
-import { bytesHex, hexBytes, orderDigester } from '../../protocol/order-digest.ts'
+import { bytesHex, digestPrefix, hexBytes, orderDigester } from '../../protocol/order-digest.ts'
 import { communityKey } from '../../protocol/order.ts'
 
 const secp256k1 = createRequire(import.meta.url)('secp256k1') as {
@@ -148,6 +148,7 @@ describe('SignaturePool (worker threads)', () => {
   it('finds the signer of real signed orders, including a forgery among orders of known owners', async () => {
     const accounts = Array.from({ length: 5 }, () => privateKeyToAccount(generatePrivateKey()))
     const digestOf = orderDigester(31337, settlement)
+    const prefix = digestPrefix(31337, settlement)
     const orders = await Promise.all(Array.from({ length: 60 }, (_, i) => {
       const account = accounts[i % accounts.length]!
       return signOrder(account, { owner: account.address, community: communityKey('pool'), interval: 1_800_000_000, side: (i % 2) as 0 | 1, energyWh: 10 + i, limitPrice: 100_000, nonce: i }, 31337, settlement)
@@ -157,11 +158,17 @@ describe('SignaturePool (worker threads)', () => {
     for (const pool of pools) {
       // The first round teaches the workers the owners' keys; the second is batch-verified.
       for (const round of [orders.slice(0, 10), orders.map((o, i) => (i === 33 ? forged : o))]) {
-        const signers = await Promise.all(round.map((o) => pool.recover(digestOf(o.order), o.signature, o.order.owner)))
-        expect(signers).toEqual(round.map((o) => recoverSigner(digestOf(o.order), o.signature)))
+        const results = await Promise.all(round.map((o) => pool.recoverOrder(o.order, o.signature, prefix)))
+        expect(results.map((r) => r.signer)).toEqual(round.map((o) => recoverSigner(digestOf(o.order), o.signature)))
+        // The workers hash each order to the same digest as this thread (and viem, see orderDigester's test).
+        expect(results.map((r) => bytesHex(r.digest))).toEqual(round.map((o) => bytesHex(digestOf(o.order))))
       }
-      const bad = await pool.recover(digestOf(forged.order), forged.signature, forged.order.owner)
-      expect(bad).toBe(accounts[4]!.address.toLowerCase())
+      const bad = await pool.recoverOrder(forged.order, forged.signature, prefix)
+      expect(bad.signer).toBe(accounts[4]!.address.toLowerCase())
+      // An order that could not be encoded (never past the intake's schema) fails alone, not its batch.
+      const [broken, fine] = await Promise.allSettled([pool.recoverOrder({ ...orders[1]!.order, owner: '0xnot-hex' as Address }, orders[1]!.signature, prefix), pool.recoverOrder(orders[2]!.order, orders[2]!.signature, prefix)])
+      expect(broken.status === 'rejected' && String(broken.reason)).toMatch(/owner must be 20 and community 32 bytes of hex/)
+      expect(fine.status === 'fulfilled' && fine.value.signer).toBe(accounts[2]!.address.toLowerCase())
     }
   })
 })
