@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { nativeAddonPath } from '../market/native/native-addon.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const library = join(root, 'node_modules/secp256k1/src/secp256k1')
@@ -45,7 +46,7 @@ export const ADDONS: readonly Addon[] = [
     name: 'batch signature verification',
     without: 'the market will recover signatures one by one',
     source: join(root, 'market/native/batch-verify.c'),
-    output: join(root, 'market/native/build/batch_verify.node'),
+    output: nativeAddonPath('batch_verify'),
     args: () => {
       if (!existsSync(join(library, 'src/secp256k1.c'))) return `libsecp256k1 sources not found in ${library} (run npm install)`
       const defines = ['ECMULT_GEN_PREC_BITS=4', 'ECMULT_WINDOW_SIZE=15', 'ENABLE_MODULE_RECOVERY=1', 'USE_ENDOMORPHISM=1', 'USE_NUM_NONE=1', 'USE_FIELD_INV_BUILTIN=1', 'USE_SCALAR_INV_BUILTIN=1', ...archDefines()]
@@ -56,7 +57,7 @@ export const ADDONS: readonly Addon[] = [
     name: 'clearing engine',
     without: 'the market and the simulator will clear with the TypeScript engine',
     source: join(root, 'market/native/clear-columns.c'),
-    output: join(root, 'market/native/build/clear_columns.node'),
+    output: nativeAddonPath('clear_columns'),
     // The engine's doubles must round exactly as JavaScript's: no fused multiply-add.
     args: () => ['-ffp-contract=off', '-lm'],
   },

@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
 import type { ClearingParams, ColumnarResult, OrderColumns } from './columnar-clearing.ts'
 import type { ClearingWorkspace } from './clearing-workspace.ts'
 import { linkCapacitiesWh, type CompiledTopology } from './compiled-topology.ts'
 import type { PriorityKeyScheme } from './priority-keys.ts'
+import { nativeAddon } from '../native/native-addon.ts'
 
 type ClearColumnsC = (
   side: Uint8Array, energyWh: Float64Array, limitPrice: Float64Array, seq: Float64Array, node: Int32Array, keys: Float64Array | null, scheme: Float64Array,
@@ -14,19 +13,10 @@ type ClearColumnsC = (
 
 export type NativeClearingStatus = { available: true; clear: ClearColumnsC } | { available: false; reason: string }
 
-const ADDON = fileURLToPath(new URL('../native/build/clear_columns.node', import.meta.url))
-let status: NativeClearingStatus | undefined
-
 /** The C clearing engine built by `npm run build:native`, or why it is not there. */
 export function nativeClearing(): NativeClearingStatus {
-  if (!status) {
-    try {
-      status = { available: true, clear: (createRequire(import.meta.url)(ADDON) as { clearColumns: ClearColumnsC }).clearColumns }
-    } catch (error) {
-      status = { available: false, reason: `${ADDON} did not load (${(error as Error).message.split('\n')[0]}); run npm run build:native` }
-    }
-  }
-  return status
+  const status = nativeAddon<{ clearColumns: ClearColumnsC }>('clear_columns')
+  return status.available ? { available: true, clear: status.addon.clearColumns } : status
 }
 
 /** The children of every node as one array (CSR), the form the C engine walks; made once per tree. */

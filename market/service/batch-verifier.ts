@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
+import { nativeAddon } from '../native/native-addon.ts'
 
 /**
  * `verifyBatch(digests n×32, signatures n×65 (r ‖ s ‖ v), keyIndex n, keys m×64 (x ‖ y), seed 32)`:
@@ -11,19 +10,8 @@ export type VerifyBatch = (digests: Uint8Array, signatures: Uint8Array, keyIndex
 
 export type BatchVerifierStatus = { available: true; verifyBatch: VerifyBatch } | { available: false; reason: string }
 
-const ADDON = fileURLToPath(new URL('../native/build/batch_verify.node', import.meta.url))
-
-let status: BatchVerifierStatus | undefined
-
 /** The native batch verifier built by `npm run build:native`, or why it is not there. */
 export function batchVerifier(): BatchVerifierStatus {
-  if (!status) {
-    try {
-      const addon = createRequire(import.meta.url)(ADDON) as { verifyBatch: VerifyBatch }
-      status = { available: true, verifyBatch: addon.verifyBatch }
-    } catch (error) {
-      status = { available: false, reason: `${ADDON} did not load (${(error as Error).message.split('\n')[0]}); run npm run build:native` }
-    }
-  }
-  return status
+  const status = nativeAddon<{ verifyBatch: VerifyBatch }>('batch_verify')
+  return status.available ? { available: true, verifyBatch: status.addon.verifyBatch } : status
 }
