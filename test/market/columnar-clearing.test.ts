@@ -5,6 +5,7 @@ import { clearHierarchical, type NodeOrder, type PricingRule } from '../../marke
 import { clearHierarchicalReference } from '../../market/engine/reference-clearing.ts'
 import { priorityKey, priorityKeyScheme } from '../../market/engine/priority-keys.ts'
 import type { Topology } from '../../market/engine/topology.ts'
+import { arbitraryTopology, TIGHT_TREES } from '../helpers/arbitrary-community.ts'
 import { randomBook, suburbTopology } from '../../bench/benchmarks/market.ts'
 
 const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex
@@ -14,23 +15,13 @@ const owner = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as Address
  * Trees with tight links (so congestion happens often), orders at every level (homes may hang off a
  * feeder), few distinct prices and repeated sequence numbers (so every tie-break rule is exercised).
  */
-const arbitraryCase = fc
-  .record({
-    feeders: fc.array(fc.record({ fee: fc.integer({ min: 0, max: 3 }), cap: fc.option(fc.integer({ min: 1, max: 6 }), { nil: null }), transformers: fc.array(fc.record({ fee: fc.integer({ min: 0, max: 2 }), cap: fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }) }), { minLength: 1, maxLength: 4 }) }), { minLength: 1, maxLength: 3 }),
-    rootFee: fc.integer({ min: 0, max: 4 }),
-  })
-  .chain(({ feeders, rootFee }) => {
-    const topology: Topology = [{ id: 'S', parent: null, level: 'substation', capacityKw: null, feePerKwh: rootFee }]
-    feeders.forEach((f, i) => {
-      topology.push({ id: `F${i}`, parent: 'S', level: 'feeder', capacityKw: f.cap, feePerKwh: f.fee })
-      f.transformers.forEach((t, j) => topology.push({ id: `F${i}T${j}`, parent: `F${i}`, level: 'transformer', capacityKw: t.cap, feePerKwh: t.fee }))
-    })
-    const nodes = topology.map((n) => n.id)
-    const book = fc
-      .array(fc.record({ node: fc.constantFrom(...nodes), side: fc.constantFrom<0 | 1>(0, 1), energyWh: fc.oneof(fc.integer({ min: 1, max: 1500 }), fc.constant(0)), limitPrice: fc.integer({ min: 0, max: 12 }), seq: fc.integer({ min: 1, max: 8 }) }), { maxLength: 80 })
-      .map((rows) => rows.map((r, k): NodeOrder => ({ ...r, hash: hash(k + 1), owner: owner(k + 1) })))
-    return fc.tuple(fc.constant(topology), book, fc.constantFrom<PricingRule>('pay-as-clear', 'pay-as-bid'))
-  })
+const arbitraryCase = arbitraryTopology(TIGHT_TREES).chain((topology) => {
+  const nodes = topology.map((n) => n.id)
+  const book = fc
+    .array(fc.record({ node: fc.constantFrom(...nodes), side: fc.constantFrom<0 | 1>(0, 1), energyWh: fc.oneof(fc.integer({ min: 1, max: 1500 }), fc.constant(0)), limitPrice: fc.integer({ min: 0, max: 12 }), seq: fc.integer({ min: 1, max: 8 }) }), { maxLength: 80 })
+    .map((rows) => rows.map((r, k): NodeOrder => ({ ...r, hash: hash(k + 1), owner: owner(k + 1) })))
+  return fc.tuple(fc.constant(topology), book, fc.constantFrom<PricingRule>('pay-as-clear', 'pay-as-bid'))
+})
 
 describe('columnar engine against the readable specification', () => {
   it('gives the same trades, node prices, link flows and congestion, bit for bit', () => {

@@ -4,6 +4,7 @@ import type { Address, Hex } from 'viem'
 import { clearHierarchical, type NodeOrder, type PricingRule } from '../../market/engine/hierarchical-clearing.ts'
 import { clearPayAsClear } from '../../market/engine/clearing.ts'
 import { singleNodeTopology, topologySchema, type Topology } from '../../market/engine/topology.ts'
+import { arbitraryTopology } from '../helpers/arbitrary-community.ts'
 
 const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex
 const owner = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as Address
@@ -88,23 +89,13 @@ describe('topologySchema', () => {
 })
 
 /** A random tree: a substation, 1–3 feeders, 1–3 transformers each, random fees and capacities. */
-const arbitraryCommunity = fc
-  .record({
-    feeders: fc.array(fc.record({ fee: fc.integer({ min: 0, max: 30_000 }), cap: fc.option(fc.integer({ min: 1, max: 20 }), { nil: null }), transformers: fc.array(fc.record({ fee: fc.integer({ min: 0, max: 5_000 }), cap: fc.option(fc.integer({ min: 1, max: 10 }), { nil: null }) }), { minLength: 1, maxLength: 3 }) }), { minLength: 1, maxLength: 3 }),
-    rootFee: fc.integer({ min: 0, max: 50_000 }),
-  })
-  .chain(({ feeders, rootFee }) => {
-    const topology: Topology = [{ id: 'S', parent: null, level: 'substation', capacityKw: null, feePerKwh: rootFee }]
-    feeders.forEach((f, i) => {
-      topology.push({ id: `F${i}`, parent: 'S', level: 'feeder', capacityKw: f.cap, feePerKwh: f.fee })
-      f.transformers.forEach((t, j) => topology.push({ id: `F${i}T${j}`, parent: `F${i}`, level: 'transformer', capacityKw: t.cap, feePerKwh: t.fee }))
-    })
-    const leaves = topology.filter((n) => n.level === 'transformer').map((n) => n.id)
-    const book = fc
-      .array(fc.record({ node: fc.constantFrom(...leaves), side: fc.constantFrom<0 | 1>(0, 1), energyWh: fc.integer({ min: 1, max: 3000 }), limitPrice: fc.integer({ min: 0, max: 400_000 }) }), { maxLength: 40 })
-      .map((rows) => rows.map((r, k): NodeOrder => ({ ...r, hash: hash(k + 1), owner: owner(k + 1), seq: k + 1 })))
-    return fc.tuple(fc.constant(topology), book, fc.constantFrom<PricingRule>('pay-as-clear', 'pay-as-bid'))
-  })
+const arbitraryCommunity = arbitraryTopology({ rootFee: 50_000, feederFee: 30_000, feederCapKw: 20, transformerFee: 5_000, transformerCapKw: 10, transformers: 3 }).chain((topology) => {
+  const leaves = topology.filter((n) => n.level === 'transformer').map((n) => n.id)
+  const book = fc
+    .array(fc.record({ node: fc.constantFrom(...leaves), side: fc.constantFrom<0 | 1>(0, 1), energyWh: fc.integer({ min: 1, max: 3000 }), limitPrice: fc.integer({ min: 0, max: 400_000 }) }), { maxLength: 40 })
+    .map((rows) => rows.map((r, k): NodeOrder => ({ ...r, hash: hash(k + 1), owner: owner(k + 1), seq: k + 1 })))
+  return fc.tuple(fc.constant(topology), book, fc.constantFrom<PricingRule>('pay-as-clear', 'pay-as-bid'))
+})
 
 describe('clearHierarchical properties', () => {
   it('conserves energy, respects every limit and link, and charges exactly each level’s fee', () => {

@@ -8,7 +8,7 @@ import { orderColumns, type NodeOrder } from '../../market/engine/hierarchical-c
 import { clearNatively, nativeClearing } from '../../market/engine/native-clearing.ts'
 import { priorityKeyScheme } from '../../market/engine/priority-keys.ts'
 import { clearHierarchicalReference } from '../../market/engine/reference-clearing.ts'
-import type { Topology } from '../../market/engine/topology.ts'
+import { arbitraryTopology, TIGHT_TREES } from '../helpers/arbitrary-community.ts'
 import { randomBook, suburbTopology } from '../../bench/benchmarks/market.ts'
 
 const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex
@@ -29,24 +29,14 @@ function expectSameResult(actual: ColumnarResult, expected: ColumnarResult): voi
 }
 
 /** Like the engine's specification test, but every order has its own sequence number (as in the service), in any order. */
-const distinctSeqCase = fc
-  .record({
-    feeders: fc.array(fc.record({ fee: fc.integer({ min: 0, max: 3 }), cap: fc.option(fc.integer({ min: 1, max: 6 }), { nil: null }), transformers: fc.array(fc.record({ fee: fc.integer({ min: 0, max: 2 }), cap: fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }) }), { minLength: 1, maxLength: 4 }) }), { minLength: 1, maxLength: 3 }),
-    rootFee: fc.integer({ min: 0, max: 4 }),
-  })
-  .chain(({ feeders, rootFee }) => {
-    const topology: Topology = [{ id: 'S', parent: null, level: 'substation', capacityKw: null, feePerKwh: rootFee }]
-    feeders.forEach((f, i) => {
-      topology.push({ id: `F${i}`, parent: 'S', level: 'feeder', capacityKw: f.cap, feePerKwh: f.fee })
-      f.transformers.forEach((t, j) => topology.push({ id: `F${i}T${j}`, parent: `F${i}`, level: 'transformer', capacityKw: t.cap, feePerKwh: t.fee }))
-    })
-    const nodes = topology.map((n) => n.id)
-    const rows = fc.array(fc.record({ node: fc.constantFrom(...nodes), side: fc.constantFrom<0 | 1>(0, 1), energyWh: fc.oneof(fc.integer({ min: 1, max: 1500 }), fc.constant(0)), limitPrice: fc.integer({ min: 0, max: 12 }) }), { maxLength: 120 })
-    const book = rows.chain((r) =>
-      fc.shuffledSubarray(Array.from({ length: 3 * r.length }, (_, i) => i + 1), { minLength: r.length, maxLength: r.length }).map((seqs) => r.map((o, k): NodeOrder => ({ ...o, seq: seqs[k]!, hash: hash(k + 1), owner: owner(k + 1) }))),
-    )
-    return fc.tuple(fc.constant(topology), book, fc.constantFrom<PricingRule>('pay-as-clear', 'pay-as-bid'))
-  })
+const distinctSeqCase = arbitraryTopology(TIGHT_TREES).chain((topology) => {
+  const nodes = topology.map((n) => n.id)
+  const rows = fc.array(fc.record({ node: fc.constantFrom(...nodes), side: fc.constantFrom<0 | 1>(0, 1), energyWh: fc.oneof(fc.integer({ min: 1, max: 1500 }), fc.constant(0)), limitPrice: fc.integer({ min: 0, max: 12 }) }), { maxLength: 120 })
+  const book = rows.chain((r) =>
+    fc.shuffledSubarray(Array.from({ length: 3 * r.length }, (_, i) => i + 1), { minLength: r.length, maxLength: r.length }).map((seqs) => r.map((o, k): NodeOrder => ({ ...o, seq: seqs[k]!, hash: hash(k + 1), owner: owner(k + 1) }))),
+  )
+  return fc.tuple(fc.constant(topology), book, fc.constantFrom<PricingRule>('pay-as-clear', 'pay-as-bid'))
+})
 
 describe('the clearing engine in C', () => {
   it('is built here (npm run build:native; the test machine has a C compiler)', () => {
