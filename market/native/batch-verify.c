@@ -3,12 +3,17 @@
  *
  * Recovering a signer costs one double multiplication per signature. When the signer's key Q is
  * already known (an owner's first order was recovered one by one), `v` fixes the point R whose x is
- * r, and the signature is valid exactly when s·R = z·G + r·Q, which is what ecrecover returning Q
- * means. n such equations hold together, except with probability 2^-128, when
- *     Σ aᵢ·sᵢ·Rᵢ − (Σ aᵢ·zᵢ)·G − Σ_keys (Σ_{i of key} aᵢ·rᵢ)·Q = 0
- * for random 128-bit weights aᵢ: one multi-scalar multiplication (Pippenger/Strauss in libsecp256k1)
- * instead of n recoveries. The weights come from SHA-256 over a caller's random seed and the whole
- * batch, so a signer cannot pick signatures that cancel each other out.
+ * r, and the signature is valid exactly when s·R = z·G + r·Q, i.e. R = (z/s)·G + (r/s)·Q, which is
+ * what ecrecover returning Q means. n such equations hold together, except with probability 2^-127,
+ * when
+ *     Σ aᵢ·Rᵢ − (Σ aᵢ·zᵢ/sᵢ)·G − Σ_keys (Σ_{i of key} aᵢ·rᵢ/sᵢ)·Q = 0
+ * for random non-zero 128-bit weights aᵢ: one multi-scalar multiplication instead of n recoveries.
+ * The weights come from SHA-256 over a caller's random seed and the whole batch, so a signer cannot
+ * pick signatures that cancel each other out.
+ *
+ * Dividing each equation by sᵢ (one batch inversion for all of them) leaves every Rᵢ with a scalar of
+ * 128 bits, which the Pippenger multiplication takes as it is; only G and the keys, whose scalars are
+ * full-size, are split in two with the endomorphism. That is n + 2m + 2 terms instead of 2(n + m) + 2.
  *
  * libsecp256k1 is compiled into this unit from the sources the `secp256k1` npm package ships, since
  * the multi-multiplication is internal to the library.
@@ -18,21 +23,35 @@
 #include <pthread.h>
 #include <string.h>
 
+#ifndef USE_ENDOMORPHISM
+#error "batch-verify.c takes 128-bit scalars as Pippenger terms: build with USE_ENDOMORPHISM (scripts/build-native.ts)"
+#endif
+
 static secp256k1_context *verify_ctx = NULL;
 static pthread_once_t verify_ctx_once = PTHREAD_ONCE_INIT;
 /* Built once per process and read-only afterwards, so the worker threads share it. */
 static void create_context(void) { verify_ctx = secp256k1_context_create(SECP256K1_CONTEXT_VERIFY); }
 
-typedef struct {
-  secp256k1_ge *points;
-  secp256k1_scalar *scalars;
-} multi_data;
-
-static int multi_callback(secp256k1_scalar *sc, secp256k1_ge *pt, size_t idx, void *data) {
-  multi_data *d = (multi_data *)data;
-  *sc = d->scalars[idx];
-  *pt = d->points[idx];
-  return 1;
+/* 1 when Σ scalars[i]·points[i] is the point at infinity, 0 when not, -1 when out of memory. Every
+ * scalar must be below 2^128 (WNAF_BITS with the endomorphism). */
+static int sum_is_infinity(secp256k1_ge *points, secp256k1_scalar *scalars, size_t terms) {
+  /* The library's window table counts points before their split in two. */
+  int window = secp256k1_pippenger_bucket_window(terms / 2);
+  size_t n_wnaf = WNAF_SIZE(window + 1);
+  struct secp256k1_pippenger_state state;
+  secp256k1_gej *buckets = (secp256k1_gej *)malloc(sizeof(secp256k1_gej) << window);
+  secp256k1_gej sum;
+  state.ps = (struct secp256k1_pippenger_point_state *)malloc(terms * sizeof(*state.ps));
+  state.wnaf_na = (int *)malloc(terms * n_wnaf * sizeof(int));
+  int result = -1;
+  if (buckets != NULL && state.ps != NULL && state.wnaf_na != NULL) {
+    secp256k1_ecmult_pippenger_wnaf(buckets, window, &state, &sum, scalars, points, terms);
+    result = secp256k1_gej_is_infinity(&sum) ? 1 : 0;
+  }
+  free(buckets);
+  free(state.ps);
+  free(state.wnaf_na);
+  return result;
 }
 
 /*
@@ -46,14 +65,18 @@ static int verify_batch(const unsigned char *digests, const unsigned char *signa
   int result = -1;
   secp256k1_sha256 sha;
   unsigned char seed[32];
-  secp256k1_gej sum;
-  secp256k1_scalar g_scalar;
-  secp256k1_scratch *scratch = NULL;
-  multi_data d;
+  secp256k1_scalar g_scalar, inverse;
+  /* Terms: n points Rᵢ, then each key and its λ-multiple, then G and λ·G. */
+  size_t terms = n + 2 * m + 2;
+  secp256k1_ge *points;
+  secp256k1_scalar *scalars, *key_scalars, *s_values, *prefix;
   if (n == 0) return 1; /* nothing to check (and malloc(0) may return NULL) */
-  d.points = (secp256k1_ge *)malloc((n + m) * sizeof(secp256k1_ge));
-  d.scalars = (secp256k1_scalar *)malloc((n + m) * sizeof(secp256k1_scalar));
-  if (d.points == NULL || d.scalars == NULL) goto done;
+  points = (secp256k1_ge *)malloc(terms * sizeof(secp256k1_ge));
+  scalars = (secp256k1_scalar *)malloc(terms * sizeof(secp256k1_scalar));
+  key_scalars = (secp256k1_scalar *)malloc((m + 1) * sizeof(secp256k1_scalar));
+  s_values = (secp256k1_scalar *)malloc(n * sizeof(secp256k1_scalar));
+  prefix = (secp256k1_scalar *)malloc(n * sizeof(secp256k1_scalar));
+  if (points == NULL || scalars == NULL || key_scalars == NULL || s_values == NULL || prefix == NULL) goto done;
 
   secp256k1_sha256_initialize(&sha);
   secp256k1_sha256_write(&sha, seed32, 32);
@@ -66,26 +89,43 @@ static int verify_batch(const unsigned char *digests, const unsigned char *signa
   for (i = 0; i < m; i++) {
     secp256k1_fe x, y;
     if (!secp256k1_fe_set_b32(&x, keys + i * 64) || !secp256k1_fe_set_b32(&y, keys + i * 64 + 32)) { result = 0; goto done; }
-    secp256k1_ge_set_xy(&d.points[n + i], &x, &y);
-    if (!secp256k1_ge_is_valid_var(&d.points[n + i])) { result = 0; goto done; }
-    secp256k1_scalar_clear(&d.scalars[n + i]);
+    secp256k1_ge_set_xy(&points[n + 2 * i], &x, &y);
+    if (!secp256k1_ge_is_valid_var(&points[n + 2 * i])) { result = 0; goto done; }
+    secp256k1_scalar_clear(&key_scalars[i]);
   }
-  secp256k1_scalar_clear(&g_scalar);
+
+  /* Range checks, and every sᵢ inverted at once: prefix products, one inversion, and back. */
   for (i = 0; i < n; i++) {
     const unsigned char *sig = signatures + i * 65;
-    secp256k1_scalar r, s, z, a, t;
-    secp256k1_fe rx;
-    unsigned char weight[32];
-    unsigned char counter[4];
     int overflow = 0;
     unsigned char v = sig[64];
+    secp256k1_scalar r;
     if ((v != 27 && v != 28) || key_index[i] >= m) { result = 0; goto done; }
     secp256k1_scalar_set_b32(&r, sig, &overflow);
     if (overflow || secp256k1_scalar_is_zero(&r)) { result = 0; goto done; }
-    secp256k1_scalar_set_b32(&s, sig + 32, &overflow);
-    if (overflow || secp256k1_scalar_is_zero(&s) || secp256k1_scalar_is_high(&s)) { result = 0; goto done; }
+    secp256k1_scalar_set_b32(&s_values[i], sig + 32, &overflow);
+    if (overflow || secp256k1_scalar_is_zero(&s_values[i]) || secp256k1_scalar_is_high(&s_values[i])) { result = 0; goto done; }
+    if (i == 0) prefix[0] = s_values[0];
+    else secp256k1_scalar_mul(&prefix[i], &prefix[i - 1], &s_values[i]);
+  }
+  secp256k1_scalar_inverse_var(&inverse, &prefix[n - 1]); /* 1 / (s₀·…·sₙ₋₁) */
+
+  secp256k1_scalar_clear(&g_scalar);
+  for (i = n; i-- > 0;) {
+    const unsigned char *sig = signatures + i * 65;
+    secp256k1_scalar r, z, a, s_inverse, t;
+    secp256k1_fe rx;
+    unsigned char weight[32];
+    unsigned char counter[4];
+    if (i > 0) {
+      secp256k1_scalar_mul(&s_inverse, &inverse, &prefix[i - 1]);
+      secp256k1_scalar_mul(&inverse, &inverse, &s_values[i]);
+    } else {
+      s_inverse = inverse;
+    }
+    secp256k1_scalar_set_b32(&r, sig, NULL);
     /* r < n < p, so r is a field element as it stands; v − 27 is the parity of R's y. */
-    if (!secp256k1_fe_set_b32(&rx, sig) || !secp256k1_ge_set_xo_var(&d.points[i], &rx, v - 27)) { result = 0; goto done; }
+    if (!secp256k1_fe_set_b32(&rx, sig) || !secp256k1_ge_set_xo_var(&points[i], &rx, sig[64] - 27)) { result = 0; goto done; }
     secp256k1_scalar_set_b32(&z, digests + i * 32, NULL);
 
     counter[0] = (unsigned char)(i >> 24); counter[1] = (unsigned char)(i >> 16);
@@ -95,26 +135,32 @@ static int verify_batch(const unsigned char *digests, const unsigned char *signa
     secp256k1_sha256_write(&sha, counter, 4);
     secp256k1_sha256_finalize(&sha, weight);
     memset(weight, 0, 16); /* a 128-bit weight: the top half zeroed */
+    weight[16] |= 0x80;    /* and never zero, which would leave its signature out of the sum */
     secp256k1_scalar_set_b32(&a, weight, NULL);
 
-    secp256k1_scalar_mul(&d.scalars[i], &a, &s);               /* aᵢ·sᵢ on Rᵢ */
+    scalars[i] = a;                                         /* aᵢ on Rᵢ */
+    secp256k1_scalar_mul(&a, &a, &s_inverse);               /* aᵢ/sᵢ */
     secp256k1_scalar_mul(&t, &a, &z);
-    secp256k1_scalar_add(&g_scalar, &g_scalar, &t);             /* Σ aᵢ·zᵢ on G */
+    secp256k1_scalar_add(&g_scalar, &g_scalar, &t);         /* Σ aᵢ·zᵢ/sᵢ on G */
     secp256k1_scalar_mul(&t, &a, &r);
-    secp256k1_scalar_add(&d.scalars[n + key_index[i]], &d.scalars[n + key_index[i]], &t); /* Σ aᵢ·rᵢ on Q */
+    secp256k1_scalar_add(&key_scalars[key_index[i]], &key_scalars[key_index[i]], &t); /* Σ aᵢ·rᵢ/sᵢ on Q */
   }
-  secp256k1_scalar_negate(&g_scalar, &g_scalar);
-  for (i = 0; i < m; i++) secp256k1_scalar_negate(&d.scalars[n + i], &d.scalars[n + i]);
+  for (i = 0; i < m; i++) {
+    secp256k1_scalar_negate(&scalars[n + 2 * i], &key_scalars[i]);
+    secp256k1_ecmult_endo_split(&scalars[n + 2 * i], &scalars[n + 2 * i + 1], &points[n + 2 * i], &points[n + 2 * i + 1]);
+  }
+  secp256k1_scalar_negate(&scalars[n + 2 * m], &g_scalar);
+  points[n + 2 * m] = secp256k1_ge_const_g;
+  secp256k1_ecmult_endo_split(&scalars[n + 2 * m], &scalars[n + 2 * m + 1], &points[n + 2 * m], &points[n + 2 * m + 1]);
 
-  scratch = secp256k1_scratch_create(&verify_ctx->error_callback, 64 * 1024 + (n + m) * 1024);
-  if (scratch == NULL) goto done;
-  if (!secp256k1_ecmult_multi_var(&verify_ctx->error_callback, &verify_ctx->ecmult_ctx, scratch, &sum, &g_scalar, multi_callback, &d, n + m)) goto done;
-  result = secp256k1_gej_is_infinity(&sum) ? 1 : 0;
+  result = sum_is_infinity(points, scalars, terms);
 
 done:
-  if (scratch != NULL) secp256k1_scratch_destroy(&verify_ctx->error_callback, scratch);
-  free(d.points);
-  free(d.scalars);
+  free(points);
+  free(scalars);
+  free(key_scalars);
+  free(s_values);
+  free(prefix);
   return result;
 }
 

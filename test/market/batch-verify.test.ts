@@ -87,6 +87,13 @@ describe('native batch verification (market/native/batch-verify.c)', () => {
     })
   }
 
+  it('at the size the pool sends (larger Pippenger windows): accepts 600 valid, refuses one bad among them', () => {
+    const items = Array.from({ length: 600 }, (_, i) => sign(i % signers.length))
+    expect(run(items)).toBe(true)
+    items[599] = tamperings['digest changed']!(items[599]!)
+    expect(run(items)).toBe(false)
+  })
+
   it('refuses a public key that is not on the curve', () => {
     const p = pack([sign(0), sign(1)])
     p.keys[5]! ^= 1
