@@ -16,6 +16,7 @@ import { AuthThrottle } from './auth-throttle.ts'
 import { guardPacketSize } from './packet-size-guard.ts'
 import { boundEmitterDepth } from './bounded-emitter.ts'
 import { checkAgentPayload } from './payload-policy.ts'
+import { coalesceWrites } from './write-coalescing.ts'
 import type { TelemetrySink } from './telemetry/telemetry-sink.ts'
 import type { User } from './users.ts'
 
@@ -170,6 +171,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   }
 
   const handle = (stream: Socket | Duplex, remoteAddress: string | undefined) => {
+    coalesceWrites(stream)
     const client = aedes.handle(stream as Socket)
     guardPacketSize(client, stream, maxPacketBytes, (declared) => {
       counters.increment('packets_oversized')

@@ -23,9 +23,21 @@ export interface ParsedAgentTopic {
   channel: string
 }
 
+/**
+ * Topics parsed before. The broker parses each message's topic up to three times (ACL, payload check,
+ * telemetry sink), and a home uses the same few topics all day. Bounded: when full it starts over, so
+ * a client inventing topics costs memory only up to the bound.
+ */
+const parsedTopics = new Map<string, Readonly<ParsedAgentTopic> | null>()
+const PARSED_TOPICS_MAX = 50_000
+
 /** Splits `vpp/v1/{community}/agents/{agentId}/{channel}`; null for any other topic. */
-export function parseAgentTopic(topic: string): ParsedAgentTopic | null {
+export function parseAgentTopic(topic: string): Readonly<ParsedAgentTopic> | null {
+  let parsed = parsedTopics.get(topic)
+  if (parsed !== undefined) return parsed
   const parts = topic.split('/')
-  if (parts.length !== 6 || parts[0] !== 'vpp' || parts[1] !== 'v1' || parts[3] !== 'agents') return null
-  return { community: parts[2]!, agentId: parts[4]!, channel: parts[5]! }
+  parsed = parts.length !== 6 || parts[0] !== 'vpp' || parts[1] !== 'v1' || parts[3] !== 'agents' ? null : Object.freeze({ community: parts[2]!, agentId: parts[4]!, channel: parts[5]! })
+  if (parsedTopics.size >= PARSED_TOPICS_MAX) parsedTopics.clear()
+  parsedTopics.set(topic, parsed)
+  return parsed
 }
