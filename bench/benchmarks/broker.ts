@@ -94,7 +94,10 @@ async function startOurs(usersFile: string): Promise<Target> {
 async function startMosquitto(dir: string, files: { passwd: string; acl: string }): Promise<Target> {
   const port = await freePort()
   const conf = join(dir, 'mosquitto.conf')
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${files.passwd}`, `acl_file ${files.acl}`, 'persistence false', 'max_queued_messages 100000', 'log_type error', ''].join('\n'))
+  // No limit on QoS 1 messages in flight to a subscriber, as in aedes: mosquitto's default of 20 holds
+  // its QoS 1 delivery to 20 per round trip (about 30,000 msg/s here instead of 48,000), which would
+  // flatter the ratio without saying anything about either broker's capacity.
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${files.passwd}`, `acl_file ${files.acl}`, 'persistence false', 'max_queued_messages 100000', 'max_inflight_messages 0', 'log_type error', ''].join('\n'))
   // Started as root, mosquitto drops to its own user: it must be able to read these throwaway files.
   for (const path of [dir, conf, files.passwd, files.acl]) chmodSync(path, path === dir ? 0o755 : 0o644)
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] })

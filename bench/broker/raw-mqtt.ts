@@ -44,6 +44,8 @@ export interface RawClient {
   socket: Socket
   /** PUBACKs received so far. */
   acks: number
+  /** Called after a chunk of input that carried PUBACKs (once per chunk, not per PUBACK). */
+  onAcks?: () => void
   /** Called with each PUBLISH received: the payload (a view, valid only during the call). */
   onPublish?: (payload: Buffer) => void
   onSubAck?: () => void
@@ -67,6 +69,9 @@ export function connectRaw(url: string, clientId: string, username: string, pass
     socket.on('data', (chunk: Buffer) => {
       buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk
       let at = 0
+      const acksBefore = client.acks
+      // PUBACKs for the QoS 1 messages of this chunk, sent together: one write, not one per message.
+      const acks: number[] = []
       while (at + 2 <= buffer.length) {
         let length = 0
         let multiplier = 1
@@ -89,7 +94,7 @@ export function connectRaw(url: string, clientId: string, username: string, pass
           const topicLength = (buffer[i]! << 8) | buffer[i + 1]!
           let payloadAt = i + 2 + topicLength
           if (qos > 0) {
-            socket.write(Buffer.from([0x40, 2, buffer[payloadAt]!, buffer[payloadAt + 1]!]))
+            acks.push(0x40, 2, buffer[payloadAt]!, buffer[payloadAt + 1]!)
             payloadAt += 2
           }
           client.onPublish?.(buffer.subarray(payloadAt, i + length))
@@ -102,6 +107,8 @@ export function connectRaw(url: string, clientId: string, username: string, pass
         at = i + length
       }
       buffer = at < buffer.length ? buffer.subarray(at) : Buffer.alloc(0)
+      if (acks.length) socket.write(Buffer.from(acks))
+      if (client.acks !== acksBefore) client.onAcks?.()
     })
   })
 }
