@@ -94,5 +94,6 @@ export function hexBytes(hex: Hex | string): Uint8Array {
 }
 
 export function bytesHex(bytes: Uint8Array): Hex {
-  return `0x${Buffer.from(bytes).toString('hex')}`
+  // A view, not Buffer.from(bytes), which would copy them first.
+  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`
 }
