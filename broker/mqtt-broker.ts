@@ -3,6 +3,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { createServer as createTlsServer } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import { createRequire } from 'node:module'
+import { availableParallelism } from 'node:os'
 import { Aedes, type AedesOptions, type Client } from 'aedes'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import type { Logger } from '../platform/logger.ts'
@@ -15,7 +16,8 @@ import { canPublish, canSubscribe, type Principal } from './acl.ts'
 import { AuthThrottle } from './auth-throttle.ts'
 import { guardPacketSize } from './packet-size-guard.ts'
 import { boundEmitterDepth } from './bounded-emitter.ts'
-import { checkAgentPayload } from './payload-policy.ts'
+import { checkedChannel } from './payload-policy.ts'
+import { PayloadChecker } from './payload-checker.ts'
 import { coalesceWrites } from './write-coalescing.ts'
 import type { TelemetrySink } from './telemetry/telemetry-sink.ts'
 import type { User } from './users.ts'
@@ -37,6 +39,11 @@ export interface BrokerOptions {
   redisUrl?: string
   telemetrySink?: TelemetrySink
   authThrottle?: AuthThrottle
+  /**
+   * Check agents' payloads on a worker thread beside aedes (default: when the machine has more than
+   * one core); false checks them on the broker's own thread.
+   */
+  payloadCheckThread?: boolean
   logger: Logger
 }
 
@@ -85,6 +92,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   }
 
   const sink = options.telemetrySink
+  const payloads = new PayloadChecker(options.payloadCheckThread ?? availableParallelism() > 1)
   /** Telemetry already parsed and checked at publish, by payload buffer, until the sink takes it. */
   const checkedTelemetry = new WeakMap<Buffer, Telemetry>()
 
@@ -114,16 +122,18 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         drop(client, packet.topic, packet, `publish_denied.${who?.id ?? 'unknown'}`, 'not allowed by the ACL')
         return done(null)
       }
-      if (who.role === 'agent') {
-        const verdict = checkAgentPayload(packet.topic, packet.payload as Buffer)
+      const channel = who.role === 'agent' ? checkedChannel(packet.topic) : null
+      if (!channel) return done(null)
+      const payload = packet.payload as Buffer
+      payloads.check(channel, payload, !!sink && channel === 'telemetry', (verdict) => {
         if (!verdict.ok) {
           drop(client, packet.topic, packet, `payload_invalid.${who.id}`, verdict.detail)
           return done(null)
         }
         // aedes hands the sink a new packet around the same payload buffer: the sink need not parse it again.
-        if (sink && verdict.channel === 'telemetry') checkedTelemetry.set(packet.payload as Buffer, verdict.data as Telemetry)
-      }
-      done(null)
+        if (sink && verdict.channel === 'telemetry') checkedTelemetry.set(payload, verdict.data as Telemetry)
+        done(null)
+      })
     },
     authorizeSubscribe(client, subscription, done) {
       const who = principals.get(client)
@@ -218,6 +228,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     aedes,
     close: async () => {
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
+      await payloads.close()
       await Promise.all(
         servers.map(
           (s) =>

@@ -12,25 +12,39 @@ const agentPayloadSchemas: Record<string, z.ZodType> = {
   meter: signedMeterReadingSchema,
 }
 
+/** The agent channels whose payloads the broker checks, in a fixed order (their codes between threads). */
+export const CHECKED_CHANNELS = Object.keys(agentPayloadSchemas)
+
 export type PayloadVerdict = { ok: true; channel?: string; data?: unknown } | { ok: false; reason: 'not_json' | 'invalid_schema'; detail: string }
+
+/** The channel of an agent topic whose payload must be checked, or null when nothing checks it. */
+export function checkedChannel(topic: string): string | null {
+  const channel = parseAgentTopic(topic)?.channel
+  return channel !== undefined && channel in agentPayloadSchemas ? channel : null
+}
 
 /**
  * Checks an agent's payload at the broker, so malformed telemetry or orders never reach the market or
  * the telemetry sink. A valid payload comes back parsed, with its channel, for whoever needs it next.
  * Pure: topic and bytes in, verdict out.
  */
-export function checkAgentPayload(topic: string, payload: Buffer): PayloadVerdict {
-  const parsed = parseAgentTopic(topic)
-  const schema = parsed ? agentPayloadSchemas[parsed.channel] : undefined
+export function checkAgentPayload(topic: string, payload: Uint8Array): PayloadVerdict {
+  const channel = checkedChannel(topic)
+  return channel ? checkChannelPayload(channel, payload) : { ok: true }
+}
+
+/** The check of one payload on a checked channel (see `checkedChannel`). */
+export function checkChannelPayload(channel: string, payload: Uint8Array): PayloadVerdict {
+  const schema = agentPayloadSchemas[channel]
   if (!schema) return { ok: true }
   let json: unknown
   try {
-    json = JSON.parse(payload.toString('utf8'))
+    json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'))
   } catch {
     return { ok: false, reason: 'not_json', detail: 'payload is not JSON' }
   }
   const result = schema.safeParse(json)
-  if (result.success) return { ok: true, channel: parsed!.channel, data: result.data }
+  if (result.success) return { ok: true, channel, data: result.data }
   const issue = result.error.issues[0]
   return { ok: false, reason: 'invalid_schema', detail: `${issue?.path.join('.') || 'payload'}: ${issue?.message}` }
 }

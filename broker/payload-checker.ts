@@ -1,0 +1,135 @@
+import { Worker } from 'node:worker_threads'
+import { CHECKED_CHANNELS, checkChannelPayload, type PayloadVerdict } from './payload-policy.ts'
+
+/** Payloads sent to the worker in one message: their bytes end to end, where each ends, its channel. */
+export interface PayloadBatch {
+  id: number
+  bytes: Uint8Array
+  ends: Uint32Array
+  channels: Uint8Array
+  /** Per payload, 1 when the caller wants the parsed payload back (the telemetry sink does). */
+  wantData: Uint8Array
+}
+
+/** The worker's answer: the failed payloads by index, and the parsed data asked for. */
+export interface PayloadBatchVerdicts {
+  id: number
+  failures: [index: number, reason: 'not_json' | 'invalid_schema', detail: string][]
+  data: [index: number, data: unknown][]
+}
+
+type Done = (verdict: PayloadVerdict) => void
+interface Pending {
+  channel: number
+  payload: Uint8Array
+  wantData: boolean
+  done: Done
+}
+
+/** A batch holds at most this many payloads, so a burst starts being checked while it is still read. */
+const MAX_BATCH = 512
+
+/**
+ * Checks agents' payloads (payload-policy.ts) on a worker thread, so the JSON parsing and schema
+ * checks, most of the broker's work per message, run beside aedes instead of on its thread.
+ * Payloads are batched per turn of the event loop; one worker answers batches in the order they were
+ * sent, so verdicts come back in the order they were asked for. When the worker is not there (or
+ * dies), payloads are checked on this thread: nothing waits forever and nothing goes unchecked.
+ */
+export class PayloadChecker {
+  private worker: Worker | null = null
+  private queue: Pending[] = []
+  private readonly inFlight = new Map<number, Pending[]>()
+  private scheduled = false
+  private nextId = 1
+  private closed = false
+
+  constructor(private readonly useWorker = true) {}
+
+  /** Checks `payload` of an agent's `channel` (one of CHECKED_CHANNELS) and calls `done` with the verdict. */
+  check(channel: string, payload: Uint8Array, wantData: boolean, done: Done): void {
+    const code = CHECKED_CHANNELS.indexOf(channel)
+    if (code < 0) return done({ ok: true })
+    if (!this.useWorker || this.closed) return done(checkChannelPayload(channel, payload))
+    this.queue.push({ channel: code, payload, wantData, done })
+    if (this.queue.length >= MAX_BATCH) this.send(this.queue.splice(0, MAX_BATCH))
+    else if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(() => {
+        this.scheduled = false
+        while (this.queue.length) this.send(this.queue.splice(0, MAX_BATCH))
+      })
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    const worker = this.worker
+    this.worker = null
+    this.checkHere([...this.inFlight.values()].flat().concat(this.queue.splice(0)))
+    this.inFlight.clear()
+    await worker?.terminate()
+  }
+
+  private send(batch: Pending[]): void {
+    const worker = this.worker ?? this.startWorker()
+    if (!worker) return this.checkHere(batch)
+    let size = 0
+    for (const p of batch) size += p.payload.byteLength
+    const bytes = new Uint8Array(size)
+    const ends = new Uint32Array(batch.length)
+    const channels = new Uint8Array(batch.length)
+    const wantData = new Uint8Array(batch.length)
+    let at = 0
+    batch.forEach((p, i) => {
+      bytes.set(p.payload, at)
+      at += p.payload.byteLength
+      ends[i] = at
+      channels[i] = p.channel
+      wantData[i] = p.wantData ? 1 : 0
+    })
+    const id = this.nextId++
+    this.inFlight.set(id, batch)
+    worker.ref()
+    const message: PayloadBatch = { id, bytes, ends, channels, wantData }
+    worker.postMessage(message, [bytes.buffer, ends.buffer, channels.buffer, wantData.buffer])
+  }
+
+  private startWorker(): Worker | null {
+    try {
+      const worker = new Worker(new URL('./payload-check-worker-bootstrap.mjs', import.meta.url))
+      worker.on('message', (m: PayloadBatchVerdicts) => this.answer(m))
+      // A worker that fails takes none of its payloads with it: they are checked here, and the next
+      // batch starts a new worker.
+      const lost = () => {
+        if (this.worker !== worker) return
+        this.worker = null
+        const pending = [...this.inFlight.values()].flat()
+        this.inFlight.clear()
+        this.checkHere(pending)
+      }
+      worker.on('error', lost)
+      worker.on('exit', lost)
+      worker.unref()
+      this.worker = worker
+      return worker
+    } catch {
+      return null
+    }
+  }
+
+  private answer(m: PayloadBatchVerdicts): void {
+    const batch = this.inFlight.get(m.id)
+    if (!batch) return
+    this.inFlight.delete(m.id)
+    if (this.inFlight.size === 0) this.worker?.unref()
+    const verdicts: PayloadVerdict[] = batch.map((p) => ({ ok: true, channel: CHECKED_CHANNELS[p.channel] }))
+    for (const [i, reason, detail] of m.failures) verdicts[i] = { ok: false, reason, detail }
+    for (const [i, data] of m.data) verdicts[i] = { ok: true, channel: CHECKED_CHANNELS[batch[i]!.channel], data }
+    batch.forEach((p, i) => p.done(verdicts[i]!))
+  }
+
+  private checkHere(batch: Pending[]): void {
+    for (const p of batch) p.done(checkChannelPayload(CHECKED_CHANNELS[p.channel]!, p.payload))
+  }
+}
