@@ -19,6 +19,8 @@ export interface PayloadBatchVerdicts {
 }
 
 type Done = (verdict: PayloadVerdict) => void
+/** The verdict of a payload that passed on each channel, when its data was not asked for: shared, so frozen. */
+const PASSED: readonly PayloadVerdict[] = CHECKED_CHANNELS.map((channel) => Object.freeze({ ok: true, channel }))
 interface Pending {
   channel: number
   payload: Uint8Array
@@ -28,6 +30,8 @@ interface Pending {
 
 /** A batch holds at most this many payloads, so a burst starts being checked while it is still read. */
 const MAX_BATCH = 512
+/** ... and about this many bytes, so large payloads (up to maxPacketBytes each) go in smaller batches. */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024
 
 /**
  * Checks agents' payloads (payload-policy.ts) on a worker thread, so the JSON parsing and schema
@@ -39,6 +43,7 @@ const MAX_BATCH = 512
 export class PayloadChecker {
   private worker: Worker | null = null
   private queue: Pending[] = []
+  private queuedBytes = 0
   private readonly inFlight = new Map<number, Pending[]>()
   private scheduled = false
   private nextId = 1
@@ -52,12 +57,13 @@ export class PayloadChecker {
     if (code < 0) return done({ ok: true })
     if (!this.useWorker || this.closed) return done(checkChannelPayload(channel, payload))
     this.queue.push({ channel: code, payload, wantData, done })
-    if (this.queue.length >= MAX_BATCH) this.send(this.queue.splice(0, MAX_BATCH))
+    this.queuedBytes += payload.byteLength
+    if (this.queue.length >= MAX_BATCH || this.queuedBytes >= MAX_BATCH_BYTES) this.flush()
     else if (!this.scheduled) {
       this.scheduled = true
       setImmediate(() => {
         this.scheduled = false
-        while (this.queue.length) this.send(this.queue.splice(0, MAX_BATCH))
+        this.flush()
       })
     }
   }
@@ -67,8 +73,16 @@ export class PayloadChecker {
     const worker = this.worker
     this.worker = null
     this.checkHere([...this.inFlight.values()].flat().concat(this.queue.splice(0)))
+    this.queuedBytes = 0
     this.inFlight.clear()
     await worker?.terminate()
+  }
+
+  private flush(): void {
+    const queue = this.queue
+    this.queue = []
+    this.queuedBytes = 0
+    for (let at = 0; at < queue.length; at += MAX_BATCH) this.send(queue.slice(at, at + MAX_BATCH))
   }
 
   private send(batch: Pending[]): void {
@@ -123,7 +137,7 @@ export class PayloadChecker {
     if (!batch) return
     this.inFlight.delete(m.id)
     if (this.inFlight.size === 0) this.worker?.unref()
-    const verdicts: PayloadVerdict[] = batch.map((p) => ({ ok: true, channel: CHECKED_CHANNELS[p.channel] }))
+    const verdicts: PayloadVerdict[] = batch.map((p) => PASSED[p.channel]!)
     for (const [i, reason, detail] of m.failures) verdicts[i] = { ok: false, reason, detail }
     for (const [i, data] of m.data) verdicts[i] = { ok: true, channel: CHECKED_CHANNELS[batch[i]!.channel], data }
     batch.forEach((p, i) => p.done(verdicts[i]!))
