@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { TurnBatch } from '../platform/turn-batch.ts'
 import { CHECKED_CHANNELS, checkChannelPayload, type PayloadVerdict } from './payload-policy.ts'
 
 /** Payloads sent to the worker in one message: their bytes end to end, where each ends, its channel. */
@@ -36,16 +37,21 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024
 /**
  * Checks agents' payloads (payload-policy.ts) on a worker thread, so the JSON parsing and schema
  * checks, most of the broker's work per message, run beside aedes instead of on its thread.
- * Payloads are batched per turn of the event loop; one worker answers batches in the order they were
+ * Payloads are batched per turn of the event loop (turn-batch.ts); one worker answers batches in the order they were
  * sent, so verdicts come back in the order they were asked for. When the worker is not there (or
  * dies), payloads are checked on this thread: nothing waits forever and nothing goes unchecked.
  */
 export class PayloadChecker {
   private worker: Worker | null = null
-  private queue: Pending[] = []
   private queuedBytes = 0
+  private readonly queue = new TurnBatch<Pending>(
+    (batch) => {
+      this.queuedBytes = 0
+      this.send(batch)
+    },
+    (batch) => batch.length >= MAX_BATCH || this.queuedBytes >= MAX_BATCH_BYTES,
+  )
   private readonly inFlight = new Map<number, Pending[]>()
-  private scheduled = false
   private nextId = 1
   private closed = false
 
@@ -56,33 +62,18 @@ export class PayloadChecker {
     const code = CHECKED_CHANNELS.indexOf(channel)
     if (code < 0) return done({ ok: true })
     if (!this.useWorker || this.closed) return done(checkChannelPayload(channel, payload))
-    this.queue.push({ channel: code, payload, wantData, done })
     this.queuedBytes += payload.byteLength
-    if (this.queue.length >= MAX_BATCH || this.queuedBytes >= MAX_BATCH_BYTES) this.flush()
-    else if (!this.scheduled) {
-      this.scheduled = true
-      setImmediate(() => {
-        this.scheduled = false
-        this.flush()
-      })
-    }
+    this.queue.add({ channel: code, payload, wantData, done })
   }
 
   async close(): Promise<void> {
     this.closed = true
     const worker = this.worker
     this.worker = null
-    this.checkHere([...this.inFlight.values()].flat().concat(this.queue.splice(0)))
+    this.checkHere([...this.inFlight.values()].flat().concat(this.queue.take()))
     this.queuedBytes = 0
     this.inFlight.clear()
     await worker?.terminate()
-  }
-
-  private flush(): void {
-    const queue = this.queue
-    this.queue = []
-    this.queuedBytes = 0
-    for (let at = 0; at < queue.length; at += MAX_BATCH) this.send(queue.slice(at, at + MAX_BATCH))
   }
 
   private send(batch: Pending[]): void {

@@ -4,6 +4,7 @@ import type { Address } from 'viem'
 import type { Order } from '../../protocol/order.ts'
 import { bytesHex, encodeOrderStruct, ORDER_STRUCT_BYTES } from '../../protocol/order-digest.ts'
 import { batchVerifier } from './batch-verifier.ts'
+import { TurnBatch } from '../../platform/turn-batch.ts'
 
 /** An order's signer (null for a malformed or malleable signature) and its EIP-712 digest. */
 export interface OrderSignature {
@@ -39,8 +40,8 @@ export class SignaturePool {
   /** Whether signatures of known owners are batch-verified (native verifier built and enabled). */
   readonly batching: boolean
   private readonly workers: { worker: Worker; inFlight: Map<number, Pending[]> }[] = []
-  private queue: Pending[] = []
-  private scheduled = false
+  // A full batch goes at once, so workers start while this thread is still parsing the rest of a burst.
+  private readonly queue = new TurnBatch<Pending>((batch) => this.send(batch), (batch) => batch.length >= MAX_BATCH)
   private nextId = 1
 
   constructor({ size = Math.max(1, availableParallelism()), batch = true }: SignaturePoolOptions = {}) {
@@ -75,26 +76,13 @@ export class SignaturePool {
   recoverOrder(order: Order, signature: string, prefix: Uint8Array): Promise<OrderSignature> {
     return new Promise((resolve, reject) => {
       // A batch is hashed under one prefix.
-      if (this.queue.length > 0 && this.queue[0]!.prefix !== prefix) this.flush()
-      this.queue.push({ order, signature, prefix, resolve, reject })
-      // A full batch goes at once, so workers start while this thread is still parsing the rest of a burst.
-      if (this.queue.length >= MAX_BATCH) this.send(this.queue.splice(0, MAX_BATCH))
-      else if (!this.scheduled) {
-        this.scheduled = true
-        setImmediate(() => {
-          this.scheduled = false
-          this.flush()
-        })
-      }
+      if (this.queue.first && this.queue.first.prefix !== prefix) this.queue.flush()
+      this.queue.add({ order, signature, prefix, resolve, reject })
     })
   }
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.worker.terminate()))
-  }
-
-  private flush(): void {
-    while (this.queue.length) this.send(this.queue.splice(0, MAX_BATCH))
   }
 
   private send(pending: Pending[]): void {
