@@ -37,9 +37,10 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024
 /**
  * Checks agents' payloads (payload-policy.ts) on a worker thread, so the JSON parsing and schema
  * checks, most of the broker's work per message, run beside aedes instead of on its thread.
- * Payloads are batched per turn of the event loop (turn-batch.ts); one worker answers batches in the order they were
- * sent, so verdicts come back in the order they were asked for. When the worker is not there (or
- * dies), payloads are checked on this thread: nothing waits forever and nothing goes unchecked.
+ * Payloads are batched per turn of the event loop (turn-batch.ts); one worker answers batches in
+ * the order they were sent, so verdicts come back in the order they were asked for. When the worker
+ * is not there (or dies), payloads are checked on this thread: nothing waits forever and nothing
+ * goes unchecked.
  */
 export class PayloadChecker {
   private worker: Worker | null = null
