@@ -56,7 +56,11 @@ export class PayloadChecker {
   private nextId = 1
   private closed = false
 
-  constructor(private readonly useWorker = true) {}
+  constructor(private readonly useWorker = true) {
+    // Started now, not with the first payload: loading the schemas takes the worker a few hundred
+    // milliseconds, which the first agents' orders would otherwise wait out (past a gate closure, say).
+    if (useWorker) this.startWorker()
+  }
 
   /** Checks `payload` of an agent's `channel` (one of CHECKED_CHANNELS) and calls `done` with the verdict. */
   check(channel: string, payload: Uint8Array, wantData: boolean, done: Done): void {
