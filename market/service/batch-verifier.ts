@@ -8,10 +8,16 @@ import { nativeAddon } from '../native/native-addon.ts'
  */
 export type VerifyBatch = (digests: Uint8Array, signatures: Uint8Array, keyIndex: Uint32Array, keys: Uint8Array, seed: Uint8Array) => boolean
 
-export type BatchVerifierStatus = { available: true; verifyBatch: VerifyBatch } | { available: false; reason: string }
+/**
+ * `hashOrders(structs n×256, prefix 34)`: the n orders' EIP-712 digests (n×32), each
+ * keccak256(prefix ‖ keccak256(struct)), as `digestOfStruct` computes them one at a time.
+ */
+export type HashOrders = (structs: Uint8Array, prefix: Uint8Array) => Uint8Array<ArrayBuffer>
 
-/** The native batch verifier built by `npm run build:native`, or why it is not there. */
+export type BatchVerifierStatus = { available: true; verifyBatch: VerifyBatch; hashOrders: HashOrders } | { available: false; reason: string }
+
+/** The native batch verifier (and batch order hasher) built by `npm run build:native`, or why it is not there. */
 export function batchVerifier(): BatchVerifierStatus {
-  const status = nativeAddon<{ verifyBatch: VerifyBatch }>('batch_verify')
-  return status.available ? { available: true, verifyBatch: status.addon.verifyBatch } : status
+  const status = nativeAddon<{ verifyBatch: VerifyBatch; hashOrders: HashOrders }>('batch_verify')
+  return status.available ? { available: true, verifyBatch: status.addon.verifyBatch, hashOrders: status.addon.hashOrders } : status
 }

@@ -11,6 +11,15 @@ import { checkSignatures, OwnerKeys } from './signature-batch.ts'
 
 const native = batchVerifier()
 const verifyBatch = (workerData as { batch?: boolean } | undefined)?.batch !== false && native.available ? native.verifyBatch : null
+/** The whole batch's digests in one native call where the addon is built, else order by order. */
+const hashOrders = native.available
+  ? native.hashOrders
+  : (structs: Uint8Array, prefix: Uint8Array): Uint8Array<ArrayBuffer> => {
+      const n = structs.length / ORDER_STRUCT_BYTES
+      const digests = new Uint8Array(n * 32)
+      for (let i = 0; i < n; i++) digests.set(digestOfStruct(structs.subarray(i * ORDER_STRUCT_BYTES, (i + 1) * ORDER_STRUCT_BYTES), prefix), i * 32)
+      return digests
+    }
 const keys = new OwnerKeys()
 
 interface OrderBatch {
@@ -23,9 +32,7 @@ interface OrderBatch {
 }
 
 parentPort!.on('message', (batch: OrderBatch) => {
-  const n = batch.structs.length / ORDER_STRUCT_BYTES
-  const digests = new Uint8Array(n * 32)
-  for (let i = 0; i < n; i++) digests.set(digestOfStruct(batch.structs.subarray(i * ORDER_STRUCT_BYTES, (i + 1) * ORDER_STRUCT_BYTES), batch.prefix), i * 32)
+  const digests = hashOrders(batch.structs, batch.prefix)
   const { addresses, valid } = checkSignatures({ digests, signatures: batch.signatures, owners: batch.owners }, keys, verifyBatch)
   parentPort!.postMessage({ id: batch.id, addresses, valid, digests }, [addresses.buffer, valid.buffer, digests.buffer])
 })

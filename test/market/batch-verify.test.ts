@@ -9,8 +9,9 @@ import { batchVerifier, type VerifyBatch } from '../../market/service/batch-veri
 import { recoverSigner } from '../../market/service/recover-signer.ts'
 import { checkSignatures, OwnerKeys } from '../../market/service/signature-batch.ts'
 import { SignaturePool } from '../../market/service/signature-pool.ts'
-import { bytesHex, digestPrefix, hexBytes, orderDigester } from '../../protocol/order-digest.ts'
-import { communityKey } from '../../protocol/order.ts'
+import { hashTypedData } from 'viem'
+import { bytesHex, digestOfStruct, digestPrefix, encodeOrderStruct, hexBytes, ORDER_STRUCT_BYTES, orderDigester } from '../../protocol/order-digest.ts'
+import { communityKey, orderDomain, orderMessage, orderTypes, type Order } from '../../protocol/order.ts'
 
 const secp256k1 = createRequire(import.meta.url)('secp256k1') as {
   ecdsaSign(msg32: Uint8Array, key: Uint8Array): { signature: Uint8Array; recid: number }
@@ -104,6 +105,49 @@ describe('native batch verification (market/native/batch-verify.c)', () => {
     const p = pack([sign(0)])
     expect(() => verifyBatch(p.digests, p.signatures.subarray(1), p.keyIndex, p.keys, randomBytes(32))).toThrow(/lengths must be n×32, n×65/)
     expect(() => (verifyBatch as unknown as (...a: unknown[]) => boolean)(p.digests)).toThrow(/takes typed arrays/)
+  })
+})
+
+describe('native batch hashing of orders (hashOrders)', () => {
+  const hashOrders = native.available ? native.hashOrders : null
+  const prefix = digestPrefix(31337, settlement)
+
+  it('gives every order the EIP-712 digest viem gives it', () => {
+    const orders: Order[] = Array.from({ length: 40 }, (_, i) => ({
+      owner: signers[i % signers.length]!.address,
+      community: communityKey(`c${i % 3}`),
+      interval: 1_800_000_000 + i * 900,
+      side: (i % 2) as 0 | 1,
+      energyWh: 1 + i * 977,
+      limitPrice: i * 12_345,
+      nonce: Number.MAX_SAFE_INTEGER - i,
+    }))
+    const structs = Buffer.alloc(orders.length * ORDER_STRUCT_BYTES)
+    orders.forEach((order, i) => encodeOrderStruct(order, structs, i * ORDER_STRUCT_BYTES))
+    const digests = hashOrders!(structs, prefix)
+    orders.forEach((order, i) => {
+      const viem = hashTypedData({ domain: orderDomain(31337, settlement), types: orderTypes, primaryType: 'Order', message: orderMessage(order) })
+      expect(bytesHex(digests.subarray(i * 32, i * 32 + 32))).toBe(viem)
+    })
+  })
+
+  it('equals the TypeScript hash for any bytes, and an empty batch is empty', () => {
+    fc.assert(
+      // Whole structs (fast-check's default size would keep a free length far below one).
+      fc.property(fc.integer({ min: 0, max: 6 }).chain((n) => fc.uint8Array({ minLength: n * ORDER_STRUCT_BYTES, maxLength: n * ORDER_STRUCT_BYTES })), (structs) => {
+        const digests = hashOrders!(structs, prefix)
+        expect(digests.length).toBe((structs.length / ORDER_STRUCT_BYTES) * 32)
+        for (let i = 0; i * ORDER_STRUCT_BYTES < structs.length; i++) {
+          expect(digests.subarray(i * 32, i * 32 + 32)).toEqual(digestOfStruct(structs.subarray(i * ORDER_STRUCT_BYTES, (i + 1) * ORDER_STRUCT_BYTES), prefix))
+        }
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('says which lengths it needs', () => {
+    expect(() => hashOrders!(new Uint8Array(255), prefix)).toThrow(/n×256 and 34 bytes/)
+    expect(() => hashOrders!(new Uint8Array(256), prefix.subarray(1))).toThrow(/n×256 and 34 bytes/)
   })
 })
 
