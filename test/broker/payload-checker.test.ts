@@ -74,8 +74,10 @@ describe('PayloadChecker: agents’ payloads checked on a worker thread', () => 
     await all
     expect(verdicts.map((v) => v.ok)).toEqual(items.map(({ channel, payload }) => checkChannelPayload(channel, payload).ok))
 
-    const next = await new Promise<PayloadVerdict>((resolve) => checker.check('state', Buffer.from('{"online":true}'), false, resolve))
-    expect(next).toEqual({ ok: true, channel: 'state' })
+    // More than a light turn's few, so they go to a worker: a new one.
+    const next = await Promise.all(Array.from({ length: 40 }, () => new Promise<PayloadVerdict>((resolve) => checker.check('state', Buffer.from('{"online":true}'), false, resolve))))
+    expect(next).toEqual(Array.from({ length: 40 }, () => ({ ok: true, channel: 'state' })))
+    expect(workerOf(checker)).not.toBeNull()
     expect(workerOf(checker)).not.toBe(first)
   })
 
@@ -86,8 +88,18 @@ describe('PayloadChecker: agents’ payloads checked on a worker thread', () => 
     await checker.close()
     expect(verdicts).toHaveLength(12)
     let after: PayloadVerdict | undefined
-    checker.check('state', Buffer.from('{"online":false}'), false, (v) => (after = v))
+    checker.check('state', Buffer.from('{"online":false}'), true, (v) => (after = v))
     expect(after).toEqual({ ok: true, channel: 'state', data: { online: false } })
+  })
+
+  it('checks a light turn’s few payloads here, at the end of the turn, without a round trip to the worker', async () => {
+    checker = new PayloadChecker(true)
+    const verdicts: PayloadVerdict[] = []
+    for (const { channel, payload } of payloads(6)) checker.check(channel, payload, false, (v) => verdicts.push(v))
+    expect(verdicts).toHaveLength(0)
+    // The batch is flushed by an immediate queued before this one; a worker's answer could only come later.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(verdicts.map((v) => v.ok)).toEqual(payloads(6).map(({ channel, payload }) => checkChannelPayload(channel, payload).ok))
   })
 
   it('checks on the calling thread when asked to, and passes channels nothing checks', () => {
