@@ -74,9 +74,10 @@ export class PayloadChecker {
   check(channel: string, payload: Uint8Array, wantData: boolean, done: Done): void {
     const code = CHECKED_CHANNELS.indexOf(channel)
     if (code < 0) return done({ ok: true })
-    if (!this.useWorker || this.closed) return done(checkChannelPayload(channel, payload))
+    const pending = { channel: code, payload, wantData, done }
+    if (!this.useWorker || this.closed) return this.checkHere([pending])
     this.queuedBytes += payload.byteLength
-    this.queue.add({ channel: code, payload, wantData, done })
+    this.queue.add(pending)
   }
 
   async close(): Promise<void> {

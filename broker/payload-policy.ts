@@ -24,16 +24,10 @@ export function checkedChannel(topic: string): string | null {
 }
 
 /**
- * Checks an agent's payload at the broker, so malformed telemetry or orders never reach the market or
- * the telemetry sink. A valid payload comes back parsed, with its channel, for whoever needs it next.
- * Pure: topic and bytes in, verdict out.
+ * Checks an agent's payload on a checked channel (see `checkedChannel`) at the broker, so malformed
+ * telemetry or orders never reach the market or the telemetry sink. A valid payload comes back parsed,
+ * with its channel, for whoever needs it next. Pure: channel and bytes in, verdict out.
  */
-export function checkAgentPayload(topic: string, payload: Uint8Array): PayloadVerdict {
-  const channel = checkedChannel(topic)
-  return channel ? checkChannelPayload(channel, payload) : { ok: true }
-}
-
-/** The check of one payload on a checked channel (see `checkedChannel`). */
 export function checkChannelPayload(channel: string, payload: Uint8Array): PayloadVerdict {
   const schema = agentPayloadSchemas[channel]
   if (!schema) return { ok: true }

@@ -32,9 +32,10 @@ export interface SignaturePoolOptions {
 
 /**
  * Finds the signers of orders on worker threads, so signature checks use every core and never block
- * the market's event loop. Requests are batched per tick and spread over the least-busy worker, which
- * hashes each order (its EIP-712 digest: two Keccak-256, kept off the main thread, which is what
- * limits intake) and batch-verifies owners it has seen before and recovers the rest (signature-batch.ts).
+ * the market's event loop. Requests are batched per turn of the event loop (turn-batch.ts) and spread
+ * over the least-busy worker, which hashes each order (its EIP-712 digest: two Keccak-256, kept off
+ * the main thread, which is what limits intake) and batch-verifies owners it has seen before and
+ * recovers the rest (signature-batch.ts).
  */
 export class SignaturePool {
   /** Whether signatures of known owners are batch-verified (native verifier built and enabled). */
