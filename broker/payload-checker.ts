@@ -1,12 +1,14 @@
 import { Worker } from 'node:worker_threads'
 import { TurnBatch } from '../platform/turn-batch.ts'
-import { CHECKED_CHANNELS, checkChannelPayload, type PayloadVerdict } from './payload-policy.ts'
+import { nativePayloadCheck } from './native-payload-check.ts'
+import { agentPayloadSchemas, CHECKED_CHANNELS, checkChannelPayload, SHOWN_VALID, type PayloadVerdict } from './payload-policy.ts'
 
 /** Payloads sent to the worker in one message: their bytes end to end, where each ends, its channel. */
 export interface PayloadBatch {
   id: number
   bytes: Uint8Array
   ends: Uint32Array
+  /** Per payload, its channel's code (index in CHECKED_CHANNELS), or SHOWN_VALID (no bytes sent). */
   channels: Uint8Array
   /** Per payload, 1 when the caller wants the parsed payload back (the telemetry sink does). */
   wantData: Uint8Array
@@ -26,6 +28,8 @@ interface Pending {
   channel: number
   payload: Uint8Array
   wantData: boolean
+  /** Shown valid by the native check: waits only for the verdicts before it. */
+  shownValid: boolean
   done: Done
 }
 
@@ -55,7 +59,7 @@ export class PayloadChecker {
   private readonly queue = new TurnBatch<Pending>(
     (batch) => {
       this.queuedBytes = 0
-      if (this.inFlight.size === 0 && batch.length <= INLINE_MAX_BATCH) this.checkHere(batch)
+      if (this.inFlight.size === 0 && batch.filter((p) => !p.shownValid).length <= INLINE_MAX_BATCH) this.checkHere(batch)
       else this.send(batch)
     },
     (batch) => batch.length >= MAX_BATCH || this.queuedBytes >= MAX_BATCH_BYTES,
@@ -63,6 +67,13 @@ export class PayloadChecker {
   private readonly inFlight = new Map<number, Pending[]>()
   private nextId = 1
   private closed = false
+  /**
+   * Per channel, the native check (broker/native/payload-check.c) where it is built and the schema
+   * within its reach (telemetry: about 0.9 µs a payload against 4-5 µs for JSON.parse and zod). It
+   * answers only "certainly valid"; anything else, and any payload whose parsed data is wanted, goes
+   * the JSON.parse and zod way below.
+   */
+  private readonly native = CHECKED_CHANNELS.map((channel) => nativePayloadCheck(agentPayloadSchemas[channel]!))
 
   constructor(private readonly useWorker = true) {
     // Started now, not with the first payload: loading the schemas takes the worker a few hundred
@@ -74,7 +85,10 @@ export class PayloadChecker {
   check(channel: string, payload: Uint8Array, wantData: boolean, done: Done): void {
     const code = CHECKED_CHANNELS.indexOf(channel)
     if (code < 0) return done({ ok: true })
-    const pending = { channel: code, payload, wantData, done }
+    const shownValid = !wantData && !!this.native[code]?.(payload)
+    // Nothing waiting before it: its verdict is final now (the common case, and no thread hop).
+    if (shownValid && this.inFlight.size === 0 && this.queue.first === undefined) return done(PASSED[code]!)
+    const pending = { channel: code, payload, wantData, shownValid, done }
     if (!this.useWorker || this.closed) return this.checkHere([pending])
     this.queuedBytes += payload.byteLength
     this.queue.add(pending)
@@ -94,17 +108,19 @@ export class PayloadChecker {
     const worker = this.worker ?? this.startWorker()
     if (!worker) return this.checkHere(batch)
     let size = 0
-    for (const p of batch) size += p.payload.byteLength
+    for (const p of batch) if (!p.shownValid) size += p.payload.byteLength
     const bytes = new Uint8Array(size)
     const ends = new Uint32Array(batch.length)
     const channels = new Uint8Array(batch.length)
     const wantData = new Uint8Array(batch.length)
     let at = 0
     batch.forEach((p, i) => {
-      bytes.set(p.payload, at)
-      at += p.payload.byteLength
+      if (!p.shownValid) {
+        bytes.set(p.payload, at)
+        at += p.payload.byteLength
+      }
       ends[i] = at
-      channels[i] = p.channel
+      channels[i] = p.shownValid ? SHOWN_VALID : p.channel
       wantData[i] = p.wantData ? 1 : 0
     })
     const id = this.nextId++
@@ -151,6 +167,10 @@ export class PayloadChecker {
   /** The verdicts the worker would give: data only where it was asked for. */
   private checkHere(batch: Pending[]): void {
     for (const p of batch) {
+      if (p.shownValid) {
+        p.done(PASSED[p.channel]!)
+        continue
+      }
       const verdict = checkChannelPayload(CHECKED_CHANNELS[p.channel]!, p.payload)
       p.done(verdict.ok && !p.wantData ? PASSED[p.channel]! : verdict)
     }

@@ -1,19 +1,20 @@
 /**
- * `npm run build:native`: compiles the market's two C addons into market/native/build/ with the
- * machine's C compiler and Node's own headers (no node-gyp: it would try to download headers):
+ * `npm run build:native`: compiles the project's C addons into dist/native/ with the machine's C
+ * compiler and Node's own headers (no node-gyp: it would try to download headers):
  * - batch_verify.node, batch signature verification (market/native/batch-verify.c, with libsecp256k1
  *   from the `secp256k1` package's sources);
- * - clear_columns.node, the clearing engine in C (market/native/clear-columns.c).
+ * - clear_columns.node, the clearing engine in C (market/native/clear-columns.c);
+ * - payload_check.node, the broker's check of agents' JSON payloads (broker/native/payload-check.c).
  *
  * Optional by design: without a compiler (a Pi without build-essential) the market recovers every
- * signature one by one and clears with the TypeScript engine, which is correct and slower; the build
- * says so and succeeds.
+ * signature one by one and clears with the TypeScript engine, and the broker checks every payload
+ * with JSON.parse and zod, which is correct and slower; the build says so and succeeds.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { nativeAddonPath } from '../market/native/native-addon.ts'
+import { nativeAddonPath } from '../platform/native-addon.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const library = join(root, 'node_modules/secp256k1/src/secp256k1')
@@ -61,6 +62,13 @@ export const ADDONS: readonly Addon[] = [
     output: nativeAddonPath('clear_columns'),
     // The engine's doubles must round exactly as JavaScript's: no fused multiply-add.
     args: () => ['-ffp-contract=off', '-lm'],
+  },
+  {
+    name: 'payload check',
+    without: 'the broker will check every agent payload with JSON.parse and zod',
+    source: join(root, 'broker/native/payload-check.c'),
+    output: nativeAddonPath('payload_check'),
+    args: () => ['-O3', '-lm'],
   },
 ]
 

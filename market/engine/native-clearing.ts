@@ -2,7 +2,7 @@ import type { ClearingParams, ColumnarResult, OrderColumns } from './columnar-cl
 import type { ClearingWorkspace } from './clearing-workspace.ts'
 import { linkCapacitiesWh, type CompiledTopology } from './compiled-topology.ts'
 import type { PriorityKeyScheme } from './priority-keys.ts'
-import { nativeAddon } from '../native/native-addon.ts'
+import { nativeAddon } from '../../platform/native-addon.ts'
 
 type ClearColumnsC = (
   side: Uint8Array, energyWh: Float64Array, limitPrice: Float64Array, seq: Float64Array, node: Int32Array, keys: Float64Array | null, scheme: Float64Array,

@@ -94,12 +94,31 @@ describe('PayloadChecker: agents’ payloads checked on a worker thread', () => 
 
   it('checks a light turn’s few payloads here, at the end of the turn, without a round trip to the worker', async () => {
     checker = new PayloadChecker(true)
-    const verdicts: PayloadVerdict[] = []
-    for (const { channel, payload } of payloads(6)) checker.check(channel, payload, false, (v) => verdicts.push(v))
-    expect(verdicts).toHaveLength(0)
+    const verdicts: [number, PayloadVerdict][] = []
+    const items = payloads(6)
+    items.forEach(({ channel, payload }, i) => checker.check(channel, payload, false, (v) => verdicts.push([i, v])))
+    // The first, valid telemetry with nothing before it, is shown valid by the native check at once;
+    // the others wait for the end of the turn.
+    expect(verdicts).toEqual([[0, { ok: true, channel: 'telemetry' }]])
     // The batch is flushed by an immediate queued before this one; a worker's answer could only come later.
     await new Promise((resolve) => setImmediate(resolve))
-    expect(verdicts.map((v) => v.ok)).toEqual(payloads(6).map(({ channel, payload }) => checkChannelPayload(channel, payload).ok))
+    expect(verdicts.map(([i]) => i)).toEqual([0, 1, 2, 3, 4, 5])
+    expect(verdicts.map(([, v]) => v.ok)).toEqual(items.map(({ channel, payload }) => checkChannelPayload(channel, payload).ok))
+  })
+
+  it('answers a payload the native check shows valid in its turn, never before one asked earlier', async () => {
+    checker = new PayloadChecker(true)
+    const order: string[] = []
+    const valid = payloads(1)[0]!.payload
+    checker.check('state', Buffer.from('{"online":true}'), false, () => order.push('state'))
+    checker.check('telemetry', valid, false, () => order.push('telemetry'))
+    // Its data wanted: the native check says nothing about data, so this one is parsed.
+    let withData: PayloadVerdict | undefined
+    checker.check('telemetry', valid, true, (v) => (withData = v))
+    expect(order).toEqual([])
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(order).toEqual(['state', 'telemetry'])
+    expect(withData).toMatchObject({ ok: true, channel: 'telemetry', data: { seq: 0 } })
   })
 
   it('checks on the calling thread when asked to, and passes channels nothing checks', () => {

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
-/** The C addons `npm run build:native` (scripts/build-native.ts) builds into market/native/build/. */
-export type NativeAddonName = 'batch_verify' | 'clear_columns'
+/** The C addons `npm run build:native` (scripts/build-native.ts) builds into dist/native/. */
+export type NativeAddonName = 'batch_verify' | 'clear_columns' | 'payload_check'
 
 export type NativeAddonStatus<T> = { available: true; addon: T } | { available: false; reason: string }
 
@@ -10,7 +10,7 @@ const loaded = new Map<NativeAddonName, NativeAddonStatus<unknown>>()
 
 /** Where the addon `name` is built. */
 export function nativeAddonPath(name: NativeAddonName): string {
-  return fileURLToPath(new URL(`./build/${name}.node`, import.meta.url))
+  return fileURLToPath(new URL(`../dist/native/${name}.node`, import.meta.url))
 }
 
 /**
