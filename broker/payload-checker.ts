@@ -46,8 +46,10 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024
 const INLINE_MAX_BATCH = 16
 
 /**
- * Checks agents' payloads (payload-policy.ts) on a worker thread, so the JSON parsing and schema
- * checks, most of the broker's work per message, run beside aedes instead of on its thread.
+ * Checks agents' payloads (payload-policy.ts). A payload the native check shows valid, with nothing
+ * asked before it still waiting, is answered at once; the rest are parsed and checked by zod on a
+ * worker thread, so that work, once most of the broker's per message, runs beside aedes instead of
+ * on its thread.
  * Payloads are batched per turn of the event loop (turn-batch.ts); one worker answers batches in
  * the order they were sent, so verdicts come back in the order they were asked for. A small batch
  * with none at the worker is checked on this thread (INLINE_MAX_BATCH). When the worker is not there

@@ -34,6 +34,8 @@ enum { K_OBJECT = 1, K_ARRAY = 2, K_NUMBER = 3, K_STRING = 4, K_NULLABLE = 5, K_
 
 typedef struct {
   const double *prog;
+  /* The program's integers (kinds, counts, indexes, key offsets) as ints, read on every value. */
+  const int32_t *ints;
   size_t progLength;
   const uint8_t *keys;
   size_t keysLength;
@@ -45,6 +47,9 @@ typedef struct {
 } Cursor;
 
 static locale_t c_locale;
+
+/* Bytes that may stand in a string as they are: printable ASCII but '"' and '\\'. */
+static uint8_t plain[256];
 
 static inline void ws(Cursor *c) {
   while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')) c->p++;
@@ -60,18 +65,15 @@ static inline int literal(Cursor *c, const char *word, size_t n) {
 static int string(Cursor *c, const uint8_t **start, size_t *length) {
   if (c->p >= c->end || *c->p != '"') return 0;
   const uint8_t *s = ++c->p;
-  while (c->p < c->end) {
-    uint8_t b = *c->p;
-    if (b == '"') {
-      *start = s;
-      *length = (size_t)(c->p - s);
-      c->p++;
-      return 1;
-    }
-    if (b == '\\' || b < 0x20 || b >= 0x80) return 0;
-    c->p++;
-  }
-  return 0;
+  const uint8_t *p = s, *end = c->end;
+  while (p < end && plain[*p]) p++;
+  c->p = p;
+  // Stopped at the closing quote, or at an escape, a control character, a byte >= 0x80, the end.
+  if (p >= end || *p != '"') return 0;
+  *start = s;
+  *length = (size_t)(p - s);
+  c->p++;
+  return 1;
 }
 
 static inline int digit(const uint8_t *p, const uint8_t *end) { return p < end && *p >= '0' && *p <= '9'; }
@@ -194,8 +196,8 @@ static int iso_datetime(const uint8_t *s, size_t n) {
 static int value(const Schema *schema, size_t node, Cursor *c, int depth);
 
 static int object(const Schema *schema, size_t node, Cursor *c, int depth) {
-  const double *prog = schema->prog;
-  size_t nkeys = (size_t)prog[node + 1];
+  const int32_t *ints = schema->ints;
+  size_t nkeys = (size_t)ints[node + 1];
   uint64_t seen = 0;
   if (c->p >= c->end || *c->p != '{') return 0;
   c->p++;
@@ -212,14 +214,18 @@ static int object(const Schema *schema, size_t node, Cursor *c, int depth) {
       ws(c);
       size_t k = 0;
       for (; k < nkeys; k++) {
-        const double *entry = prog + node + 2 + 4 * k;
-        if ((size_t)entry[1] == keyLength && memcmp(schema->keys + (size_t)entry[0], key, keyLength) == 0) break;
+        const int32_t *entry = ints + node + 2 + 4 * k;
+        if ((size_t)entry[1] != keyLength) continue;
+        const uint8_t *known = schema->keys + entry[0];
+        size_t i = 0;
+        while (i < keyLength && known[i] == key[i]) i++;
+        if (i == keyLength) break;
       }
       if (k < nkeys) {
         // JSON.parse keeps the last of duplicate keys; which one that is, is the slow path's business.
         if (seen & (1ull << k)) return 0;
         seen |= 1ull << k;
-        if (!value(schema, (size_t)prog[node + 2 + 4 * k + 2], c, depth + 1)) return 0;
+        if (!value(schema, (size_t)ints[node + 2 + 4 * k + 2], c, depth + 1)) return 0;
       } else if (!skip(c, depth + 1)) return 0;
       ws(c);
       if (c->p < c->end && *c->p == ',') {
@@ -234,14 +240,14 @@ static int object(const Schema *schema, size_t node, Cursor *c, int depth) {
       return 0;
     }
   for (size_t k = 0; k < nkeys; k++)
-    if (!(seen & (1ull << k)) && prog[node + 2 + 4 * k + 3] == 0) return 0;
+    if (!(seen & (1ull << k)) && ints[node + 2 + 4 * k + 3] == 0) return 0;
   return 1;
 }
 
 static int array(const Schema *schema, size_t node, Cursor *c, int depth) {
   const double *prog = schema->prog;
   double minLength = prog[node + 1], maxLength = prog[node + 2];
-  size_t child = (size_t)prog[node + 3];
+  size_t child = (size_t)schema->ints[node + 3];
   double count = 0;
   if (c->p >= c->end || *c->p != '[') return 0;
   c->p++;
@@ -312,7 +318,7 @@ static int number(const Schema *schema, size_t node, Cursor *c) {
   }
   if (!isfinite(x)) return 0;
   const double *prog = schema->prog;
-  size_t nchecks = (size_t)prog[node + 1];
+  size_t nchecks = (size_t)schema->ints[node + 1];
   for (size_t i = 0; i < nchecks; i++) {
     const double *check = prog + node + 2 + 3 * i;
     double bound = check[1];
@@ -337,7 +343,7 @@ static int number(const Schema *schema, size_t node, Cursor *c) {
 static int value(const Schema *schema, size_t node, Cursor *c, int depth) {
   if (depth > MAX_DEPTH || node >= schema->progLength || c->p >= c->end) return 0;
   const double *prog = schema->prog;
-  switch ((int)prog[node]) {
+  switch (schema->ints[node]) {
     case K_OBJECT:
       return object(schema, node, c, depth);
     case K_ARRAY:
@@ -351,12 +357,12 @@ static int value(const Schema *schema, size_t node, Cursor *c, int depth) {
       // ASCII only (string() says so): code points, zod's measure, are bytes.
       double minLength = prog[node + 1], maxLength = prog[node + 2];
       if ((minLength >= 0 && (double)n < minLength) || (maxLength >= 0 && (double)n > maxLength)) return 0;
-      if (prog[node + 3] == 1 && !iso_datetime(s, n)) return 0;
+      if (schema->ints[node + 3] == 1 && !iso_datetime(s, n)) return 0;
       return 1;
     }
     case K_NULLABLE:
       if (literal(c, "null", 4)) return 1;
-      return value(schema, (size_t)prog[node + 1], c, depth);
+      return value(schema, (size_t)schema->ints[node + 1], c, depth);
     case K_BOOLEAN:
       return literal(c, "true", 4) || literal(c, "false", 5);
     default:
@@ -367,6 +373,7 @@ static int value(const Schema *schema, size_t node, Cursor *c, int depth) {
 static void release(napi_env env, void *data, void *hint) {
   Schema *schema = data;
   free((void *)schema->prog);
+  free((void *)schema->ints);
   free((void *)schema->keys);
   free(schema);
 }
@@ -392,15 +399,19 @@ static napi_value js_compile(napi_env env, napi_callback_info info) {
   }
   Schema *schema = malloc(sizeof(Schema));
   double *progCopy = malloc(progLength * sizeof(double) + 1);
+  int32_t *ints = malloc(progLength * sizeof(int32_t) + 1);
   uint8_t *keysCopy = malloc(keysLength + 1);
-  if (!schema || !progCopy || !keysCopy) {
-    free(schema), free(progCopy), free(keysCopy);
+  if (!schema || !progCopy || !ints || !keysCopy) {
+    free(schema), free(progCopy), free(ints), free(keysCopy);
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
   memcpy(progCopy, prog, progLength * sizeof(double));
+  // Bounds are doubles; everything read as an integer is one (the compiler writes no others there),
+  // and clamping keeps a stray value from becoming undefined behaviour.
+  for (size_t i = 0; i < progLength; i++) ints[i] = progCopy[i] >= -1 && progCopy[i] <= 2147483647.0 ? (int32_t)progCopy[i] : -1;
   memcpy(keysCopy, keys, keysLength);
-  *schema = (Schema){ progCopy, progLength, keysCopy, keysLength };
+  *schema = (Schema){ progCopy, ints, progLength, keysCopy, keysLength };
   napi_create_external(env, schema, release, NULL, &result);
   return result;
 }
@@ -430,6 +441,7 @@ static napi_value js_check(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   if (!c_locale) c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+  for (int b = 0x20; b < 0x80; b++) plain[b] = b != '"' && b != '\\';
   napi_value fn;
   napi_create_function(env, "compile", NAPI_AUTO_LENGTH, js_compile, NULL, &fn);
   napi_set_named_property(env, exports, "compile", fn);
