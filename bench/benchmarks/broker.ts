@@ -201,31 +201,37 @@ async function connections(target: Target): Promise<{ connected: number; rss: nu
   return { connected: counts.reduce<number>((n, c) => n + (c as Record<string, number>).connected!, 0), rss }
 }
 
-/** How many times each throughput and latency phase runs, per broker; the median is reported. */
-const RUNS = 3
+/**
+ * How many times each throughput phase runs per broker and QoS, and each latency phase per broker;
+ * the median is reported. Five throughput runs: with three, the ratio still moved between 0.68 and
+ * 0.98 from one benchmark to the next on this VM.
+ */
+const THROUGHPUT_RUNS = 5
+const LATENCY_RUNS = 3
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!
 
 /**
  * Throughput of every target at QoS 0 and 1, then latency at 5,000 msg/s, the targets taking turns
- * phase by phase, each phase `RUNS` times: this VM's speed drifts by tens of per cent over minutes,
+ * phase by phase, each phase several times (THROUGHPUT_RUNS, LATENCY_RUNS), every run printed: this VM's speed drifts by tens of per cent over minutes,
  * so measuring one broker after the other compared them in different weather. Both run throughout;
  * the idle one costs nothing.
  */
 async function alternating(targets: readonly Target[]): Promise<Omit<Measurement, 'connections_established' | 'rss_mb_10000_connections'>[]> {
   const runs = targets.map(() => ({ qos0: [] as number[], qos1: [] as number[], p50: [] as number[], p99: [] as number[], delivered: [] as number[] }))
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < THROUGHPUT_RUNS; run++) {
     for (const qos of [0, 1] as const) {
       for (const [i, target] of targets.entries()) {
-        console.log(`  ${target.name}: QoS ${qos} throughput (${run + 1}/${RUNS})…`)
-        runs[i]![qos === 0 ? 'qos0' : 'qos1'].push(await throughput(target.url, qos))
+        const rate = await throughput(target.url, qos)
+        console.log(`  ${target.name}: QoS ${qos} throughput (${run + 1}/${THROUGHPUT_RUNS}): ${rate} msg/s`)
+        runs[i]![qos === 0 ? 'qos0' : 'qos1'].push(rate)
       }
     }
   }
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < LATENCY_RUNS; run++) {
     for (const [i, target] of targets.entries()) {
-      console.log(`  ${target.name}: latency at 5,000 msg/s (${run + 1}/${RUNS})…`)
       const latency = await latencyAt5000(target.url)
+      console.log(`  ${target.name}: latency at 5,000 msg/s (${run + 1}/${LATENCY_RUNS}): p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`)
       runs[i]!.p50.push(latency.p50)
       runs[i]!.p99.push(latency.p99)
       runs[i]!.delivered.push(latency.delivered)
