@@ -34,15 +34,9 @@ export function compileSchemaProgram(schema: z.ZodType): { program: Float64Array
         return true
       }
       case 'array': {
-        let min = -1
-        let max = -1
-        for (const check of checks) {
-          const c = check._zod.def as CheckDef
-          if (c.check === 'min_length') min = Math.max(min, c.minimum!)
-          else if (c.check === 'max_length') max = max < 0 ? c.maximum! : Math.min(max, c.maximum!)
-          else return false
-        }
-        program.push(KIND.array, min, max, 0)
+        const bounds = lengthBounds(checks)
+        if (!bounds) return false
+        program.push(KIND.array, ...bounds, 0)
         program[at + 3] = program.length
         return emit(def.element!, depth + 1)
       }
@@ -66,15 +60,9 @@ export function compileSchemaProgram(schema: z.ZodType): { program: Float64Array
           if (def.format !== 'datetime' || def.pattern?.source !== ISO_DATETIME_SOURCE || def.pattern.flags !== '') return false
           format = 1
         }
-        let min = -1
-        let max = -1
-        for (const check of checks) {
-          const c = check._zod.def as CheckDef
-          if (c.check === 'min_length') min = Math.max(min, c.minimum!)
-          else if (c.check === 'max_length') max = max < 0 ? c.maximum! : Math.min(max, c.maximum!)
-          else return false
-        }
-        program.push(KIND.string, min, max, format)
+        const bounds = lengthBounds(checks)
+        if (!bounds) return false
+        program.push(KIND.string, ...bounds, format)
         return true
       }
       case 'nullable':
@@ -91,6 +79,19 @@ export function compileSchemaProgram(schema: z.ZodType): { program: Float64Array
     }
   }
   return emit(schema, 0) ? { program: Float64Array.from(program), keys: Uint8Array.from(keys) } : null
+}
+
+/** An array's or string's length checks as [min, max] (-1: none), or null for any other check. */
+function lengthBounds(checks: NonNullable<Def['checks']>): [number, number] | null {
+  let min = -1
+  let max = -1
+  for (const check of checks) {
+    const c = check._zod.def as CheckDef
+    if (c.check === 'min_length') min = Math.max(min, c.minimum!)
+    else if (c.check === 'max_length') max = max < 0 ? c.maximum! : Math.min(max, c.maximum!)
+    else return null
+  }
+  return [min, max]
 }
 
 /** The regex of zod's `z.iso.datetime()` with its defaults, which the C checker implements by hand. */

@@ -102,47 +102,67 @@ static int number_text(Cursor *c, const uint8_t **start, size_t *length) {
   return 1;
 }
 
+/*
+ * After a member of an object or an element of an array: 1 when another follows (the comma read),
+ * 2 when the container closes with `close` (read), 0 for anything else.
+ */
+static inline int next_member(Cursor *c, uint8_t close) {
+  ws(c);
+  if (c->p < c->end && *c->p == ',') {
+    c->p++;
+    ws(c);
+    return 1;
+  }
+  if (c->p < c->end && *c->p == close) {
+    c->p++;
+    return 2;
+  }
+  return 0;
+}
+
+/* An object's `"key":` with the whitespace around it; sets the key's bytes. */
+static inline int member_key(Cursor *c, const uint8_t **key, size_t *length) {
+  if (!string(c, key, length)) return 0;
+  ws(c);
+  if (c->p >= c->end || *c->p != ':') return 0;
+  c->p++;
+  ws(c);
+  return 1;
+}
+
+/* Opens a container: 1 when it has members, 2 when it is empty (closed), 0 when it is not `open`. */
+static inline int open_container(Cursor *c, uint8_t open, uint8_t close) {
+  if (c->p >= c->end || *c->p != open) return 0;
+  c->p++;
+  ws(c);
+  if (c->p < c->end && *c->p == close) {
+    c->p++;
+    return 2;
+  }
+  return 1;
+}
+
 /* Any JSON value in the subset (an unknown key's, which the schema strips). */
 static int skip(Cursor *c, int depth) {
   if (depth > MAX_DEPTH || c->p >= c->end) return 0;
   const uint8_t *s;
   size_t n;
+  int state;
   switch (*c->p) {
     case '{':
-      c->p++;
-      ws(c);
-      if (c->p < c->end && *c->p == '}') return c->p++, 1;
-      for (;;) {
-        if (!string(c, &s, &n)) return 0;
-        ws(c);
-        if (c->p >= c->end || *c->p != ':') return 0;
-        c->p++;
-        ws(c);
-        if (!skip(c, depth + 1)) return 0;
-        ws(c);
-        if (c->p < c->end && *c->p == ',') {
-          c->p++;
-          ws(c);
-          continue;
-        }
-        if (c->p < c->end && *c->p == '}') return c->p++, 1;
-        return 0;
+      state = open_container(c, '{', '}');
+      while (state == 1) {
+        if (!member_key(c, &s, &n) || !skip(c, depth + 1)) return 0;
+        state = next_member(c, '}');
       }
+      return state == 2;
     case '[':
-      c->p++;
-      ws(c);
-      if (c->p < c->end && *c->p == ']') return c->p++, 1;
-      for (;;) {
+      state = open_container(c, '[', ']');
+      while (state == 1) {
         if (!skip(c, depth + 1)) return 0;
-        ws(c);
-        if (c->p < c->end && *c->p == ',') {
-          c->p++;
-          ws(c);
-          continue;
-        }
-        if (c->p < c->end && *c->p == ']') return c->p++, 1;
-        return 0;
+        state = next_member(c, ']');
       }
+      return state == 2;
     case '"':
       return string(c, &s, &n);
     case 't':
@@ -199,77 +219,45 @@ static int object(const Schema *schema, size_t node, Cursor *c, int depth) {
   const int32_t *ints = schema->ints;
   size_t nkeys = (size_t)ints[node + 1];
   uint64_t seen = 0;
-  if (c->p >= c->end || *c->p != '{') return 0;
-  c->p++;
-  ws(c);
-  if (c->p < c->end && *c->p == '}') c->p++;
-  else
-    for (;;) {
-      const uint8_t *key;
-      size_t keyLength;
-      if (!string(c, &key, &keyLength)) return 0;
-      ws(c);
-      if (c->p >= c->end || *c->p != ':') return 0;
-      c->p++;
-      ws(c);
-      size_t k = 0;
-      for (; k < nkeys; k++) {
-        const int32_t *entry = ints + node + 2 + 4 * k;
-        if ((size_t)entry[1] != keyLength) continue;
-        const uint8_t *known = schema->keys + entry[0];
-        size_t i = 0;
-        while (i < keyLength && known[i] == key[i]) i++;
-        if (i == keyLength) break;
-      }
-      if (k < nkeys) {
-        // JSON.parse keeps the last of duplicate keys; which one that is, is the slow path's business.
-        if (seen & (1ull << k)) return 0;
-        seen |= 1ull << k;
-        if (!value(schema, (size_t)ints[node + 2 + 4 * k + 2], c, depth + 1)) return 0;
-      } else if (!skip(c, depth + 1)) return 0;
-      ws(c);
-      if (c->p < c->end && *c->p == ',') {
-        c->p++;
-        ws(c);
-        continue;
-      }
-      if (c->p < c->end && *c->p == '}') {
-        c->p++;
-        break;
-      }
-      return 0;
+  int state = open_container(c, '{', '}');
+  while (state == 1) {
+    const uint8_t *key;
+    size_t keyLength;
+    if (!member_key(c, &key, &keyLength)) return 0;
+    size_t k = 0;
+    for (; k < nkeys; k++) {
+      const int32_t *entry = ints + node + 2 + 4 * k;
+      if ((size_t)entry[1] != keyLength) continue;
+      const uint8_t *known = schema->keys + entry[0];
+      size_t i = 0;
+      while (i < keyLength && known[i] == key[i]) i++;
+      if (i == keyLength) break;
     }
+    if (k < nkeys) {
+      // JSON.parse keeps the last of duplicate keys; which one that is, is the slow path's business.
+      if (seen & (1ull << k)) return 0;
+      seen |= 1ull << k;
+      if (!value(schema, (size_t)ints[node + 2 + 4 * k + 2], c, depth + 1)) return 0;
+    } else if (!skip(c, depth + 1)) return 0;
+    state = next_member(c, '}');
+  }
+  if (state != 2) return 0;
   for (size_t k = 0; k < nkeys; k++)
     if (!(seen & (1ull << k)) && ints[node + 2 + 4 * k + 3] == 0) return 0;
   return 1;
 }
 
 static int array(const Schema *schema, size_t node, Cursor *c, int depth) {
-  const double *prog = schema->prog;
-  double minLength = prog[node + 1], maxLength = prog[node + 2];
+  double minLength = schema->prog[node + 1], maxLength = schema->prog[node + 2];
   size_t child = (size_t)schema->ints[node + 3];
   double count = 0;
-  if (c->p >= c->end || *c->p != '[') return 0;
-  c->p++;
-  ws(c);
-  if (c->p < c->end && *c->p == ']') c->p++;
-  else
-    for (;;) {
-      if (!value(schema, child, c, depth + 1)) return 0;
-      count++;
-      ws(c);
-      if (c->p < c->end && *c->p == ',') {
-        c->p++;
-        ws(c);
-        continue;
-      }
-      if (c->p < c->end && *c->p == ']') {
-        c->p++;
-        break;
-      }
-      return 0;
-    }
-  return (minLength < 0 || count >= minLength) && (maxLength < 0 || count <= maxLength);
+  int state = open_container(c, '[', ']');
+  while (state == 1) {
+    if (!value(schema, child, c, depth + 1)) return 0;
+    count++;
+    state = next_member(c, ']');
+  }
+  return state == 2 && (minLength < 0 || count >= minLength) && (maxLength < 0 || count <= maxLength);
 }
 
 /*
