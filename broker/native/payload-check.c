@@ -358,6 +358,36 @@ static int value(const Schema *schema, size_t node, Cursor *c, int depth) {
   }
 }
 
+/* Whether the program is well formed from `node` down: every node and key inside its arrays. */
+static int verify(const Schema *schema, size_t node, int depth) {
+  if (depth > MAX_DEPTH || node >= schema->progLength) return 0;
+  const int32_t *ints = schema->ints;
+  size_t left = schema->progLength - node;
+  switch (ints[node]) {
+    case K_OBJECT: {
+      if (left < 2 || ints[node + 1] < 0 || ints[node + 1] > MAX_KEYS || left < 2 + 4 * (size_t)ints[node + 1]) return 0;
+      for (size_t k = 0; k < (size_t)ints[node + 1]; k++) {
+        const int32_t *entry = ints + node + 2 + 4 * k;
+        if (entry[0] < 0 || entry[1] < 0 || (size_t)entry[0] + (size_t)entry[1] > schema->keysLength) return 0;
+        if (!verify(schema, (size_t)entry[2], depth + 1)) return 0;
+      }
+      return 1;
+    }
+    case K_ARRAY:
+      return left >= 4 && verify(schema, (size_t)ints[node + 3], depth + 1);
+    case K_NUMBER:
+      return left >= 2 && ints[node + 1] >= 0 && left >= 2 + 3 * (size_t)ints[node + 1];
+    case K_STRING:
+      return left >= 4;
+    case K_NULLABLE:
+      return left >= 2 && verify(schema, (size_t)ints[node + 1], depth + 1);
+    case K_BOOLEAN:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
 static void release(napi_env env, void *data, void *hint) {
   Schema *schema = data;
   free((void *)schema->prog);
@@ -400,6 +430,12 @@ static napi_value js_compile(napi_env env, napi_callback_info info) {
   for (size_t i = 0; i < progLength; i++) ints[i] = progCopy[i] >= -1 && progCopy[i] <= 2147483647.0 ? (int32_t)progCopy[i] : -1;
   memcpy(keysCopy, keys, keysLength);
   *schema = (Schema){ progCopy, ints, progLength, keysCopy, keysLength };
+  // The checker trusts the program's indexes as it reads untrusted bytes: they are checked once here.
+  if (!verify(schema, 0, 0)) {
+    release(env, schema, NULL);
+    napi_throw_range_error(env, NULL, "compile: malformed schema program");
+    return NULL;
+  }
   napi_create_external(env, schema, release, NULL, &result);
   return result;
 }

@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { z } from 'zod'
 import { compileSchemaProgram, ISO_DATETIME_SOURCE, nativePayloadCheck } from '../../broker/native-payload-check.ts'
 import { agentPayloadSchemas } from '../../broker/payload-policy.ts'
+import { nativeAddon } from '../../platform/native-addon.ts'
 
 /** What JSON.parse of the UTF-8 text and the schema say, the authority the native check answers to. */
 function accepted(schema: z.ZodType, bytes: Uint8Array): boolean {
@@ -69,6 +70,22 @@ describe('native payload check (broker/native/payload-check.c): never accepts wh
     expect(compileSchemaProgram(z.object({ l: z.literal(1) }))).toBeNull()
     // The check implements zod's own datetime regex by hand: if zod ever changes it, this says so.
     expect(z.iso.datetime()._zod.def.pattern!.source).toBe(ISO_DATETIME_SOURCE)
+  })
+
+  it('refuses a malformed program at compile time, before it could read out of bounds', () => {
+    const status = nativeAddon<{ compile(program: Float64Array, keys: Uint8Array): object }>('payload_check')
+    if (!status.available) throw new Error(status.reason)
+    const { compile } = status.addon
+    const good = compileSchemaProgram(z.object({ a: z.array(z.number()) }))!
+    expect(compile(good.program, good.keys)).toBeTypeOf('object')
+    // A child past the end; a key past the key bytes; a kind that does not exist; a truncated number node.
+    const childPastEnd = Float64Array.from(good.program)
+    childPastEnd[4] = good.program.length + 10
+    const keyPastEnd = Float64Array.from(good.program)
+    keyPastEnd[3] = 5
+    for (const [program, keys] of [[childPastEnd, good.keys], [keyPastEnd, good.keys], [Float64Array.of(9), good.keys], [Float64Array.of(3, 2, 1, 0), good.keys]] as const) {
+      expect(() => compile(program, keys)).toThrow(/malformed schema program/)
+    }
   })
 
   it('accepts valid telemetry, and refuses each value near an edge exactly where the schema does', () => {
