@@ -20,7 +20,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const library = join(root, 'node_modules/secp256k1/src/secp256k1')
 
 /** Node's headers: beside the binary (Debian, nvm, official tarballs), or npm's `nodedir`. */
-export function nodeHeaders(): string | undefined {
+function nodeHeaders(): string | undefined {
   const candidates = [join(dirname(process.execPath), '../include/node'), process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, 'include/node')]
   return candidates.find((dir): dir is string => !!dir && existsSync(join(dir, 'node_api.h')))
 }

@@ -5,20 +5,9 @@
  * byte past the end is reported. Arguments: program file (float64s), keys file, payload file, runs,
  * seed. Prints "runs N accepted M" and exits 0, or the sanitizer reports and exits non-zero.
  */
+#define PAYLOAD_CHECK_CORE_ONLY
 #include "payload-check.c"
 #include <stdio.h>
-
-/* The harness calls the checker directly; these N-API functions are only referenced by the js_ wrappers. */
-napi_status napi_get_cb_info(napi_env e, napi_callback_info i, size_t *a, napi_value *v, napi_value *t, void **d) { return napi_generic_failure; }
-napi_status napi_get_typedarray_info(napi_env e, napi_value v, napi_typedarray_type *t, size_t *l, void **d, napi_value *b, size_t *o) { return napi_generic_failure; }
-napi_status napi_throw_type_error(napi_env e, const char *c, const char *m) { return napi_ok; }
-napi_status napi_throw_error(napi_env e, const char *c, const char *m) { return napi_ok; }
-napi_status napi_throw_range_error(napi_env e, const char *c, const char *m) { return napi_ok; }
-napi_status napi_create_external(napi_env e, void *d, napi_finalize f, void *h, napi_value *r) { return napi_ok; }
-napi_status napi_get_value_external(napi_env e, napi_value v, void **r) { return napi_generic_failure; }
-napi_status napi_get_boolean(napi_env e, bool b, napi_value *r) { return napi_ok; }
-napi_status napi_create_function(napi_env e, const char *n, size_t l, napi_callback cb, void *d, napi_value *r) { return napi_ok; }
-napi_status napi_set_named_property(napi_env e, napi_value o, const char *n, napi_value v) { return napi_ok; }
 
 static uint8_t *slurp(const char *path, size_t *length) {
   FILE *f = fopen(path, "rb");
@@ -47,14 +36,9 @@ int main(int argc, char **argv) {
   if (!program || !keys || !base) return fprintf(stderr, "cannot read the inputs\n"), 2;
   long runs = atol(argv[4]);
   state = (uint64_t)atoll(argv[5]) | 1;
-  c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-  for (int b = 0x20; b < 0x80; b++) plain[b] = b != '"' && b != '\\';
-  size_t n = programBytes / sizeof(double);
-  const double *prog = (const double *)program;
-  int32_t *ints = malloc(n * sizeof(int32_t) + 1);
-  for (size_t i = 0; i < n; i++) ints[i] = prog[i] >= -1 && prog[i] <= 2147483647.0 ? (int32_t)prog[i] : -1;
-  Schema schema = { prog, ints, n, keys, keysLength };
-  if (!verify(&schema, 0, 0)) return fprintf(stderr, "malformed program\n"), 2;
+  setup();
+  Schema *schema;
+  if (schema_new((const double *)program, programBytes / sizeof(double), keys, keysLength, &schema) != SCHEMA_OK) return fprintf(stderr, "malformed program\n"), 2;
 
   static const char alphabet[] = "{}[]\",:0123456789.-+eE \t\n\\utrfalsnZT\x01\x7f\x80\xc3\xff";
   long accepted = 0;
@@ -81,17 +65,12 @@ int main(int argc, char **argv) {
     }
     uint8_t *exact = malloc(length ? length : 1);
     memcpy(exact, work, length);
-    Cursor c = { exact, exact + length };
-    ws(&c);
-    int ok = value(&schema, 0, &c, 0);
-    if (ok) {
-      ws(&c);
-      ok = c.p == c.end;
-    }
+    int ok = check_bytes(schema, exact, length);
     accepted += ok;
     free(exact);
   }
   printf("runs %ld accepted %ld\n", runs, accepted);
-  free(work), free(ints), free(program), free(keys), free(base);
+  schema_free(schema);
+  free(work), free(program), free(keys), free(base);
   return 0;
 }

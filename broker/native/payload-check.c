@@ -20,7 +20,9 @@
  *   BOOLEAN  6
  * Objects strip unknown keys (zod's default), so an unknown key's value need only be valid JSON.
  */
+#ifndef PAYLOAD_CHECK_CORE_ONLY
 #include <node_api.h>
+#endif
 #include <locale.h>
 #include <math.h>
 #include <stdint.h>
@@ -388,13 +390,58 @@ static int verify(const Schema *schema, size_t node, int depth) {
   }
 }
 
-static void release(napi_env env, void *data, void *hint) {
-  Schema *schema = data;
+/* The byte table and the C locale, once per process (idempotent: every thread's load calls it). */
+static void setup(void) {
+  if (!c_locale) c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+  for (int b = 0x20; b < 0x80; b++) plain[b] = b != '"' && b != '\\';
+}
+
+static void schema_free(Schema *schema) {
   free((void *)schema->prog);
   free((void *)schema->ints);
   free((void *)schema->keys);
   free(schema);
 }
+
+enum { SCHEMA_OK = 0, SCHEMA_NO_MEMORY = 1, SCHEMA_MALFORMED = 2 };
+
+/* A schema from a program and its key bytes, both copied (the caller's arrays may be reused). */
+static int schema_new(const double *prog, size_t progLength, const uint8_t *keys, size_t keysLength, Schema **out) {
+  Schema *schema = malloc(sizeof(Schema));
+  double *progCopy = malloc(progLength * sizeof(double) + 1);
+  int32_t *ints = malloc(progLength * sizeof(int32_t) + 1);
+  uint8_t *keysCopy = malloc(keysLength + 1);
+  if (!schema || !progCopy || !ints || !keysCopy) {
+    free(schema), free(progCopy), free(ints), free(keysCopy);
+    return SCHEMA_NO_MEMORY;
+  }
+  memcpy(progCopy, prog, progLength * sizeof(double));
+  // Bounds are doubles; everything read as an integer is one (the compiler writes no others there),
+  // and clamping keeps a stray value from becoming undefined behaviour.
+  for (size_t i = 0; i < progLength; i++) ints[i] = progCopy[i] >= -1 && progCopy[i] <= 2147483647.0 ? (int32_t)progCopy[i] : -1;
+  memcpy(keysCopy, keys, keysLength);
+  *schema = (Schema){ progCopy, ints, progLength, keysCopy, keysLength };
+  // The checker trusts the program's indexes as it reads untrusted bytes: they are checked once here.
+  if (!verify(schema, 0, 0)) {
+    schema_free(schema);
+    return SCHEMA_MALFORMED;
+  }
+  *out = schema;
+  return SCHEMA_OK;
+}
+
+/* 1 when `bytes` are certainly a valid payload of `schema` (see the top), else 0. */
+static int check_bytes(const Schema *schema, const uint8_t *bytes, size_t length) {
+  Cursor c = { bytes, bytes + length };
+  ws(&c);
+  if (!value(schema, 0, &c, 0)) return 0;
+  ws(&c);
+  return c.p == c.end;
+}
+
+#ifndef PAYLOAD_CHECK_CORE_ONLY /* payload-check-fuzz.c includes the checker without N-API */
+
+static void release(napi_env env, void *data, void *hint) { schema_free(data); }
 
 static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
   napi_typedarray_type type;
@@ -415,26 +462,14 @@ static napi_value js_compile(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "compile(program: Float64Array, keys: Uint8Array)");
     return NULL;
   }
-  Schema *schema = malloc(sizeof(Schema));
-  double *progCopy = malloc(progLength * sizeof(double) + 1);
-  int32_t *ints = malloc(progLength * sizeof(int32_t) + 1);
-  uint8_t *keysCopy = malloc(keysLength + 1);
-  if (!schema || !progCopy || !ints || !keysCopy) {
-    free(schema), free(progCopy), free(ints), free(keysCopy);
-    napi_throw_error(env, NULL, "out of memory");
-    return NULL;
-  }
-  memcpy(progCopy, prog, progLength * sizeof(double));
-  // Bounds are doubles; everything read as an integer is one (the compiler writes no others there),
-  // and clamping keeps a stray value from becoming undefined behaviour.
-  for (size_t i = 0; i < progLength; i++) ints[i] = progCopy[i] >= -1 && progCopy[i] <= 2147483647.0 ? (int32_t)progCopy[i] : -1;
-  memcpy(keysCopy, keys, keysLength);
-  *schema = (Schema){ progCopy, ints, progLength, keysCopy, keysLength };
-  // The checker trusts the program's indexes as it reads untrusted bytes: they are checked once here.
-  if (!verify(schema, 0, 0)) {
-    release(env, schema, NULL);
-    napi_throw_range_error(env, NULL, "compile: malformed schema program");
-    return NULL;
+  Schema *schema;
+  switch (schema_new(prog, progLength, keys, keysLength, &schema)) {
+    case SCHEMA_NO_MEMORY:
+      napi_throw_error(env, NULL, "out of memory");
+      return NULL;
+    case SCHEMA_MALFORMED:
+      napi_throw_range_error(env, NULL, "compile: malformed schema program");
+      return NULL;
   }
   napi_create_external(env, schema, release, NULL, &result);
   return result;
@@ -452,20 +487,12 @@ static napi_value js_check(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "check(schema, payload: Uint8Array)");
     return NULL;
   }
-  Cursor c = { bytes, (const uint8_t *)bytes + length };
-  ws(&c);
-  int ok = value(schema, 0, &c, 0);
-  if (ok) {
-    ws(&c);
-    ok = c.p == c.end;
-  }
-  napi_get_boolean(env, ok, &result);
+  napi_get_boolean(env, check_bytes(schema, bytes, length), &result);
   return result;
 }
 
 NAPI_MODULE_INIT() {
-  if (!c_locale) c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-  for (int b = 0x20; b < 0x80; b++) plain[b] = b != '"' && b != '\\';
+  setup();
   napi_value fn;
   napi_create_function(env, "compile", NAPI_AUTO_LENGTH, js_compile, NULL, &fn);
   napi_set_named_property(env, exports, "compile", fn);
@@ -473,3 +500,5 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "check", fn);
   return exports;
 }
+
+#endif
