@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
+import { editJson, jsonPaths } from '../helpers/json-paths.ts'
 import { z } from 'zod'
 import { compileSchemaProgram, ISO_DATETIME_SOURCE, nativePayloadCheck } from '../../broker/native-payload-check.ts'
 import { agentPayloadSchemas } from '../../broker/payload-policy.ts'
@@ -33,19 +34,6 @@ const snapshot = {
   models: [1, 103, 802], ts: '2026-11-23T12:00:00.000Z',
 }
 const validTelemetry = { seq: 1_763_900_000_123_456, samples: [snapshot, { ...snapshot, ts: '2024-02-29T23:59:59Z', models: [] }] }
-
-type Path = (string | number)[]
-function paths(value: unknown, at: Path = []): Path[] {
-  if (value === null || typeof value !== 'object') return [at]
-  const keys = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value)
-  return [at, ...keys.flatMap((k) => paths((value as Record<string | number, unknown>)[k], [...at, k]))]
-}
-function edit(value: unknown, path: Path, replacement: unknown): unknown {
-  if (path.length === 0) return replacement
-  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>
-  copy[path[0]!] = edit(copy[path[0]!], path.slice(1), replacement)
-  return copy
-}
 
 const edges: unknown[] = [
   0, -0, 1, -1, 0.5, 1e-7, 99.99999999999999, 100, 100.00000000000001, 100.5, 101, 0xfffe, 0xffff, 10_000_000, 10_000_001, -10_000_000, -10_000_001,
@@ -91,9 +79,9 @@ describe('native payload check (broker/native/payload-check.c): never accepts wh
   it('accepts valid telemetry, and refuses each value near an edge exactly where the schema does', () => {
     expect(checkTelemetry(Buffer.from(JSON.stringify(validTelemetry)))).toBe(true)
     let cases = 0
-    for (const path of paths(validTelemetry)) {
+    for (const path of jsonPaths(validTelemetry)) {
       for (const value of edges) {
-        const text = JSON.stringify(edit(validTelemetry, path, value))
+        const text = JSON.stringify(editJson(validTelemetry, path, value))
         const bytes = Buffer.from(text)
         const schema = accepted(telemetry, bytes)
         const here = checkTelemetry(bytes)

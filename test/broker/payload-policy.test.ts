@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
+import { editJson, jsonPaths } from '../helpers/json-paths.ts'
 import { agentPayloadSchemas, checkChannelPayload, type PayloadVerdict } from '../../broker/payload-policy.ts'
 
 /** A valid payload on each checked channel: the starting points the mutations below work from. */
@@ -41,26 +42,6 @@ function interpreted(channel: string, payload: Buffer): PayloadVerdict {
   return { ok: false, reason: 'invalid_schema', detail: `${issue.path.join('.') || 'payload'}: ${issue.message}` }
 }
 
-type Path = (string | number)[]
-
-function paths(value: unknown, at: Path = []): Path[] {
-  if (value === null || typeof value !== 'object') return [at]
-  const keys = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value)
-  return [at, ...keys.flatMap((k) => paths((value as Record<string | number, unknown>)[k], [...at, k]))]
-}
-
-/** `value` with the node at `path` replaced (or, with `remove`, deleted). */
-function edit(value: unknown, path: Path, replacement: unknown, remove = false): unknown {
-  if (path.length === 0) return replacement
-  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>
-  const [head, ...rest] = path
-  if (remove && rest.length === 0) {
-    if (Array.isArray(copy)) copy.splice(head as number, 1)
-    else delete copy[head!]
-  } else copy[head!] = edit(copy[head!], rest, replacement, remove)
-  return copy
-}
-
 /** Values near the schemas' edges: bounds of the integer and length checks, formats one character off. */
 const edges: unknown[] = [
   ...[0, -0, 1, -1, 0.5, 100, 100.5, 101, 0xfffe, 0xffff, 10_000_000, 10_000_001, -10_000_000, -10_000_001, 3600, 2 ** 40, 2 ** 40 + 1, 2 ** 53 - 1, 2 ** 53, 1e300, -1e300],
@@ -89,13 +70,13 @@ describe('checkChannelPayload: the compiled schemas give the schemas’ own verd
       fc.property(mutation, ({ channel, edits }) => {
         let value = valid[channel]
         for (const e of edits) {
-          const all = paths(value)
+          const all = jsonPaths(value)
           const path = all[e.pick % all.length]!
-          if (e.kind === 'replace') value = edit(value, path, e.value)
-          else if (e.kind === 'remove') value = path.length ? edit(value, path, undefined, true) : value
+          if (e.kind === 'replace') value = editJson(value, path, e.value)
+          else if (e.kind === 'remove') value = path.length ? editJson(value, path, undefined, true) : value
           else {
             const target = path.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], value)
-            if (target !== null && typeof target === 'object' && !Array.isArray(target)) value = edit(value, path, { ...(target as object), [e.key]: e.value })
+            if (target !== null && typeof target === 'object' && !Array.isArray(target)) value = editJson(value, path, { ...(target as object), [e.key]: e.value })
           }
         }
         const payload = Buffer.from(JSON.stringify(value) ?? 'undefined')
@@ -114,9 +95,9 @@ describe('checkChannelPayload: the compiled schemas give the schemas’ own verd
   it('equals the interpreted schema for every value near an edge in every place of every channel’s payload', () => {
     let cases = 0
     for (const [channel, base] of Object.entries(valid)) {
-      for (const path of paths(base)) {
+      for (const path of jsonPaths(base)) {
         for (const value of edges) {
-          const payload = Buffer.from(JSON.stringify(edit(base, path, value)))
+          const payload = Buffer.from(JSON.stringify(editJson(base, path, value)))
           expect(checkChannelPayload(channel, payload), `${channel} ${path.join('.')} = ${JSON.stringify(value)}`).toEqual(interpreted(channel, payload))
           cases++
         }
@@ -131,7 +112,7 @@ describe('checkChannelPayload: the compiled schemas give the schemas’ own verd
   })
 
   it('names the first failing field', () => {
-    const bad = edit(valid.telemetry, ['samples', 0, 'battery_soc_pct'], 100.5)
+    const bad = editJson(valid.telemetry, ['samples', 0, 'battery_soc_pct'], 100.5)
     expect(checkChannelPayload('telemetry', Buffer.from(JSON.stringify(bad)))).toEqual({ ok: false, reason: 'invalid_schema', detail: expect.stringMatching(/^samples\.0\.battery_soc_pct: /) })
   })
 })
