@@ -133,7 +133,7 @@ interface PayloadCheckAddon {
  */
 export function nativePayloadCheck(schema: z.ZodType): ((payload: Uint8Array) => boolean) | null {
   const status = nativeAddon<PayloadCheckAddon>('payload_check')
-  const compiled = compileSchemaProgram(schema)
+  const compiled = status.available ? compileSchemaProgram(schema) : null
   if (!status.available || !compiled) return null
   const { check } = status.addon
   const handle = status.addon.compile(compiled.program, compiled.keys)
