@@ -50,8 +50,8 @@ export const brokerBenchmark: Benchmark = {
       let mosquitto: Measurement
       try {
         const rates = await alternating(targets)
-        ours = { ...rates[0]!, ...(await connectionsOf(targets[0])) }
-        mosquitto = { ...rates[1]!, ...(await connectionsOf(targets[1])) }
+        ours = { ...rates[0]!, ...(await connections(targets[0])) }
+        mosquitto = { ...rates[1]!, ...(await connections(targets[1])) }
       } finally {
         await Promise.all(targets.map((t) => t.stop()))
       }
@@ -190,7 +190,9 @@ async function latencyAt5000(url: string): Promise<{ p50: number; p99: number; d
   return { p50: result!.p50!, p99: result!.p99!, delivered: Math.round(result!.received! / (result!.elapsedMs! / 1000)) }
 }
 
-async function connections(target: Target): Promise<{ connected: number; rss: number }> {
+/** AGENTS connections held at once, with the broker's RSS. */
+async function connections(target: Target): Promise<Pick<Measurement, 'connections_established' | 'rss_mb_10000_connections'>> {
+  console.log(`  ${target.name}: ${AGENTS} connections…`)
   const per = AGENTS / 4
   const holders = [0, 1, 2, 3].map((w) => worker({ kind: 'connect', url: target.url, agents: Array.from({ length: per }, (_, k) => w * per + k) }))
   const counts = await Promise.all(holders.map((h) => h.ready))
@@ -198,7 +200,7 @@ async function connections(target: Target): Promise<{ connected: number; rss: nu
   const rss = rssMb(target.pid)
   holders.forEach((h) => h.go())
   await Promise.all(holders.map((h) => h.result))
-  return { connected: counts.reduce<number>((n, c) => n + (c as Record<string, number>).connected!, 0), rss }
+  return { connections_established: counts.reduce<number>((n, c) => n + (c as Record<string, number>).connected!, 0), rss_mb_10000_connections: rss }
 }
 
 /**
@@ -213,9 +215,9 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 
 /**
  * Throughput of every target at QoS 0 and 1, then latency at 5,000 msg/s, the targets taking turns
- * phase by phase, each phase several times (THROUGHPUT_RUNS, LATENCY_RUNS), every run printed: this VM's speed drifts by tens of per cent over minutes,
- * so measuring one broker after the other compared them in different weather. Both run throughout;
- * the idle one costs nothing.
+ * phase by phase, each phase several times (THROUGHPUT_RUNS, LATENCY_RUNS), every run printed: this
+ * VM's speed drifts by tens of per cent over minutes, so measuring one broker after the other compared
+ * them in different weather. Both run throughout; the idle one costs nothing.
  */
 async function alternating(targets: readonly Target[]): Promise<Omit<Measurement, 'connections_established' | 'rss_mb_10000_connections'>[]> {
   const runs = targets.map(() => ({ qos0: [] as number[], qos1: [] as number[], p50: [] as number[], p99: [] as number[], delivered: [] as number[] }))
@@ -245,11 +247,4 @@ async function alternating(targets: readonly Target[]): Promise<Omit<Measurement
     p99_ms_at_5000_msg_s: round(median(r.p99)),
     delivered_at_5000_msg_s: median(r.delivered),
   }))
-}
-
-/** 10,000 connections with the broker's RSS. */
-async function connectionsOf(target: Target): Promise<Pick<Measurement, 'connections_established' | 'rss_mb_10000_connections'>> {
-  console.log(`  ${target.name}: ${AGENTS} connections…`)
-  const conns = await connections(target)
-  return { connections_established: conns.connected, rss_mb_10000_connections: conns.rss }
 }
