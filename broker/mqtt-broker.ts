@@ -19,6 +19,7 @@ import { boundEmitterDepth } from './bounded-emitter.ts'
 import { checkedChannel } from './payload-policy.ts'
 import { PayloadChecker } from './payload-checker.ts'
 import { coalesceWrites } from './write-coalescing.ts'
+import { cacheTopicMatches } from './match-cache.ts'
 import type { TelemetrySink } from './telemetry/telemetry-sink.ts'
 import type { User } from './users.ts'
 
@@ -155,14 +156,15 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     const redisPersistence = require('aedes-persistence-redis') as (opts: object) => NonNullable<AedesOptions['persistence']>
     const redis = new URL(options.redisUrl)
     const connection = { host: redis.hostname, port: Number(redis.port || 6379), db: Number(redis.pathname.slice(1) || 0) }
-    aedesOptions.mq = boundEmitterDepth(mqemitterRedis(connection))
+    aedesOptions.mq = cacheTopicMatches(boundEmitterDepth(mqemitterRedis(connection)))
     aedesOptions.persistence = redisPersistence(connection)
     redisClose = async () => {
       await new Promise<void>((resolve) => (aedesOptions.mq as unknown as { close(cb: () => void): void }).close(resolve))
     }
   }
-  // aedes's default emitter, with its recursion bounded (bounded-emitter.ts); concurrency as aedes sets it.
-  aedesOptions.mq ??= boundEmitterDepth((require('mqemitter') as (opts: object) => NonNullable<AedesOptions['mq']>)({ concurrency: 100 }))
+  // aedes's default emitter, with its recursion bounded (bounded-emitter.ts) and its topic matches
+  // remembered (match-cache.ts); concurrency as aedes sets it.
+  aedesOptions.mq ??= cacheTopicMatches(boundEmitterDepth((require('mqemitter') as (opts: object) => NonNullable<AedesOptions['mq']>)({ concurrency: 100 })))
   const aedes = await Aedes.createBroker(aedesOptions)
   aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'broker: client error'))
 
