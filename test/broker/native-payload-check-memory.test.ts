@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compileSchemaProgram } from '../../broker/native-payload-check.ts'
 import { agentPayloadSchemas } from '../../broker/payload-policy.ts'
+import { telemetrySnapshot } from '../helpers/telemetry-snapshot.ts'
 
 const harness = fileURLToPath(new URL('../../broker/native/payload-check-fuzz.c', import.meta.url))
 
@@ -15,10 +16,7 @@ describe('native payload check: memory safety on hostile bytes', () => {
     try {
       const { program, keys } = compileSchemaProgram(agentPayloadSchemas.telemetry!)!
       const snapshot = {
-        device: { manufacturer: 'OpenVPP', model: 'Test', serial: 's', version: '1' },
-        inverter_ac_w: 3120, pv_w: 3200, grid_w: -2500, battery_w: null, battery_soc_pct: 54.2, load_w: 320,
-        energy: { pv_total_wh: 1234567, grid_import_wh: 2345678, grid_export_wh: null },
-        models: [1, 103, 802], ts: '2026-11-23T12:00:00.000Z',
+        ...telemetrySnapshot,
         // An unknown member with every kind of value, for the skipping path.
         extra: { a: [1, 'x', true, false, null, { b: -1.5e3 }] },
       }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { editJson, jsonPaths } from '../helpers/json-paths.ts'
+import { telemetrySnapshot as snapshot } from '../helpers/telemetry-snapshot.ts'
 import { z } from 'zod'
 import { compileSchemaProgram, ISO_DATETIME_SOURCE, nativePayloadCheck } from '../../broker/native-payload-check.ts'
 import { agentPayloadSchemas } from '../../broker/payload-policy.ts'
@@ -27,12 +28,6 @@ function native(schema: z.ZodType): (payload: Uint8Array) => boolean {
 
 const telemetry = agentPayloadSchemas.telemetry!
 const checkTelemetry = native(telemetry)
-const snapshot = {
-  device: { manufacturer: 'OpenVPP', model: 'Test', serial: 's', version: '1' },
-  inverter_ac_w: 3120, pv_w: 3200, grid_w: -2500, battery_w: null, battery_soc_pct: 54.2, load_w: 320,
-  energy: { pv_total_wh: 1234567, grid_import_wh: 2345678, grid_export_wh: null },
-  models: [1, 103, 802], ts: '2026-11-23T12:00:00.000Z',
-}
 const validTelemetry = { seq: 1_763_900_000_123_456, samples: [snapshot, { ...snapshot, ts: '2024-02-29T23:59:59Z', models: [] }] }
 
 const edges: unknown[] = [

@@ -2,13 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Worker } from 'node:worker_threads'
 import { PayloadChecker } from '../../broker/payload-checker.ts'
 import { checkChannelPayload, type PayloadVerdict } from '../../broker/payload-policy.ts'
+import { telemetrySnapshot as snapshot } from '../helpers/telemetry-snapshot.ts'
 
-const snapshot = {
-  device: { manufacturer: 'OpenVPP', model: 'Test', serial: 's', version: '1' },
-  inverter_ac_w: 3120, pv_w: 3200, grid_w: -2500, battery_w: -300, battery_soc_pct: 54.2, load_w: 320,
-  energy: { pv_total_wh: 1234567, grid_import_wh: 2345678, grid_export_wh: 345678 },
-  models: [1, 103, 802], ts: '2026-11-23T12:00:00.000Z',
-}
 
 /** A mix of good and bad payloads on every checked channel, each distinguishable by its index. */
 function payloads(n: number): { channel: string; payload: Buffer }[] {

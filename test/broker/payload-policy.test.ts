@@ -1,20 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { editJson, jsonPaths } from '../helpers/json-paths.ts'
+import { telemetrySnapshot } from '../helpers/telemetry-snapshot.ts'
 import { agentPayloadSchemas, checkChannelPayload, type PayloadVerdict } from '../../broker/payload-policy.ts'
 
 /** A valid payload on each checked channel: the starting points the mutations below work from. */
 const valid: Record<string, unknown> = {
   telemetry: {
     seq: 17,
-    samples: [
-      {
-        device: { manufacturer: 'OpenVPP', model: 'Test', serial: 's', version: '1' },
-        inverter_ac_w: 3120, pv_w: 3200, grid_w: -2500, battery_w: null, battery_soc_pct: 54.2, load_w: 320,
-        energy: { pv_total_wh: 1234567, grid_import_wh: 2345678, grid_export_wh: null },
-        models: [1, 103, 802], ts: '2026-11-23T12:00:00.000Z',
-      },
-    ],
+    samples: [telemetrySnapshot],
   },
   state: { online: true, session: 3, ts: '2026-11-23T12:00:00Z', address: `0x${'aB'.repeat(20)}` },
   orders: {
