@@ -27,10 +27,11 @@ const deploySchema = z
     guardian: addressSchema.optional(),
     meterSigner: addressSchema.optional(),
     imbalancePrice: z.coerce.number().int().nonnegative().optional(),
-    interval: duration.pipe(z.number().int().min(1)).default(settlementDefaults.intervalGranularity),
+    interval: duration.pipe(z.number().int().min(1)).default(settlementDefaults.intervalLength),
     settlementWindow: duration.pipe(z.number().int().min(1)).default(settlementDefaults.settlementWindow),
     withdrawalDelay: duration.pipe(z.number().int().min(1)).optional(),
     keyFile: z.string().optional(),
+    insecureSelfReportedMeterReadings: z.boolean().default(false),
   })
   .refine((o) => o.withdrawalDelay === undefined || o.withdrawalDelay > o.settlementWindow, {
     path: ['withdrawalDelay'],
@@ -68,9 +69,10 @@ export async function contractsDeployCommand(raw: Record<string, unknown>): Prom
     guardian: options.guardian as Address | undefined,
     meterSigner: options.meterSigner as Address | undefined,
     imbalancePrice: options.imbalancePrice,
-    intervalGranularity: options.interval,
+    intervalLength: options.interval,
     settlementWindow: options.settlementWindow,
     withdrawalDelay: options.withdrawalDelay ?? Math.max(settlementDefaults.withdrawalDelay, 2 * options.settlementWindow),
+    insecureSelfReportedMeterReadings: options.insecureSelfReportedMeterReadings,
   })
   console.log(JSON.stringify({ ...deployment, devToken: !options.token }, null, 2))
 }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -9,9 +10,12 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 /// @title OpenVPP energy settlement
 /// @notice Escrow in one stablecoin and batch settlement of peer-to-peer energy trades. Every fill is
-/// checked against an EIP-712 order its owner signed, and every seller is paid only for the energy a
-/// signed meter reading shows it exported, so the operator can leave an order out but can never trade
-/// anyone beyond what they signed. Nothing here can be upgraded or re-pointed after deployment.
+/// checked against an EIP-712 order its owner signed, every trade pairs one buy fill with one sell
+/// fill, and a buyer pays only for the energy its seller's signed meter reading shows delivered. A
+/// seller that falls short pays an imbalance charge to the buyers it left short, from collateral it
+/// must hold for the whole fill, so the operator can leave an order out but can never trade anyone
+/// beyond what they signed, nor move one member's money to another. See SECURITY.md for the threat
+/// model. Nothing here can be upgraded or re-pointed after deployment.
 /// @dev Gas per fill is what the design optimises: no storage is written per order (an order names its
 /// interval, and an interval settles once, so an order cannot be replayed), each account is one
 /// storage slot, fills are packed calldata with EIP-2098 compact signatures, digests are built in
@@ -37,14 +41,18 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     /// is the owner's EIP-2098 compact signature. An order cleared at several grid nodes has one fill
     /// per node, next to each other. Packed rather than ABI-encoded: calldata is a third of a fill's gas.
     uint256 private constant FILL_BYTES = 125;
+    /// @dev Byte layout of one trade in `trades` (12 bytes): buy fill index (2) ‖ sell fill index (2) ‖
+    /// energyWh (8). A fill's trades add up to its `filledWh` exactly; a seller's delivered energy is
+    /// given to its trades in batch order, and what a trade lacks is that trade's buyer's imbalance.
+    uint256 private constant TRADE_BYTES = 12;
     /// @dev Byte layout of one meter reading in `readings` (100 bytes): owner (20) ‖ exportedWh (8) ‖
     /// importedWh (8) ‖ r (32) ‖ vs (32), signed by the meter signer.
     uint256 private constant READING_BYTES = 100;
     /// @dev One balance change in `IntervalSettled.balanceChanges`: owner (20) ‖ int128 change (16).
     uint256 private constant CHANGE_BYTES = 36;
     uint256 private constant BALANCE_MASK = 0xffffffffffffffffffffffffffffffff;
-    /// secp256k1 n / 2: a larger s is the malleable twin of a valid signature (EIP-2).
-    uint256 private constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+    /// Fill indices are two bytes in a trade.
+    uint256 private constant MAX_FILLS = 65_535;
 
     /// One storage slot per participant.
     struct Account {
@@ -63,15 +71,16 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     /// May pause settlement and deposits in an emergency; never withdrawals.
     address public immutable guardian;
     /// Who signs meter readings: a utility meter's data hub in a real deployment, or, when zero, each
-    /// participant's own agent key.
+    /// participant's own agent key (a development setting: sellers then vouch for their own delivery).
     address public immutable meterSigner;
-    /// What a seller pays per kWh it sold but did not deliver, credited to the interval's buyers.
+    /// What a seller pays per kWh it sold but did not deliver, to the buyer it left short. A seller's
+    /// escrow must hold this for the whole of every sell fill, so the charge is always paid in full.
     uint64 public immutable imbalancePrice;
     /// An interval may be settled only until this many seconds after it starts.
     uint64 public immutable settlementWindow;
-    /// Every interval starts at a multiple of this many seconds (the market's interval length or a
-    /// divisor of it), which lets settled intervals be one bit each.
-    uint64 public immutable intervalGranularity;
+    /// The market's interval length: every interval starts at a multiple of it, may settle only once it
+    /// has ended, and may leave a seller's reading out only one more interval later.
+    uint64 public immutable intervalLength;
     /// A requested withdrawal may be taken this many seconds later: longer than any interval that
     /// the owner may already have signed an order for can still settle.
     uint64 public immutable withdrawalDelay;
@@ -80,24 +89,27 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     /// Numbers the batches of one transaction, so each batch's transient delivery scratch has its own keys.
     uint256 private transient batchSeq;
     mapping(address => uint256) public pendingWithdrawal;
-    /// Settled intervals, one bit each: bit (interval / intervalGranularity) % 256 of word
-    /// (interval / intervalGranularity) / 256, so 256 consecutive intervals share one slot.
+    /// Settled intervals, one bit each: bit (interval / intervalLength) % 256 of word
+    /// (interval / intervalLength) / 256, so 256 consecutive intervals share one slot.
     mapping(bytes32 => mapping(uint256 => uint256)) private settledBits;
+    /// Meter readings posted by anyone before settlement, exported Wh + 1 (0: none), by
+    /// keccak256(community ‖ interval ‖ owner): the operator cannot leave a signed reading out.
+    mapping(bytes32 => uint256) private postedReadings;
     bool public paused;
 
     event Deposited(address indexed owner, uint256 amount);
     event WithdrawalRequested(address indexed owner, uint256 amount, uint64 withdrawableAt);
     event Withdrawn(address indexed owner, uint256 amount);
     event OrdersCancelled(address indexed owner, uint64 minNonce);
-    /// A seller delivered `shortfallWh` less than it sold and paid `charged` for it.
-    event ImbalanceCharged(address indexed owner, uint64 shortfallWh, uint256 charged);
-    /// A buyer's share of what sellers who fell short paid and were not paid.
-    event ImbalanceCredited(address indexed owner, uint256 amount);
+    event MeterReadingPosted(bytes32 indexed community, uint64 indexed interval, address indexed owner, uint64 exportedWh);
+    /// In one trade, `seller` delivered `shortfallWh` less than it sold to `buyer` and paid `charged`
+    /// to that buyer for it (the buyer pays nothing for the energy it did not get).
+    event ImbalanceCharged(address indexed seller, address indexed buyer, uint64 shortfallWh, uint256 charged);
     /// @notice One interval settled. `balanceChanges` holds, for every fill in batch order, the owner
-    /// (20 bytes) and the change of its balance (int128, 16 bytes: negative for what a buyer pays,
-    /// positive for what a seller is paid before any imbalance charge); with `fees` to the fee
-    /// recipient and the imbalance events, it lets anyone rebuild every balance. Packed in one event
-    /// because a log per fill would cost a tenth of the fill.
+    /// (20 bytes) and the change of its balance (int128, 16 bytes: what a buyer paid less the imbalance
+    /// charges it received, negated; what a seller was paid less the charges it paid); with `fees` to
+    /// the fee recipient it lets anyone rebuild every balance. Packed in one event because a log per
+    /// fill would cost a tenth of the fill.
     event IntervalSettled(
         bytes32 indexed community, uint64 indexed interval, uint256 fills, uint256 energyWh, uint256 paid, uint256 fees, bytes balanceChanges
     );
@@ -110,18 +122,25 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     error IsPaused();
     error IntervalAlreadySettled(bytes32 community, uint64 interval);
     error SettlementWindowClosed(uint64 interval, uint256 deadline);
-    error IntervalNotAligned(uint64 interval, uint64 granularity);
+    error IntervalNotOver(uint64 interval, uint256 endsAt);
+    error IntervalNotAligned(uint64 interval, uint64 intervalLength);
     error MalformedBatch();
+    error InvalidOwner(uint256 fill);
     error InvalidFillAmount(uint256 fill);
+    error ZeroPrice(uint256 fill);
     error InvalidSide(uint256 fill);
     error OrdersNotSorted(uint256 fill);
     error OrderCancelled(uint256 fill);
     error BadSignature(uint256 fill);
     error BadMeterReading(uint256 reading);
     error ReadingsNotSorted(uint256 reading);
+    error ReadingAlreadyPosted(address owner);
+    error MissingMeterReading(address seller, uint256 leaveOutAfter);
     error PriceOutsideLimit(uint256 fill);
+    error InvalidTrade(uint256 trade);
+    error TradesDoNotMatchFill(uint256 fill, uint256 tradedWh);
     error InsufficientEscrow(address owner, uint256 needed, uint256 available);
-    error EnergyNotConserved(uint256 boughtWh, uint256 soldWh);
+    error InsufficientCollateral(address owner, uint256 needed, uint256 available);
     error MoneyNotConserved(uint256 paid, uint256 received);
     error NonceNotIncreasing(uint64 current, uint64 requested);
     error WithdrawalNotReady(uint256 withdrawableAt);
@@ -137,13 +156,16 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
         uint64 imbalancePrice_,
         uint64 settlementWindow_,
         uint64 withdrawalDelay_,
-        uint64 intervalGranularity_
+        uint64 intervalLength_
     ) EIP712("OpenVPP", "1") {
         if (address(token_) == address(0) || operator_ == address(0) || feeRecipient_ == address(0) || guardian_ == address(0)) {
             revert ZeroAddress();
         }
-        // A withdrawal must wait out every settlement that could still take from the balance.
-        if (settlementWindow_ == 0 || withdrawalDelay_ <= settlementWindow_ || intervalGranularity_ == 0) revert BadParameters();
+        // A withdrawal must wait out every settlement that could still take from the balance, and an
+        // interval must be settleable after its readings' grace (two lengths after its start).
+        if (intervalLength_ == 0 || settlementWindow_ <= 2 * uint256(intervalLength_) || withdrawalDelay_ <= settlementWindow_) {
+            revert BadParameters();
+        }
         token = token_;
         operator = operator_;
         feeRecipient = feeRecipient_;
@@ -152,7 +174,7 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
         imbalancePrice = imbalancePrice_;
         settlementWindow = settlementWindow_;
         withdrawalDelay = withdrawalDelay_;
-        intervalGranularity = intervalGranularity_;
+        intervalLength = intervalLength_;
     }
 
     // ───────────────────────────── escrow ─────────────────────────────
@@ -215,9 +237,9 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     }
 
     /// @notice Whether `interval` of `community` has been settled.
-    function intervalSettled(bytes32 community, uint64 interval) external view returns (bool) {
-        if (interval % intervalGranularity != 0) return false;
-        uint256 index = interval / intervalGranularity;
+    function intervalSettled(bytes32 community, uint64 interval) public view returns (bool) {
+        if (interval % intervalLength != 0) return false;
+        uint256 index = interval / intervalLength;
         return settledBits[community][index >> 8] & (1 << (index & 0xff)) != 0;
     }
 
@@ -245,55 +267,81 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
         return _hashTypedDataV4(keccak256(abi.encode(METER_READING_TYPEHASH, owner, community, interval, exportedWh, importedWh)));
     }
 
+    // ──────────────────────────── meter readings ────────────────────────────
+
+    /// @notice Puts a signed meter reading on chain for an interval that has not settled, so settlement
+    /// uses it even if the operator's batch leaves it out. Anyone may post it (the seller, its agent, the
+    /// meter data hub); the first posted reading of an owner and interval stands.
+    function postMeterReading(bytes32 community, uint64 interval, address owner, uint64 exportedWh, uint64 importedWh, bytes32 r, bytes32 vs)
+        external
+    {
+        if (interval % intervalLength != 0) revert IntervalNotAligned(interval, intervalLength);
+        if (intervalSettled(community, interval)) revert IntervalAlreadySettled(community, interval);
+        if (uint160(owner) <= 1) revert BadMeterReading(0);
+        bytes32 digest = _readingDigest(_domainSeparatorV4(), uint160(owner), community, interval, exportedWh, importedWh);
+        if (!_signedBy(digest, r, vs, meterSigner == address(0) ? owner : meterSigner)) revert BadMeterReading(0);
+        bytes32 key = _readingKey(community, interval, owner);
+        if (postedReadings[key] != 0) revert ReadingAlreadyPosted(owner);
+        postedReadings[key] = uint256(exportedWh) + 1;
+        emit MeterReadingPosted(community, interval, owner, exportedWh);
+    }
+
     // ──────────────────────────── settlement ────────────────────────────
 
-    /// @notice Settles one market interval of one community. Every fill is checked against its
-    /// signed order; buyers' escrow pays sellers' escrow for what their signed meter readings show they
-    /// delivered; a seller's shortfall is charged at `imbalancePrice` and, with what it was not paid,
-    /// credited to the interval's buyers in proportion to their energy; grid fees and rounding go to
-    /// the fee recipient. An interval settles once.
+    /// @notice Settles one market interval of one community, once it has ended. Every fill is checked
+    /// against its signed order; every trade pairs a buy fill with a sell fill; a buyer pays its price
+    /// for the energy its seller's signed meter reading shows delivered in that trade, and receives the
+    /// seller's imbalance charge for the rest; grid fees and rounding go to the fee recipient.
     /// @param fills packed fills (see FILL_BYTES), grouped by order, distinct orders in strictly
     /// increasing order of their EIP-712 digest.
-    /// @param readings packed meter readings (see READING_BYTES), one per seller, in strictly
-    /// increasing order of owner address.
-    function settleInterval(bytes32 community, uint64 interval, bytes calldata fills, bytes calldata readings)
+    /// @param trades packed trades (see TRADE_BYTES) between those fills.
+    /// @param readings packed meter readings (see READING_BYTES), at most one per owner, in strictly
+    /// increasing order of owner address. A seller with none here is judged by its posted reading, and
+    /// may have neither only once the interval ended an interval ago (it then delivered nothing).
+    function settleInterval(bytes32 community, uint64 interval, bytes calldata fills, bytes calldata trades, bytes calldata readings)
         external
         nonReentrant
     {
         if (msg.sender != operator) revert NotOperator();
         if (paused) revert IsPaused();
-        if (interval % intervalGranularity != 0) revert IntervalNotAligned(interval, intervalGranularity);
-        uint256 index = interval / intervalGranularity;
+        if (interval % intervalLength != 0) revert IntervalNotAligned(interval, intervalLength);
+        uint256 index = interval / intervalLength;
         uint256 bits = settledBits[community][index >> 8];
         uint256 bit = 1 << (index & 0xff);
         if (bits & bit != 0) revert IntervalAlreadySettled(community, interval);
+        uint256 endsAt = uint256(interval) + intervalLength;
+        if (block.timestamp < endsAt) revert IntervalNotOver(interval, endsAt);
         uint256 deadline = uint256(interval) + settlementWindow;
         if (block.timestamp >= deadline) revert SettlementWindowClosed(interval, deadline);
-        if (fills.length % FILL_BYTES != 0 || readings.length % READING_BYTES != 0) revert MalformedBatch();
+        if (fills.length % FILL_BYTES != 0 || trades.length % TRADE_BYTES != 0 || readings.length % READING_BYTES != 0) {
+            revert MalformedBatch();
+        }
+        uint256 count = fills.length / FILL_BYTES;
+        if (count > MAX_FILLS) revert MalformedBatch();
         settledBits[community][index >> 8] = bits | bit;
 
         bytes32 domain = _domainSeparatorV4();
         uint256 scratch = ++batchSeq << 160;
         _recordReadings(domain, community, interval, readings, scratch);
-        bytes memory changes = new bytes((fills.length / FILL_BYTES) * CHANGE_BYTES);
-        Totals memory t = _applyFills(domain, community, interval, fills, changes, scratch);
+        _checkFills(domain, community, interval, fills);
+        Ledger memory ledger = Ledger(new uint256[](count), new uint256[](count), new uint256[](count), 0);
+        _applyTrades(community, interval, fills, trades, scratch, ledger);
+        bytes memory changes = new bytes(count * CHANGE_BYTES);
+        (uint256 paid, uint256 received) = _moveMoney(fills, ledger, changes);
 
-        if (t.boughtWh != t.soldWh) revert EnergyNotConserved(t.boughtWh, t.soldWh);
-        if (t.paid < t.received) revert MoneyNotConserved(t.paid, t.received);
-        uint256 fees = t.paid - t.received;
-        if (t.imbalancePool != 0) fees += _creditBuyers(fills, t.imbalancePool, t.boughtWh);
+        if (paid < received) revert MoneyNotConserved(paid, received);
+        uint256 fees = paid - received;
         if (fees != 0) accounts[feeRecipient].balance += uint128(fees);
-        emit IntervalSettled(community, interval, fills.length / FILL_BYTES, t.boughtWh, t.paid, fees, changes);
+        emit IntervalSettled(community, interval, count, ledger.energyWh, paid, fees, changes);
     }
 
-    struct Totals {
-        uint256 boughtWh;
-        uint256 soldWh;
-        uint256 paid;
-        /// What sellers were due for the energy they sold, delivered or not.
-        uint256 received;
-        /// Imbalance charges collected plus what sellers were not paid for undelivered energy.
-        uint256 imbalancePool;
+    /// Per fill of one batch: the energy its trades name, the part of it delivered, and imbalance
+    /// charges (what a sell fill pays, or what a buy fill receives).
+    struct Ledger {
+        uint256[] tradedWh;
+        uint256[] deliveredWh;
+        uint256[] charges;
+        uint256 energyWh;
     }
 
     /// Verifies each reading and keeps its exported energy in transient storage for this batch, under
@@ -301,7 +349,7 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     /// batches in one transaction apart).
     function _recordReadings(bytes32 domain, bytes32 community, uint64 interval, bytes calldata readings, uint256 scratch) private {
         address signer = meterSigner;
-        uint256 previous;
+        uint256 previous = 1; // owners 0 and 1 hold no key
         uint256 count = readings.length / READING_BYTES;
         for (uint256 i; i < count; ++i) {
             uint256 p = _at(readings, i * READING_BYTES);
@@ -311,73 +359,152 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
             uint256 exportedWh = _word(p + 20, 8);
             bytes32 digest = _readingDigest(domain, owner, community, interval, exportedWh, _word(p + 28, 8));
             address expected = signer == address(0) ? address(uint160(owner)) : signer;
-            if (_recover(digest, bytes32(_word(p + 36, 32)), bytes32(_word(p + 68, 32))) != expected) revert BadMeterReading(i);
-            // Stored + 1, so that 0 means "no reading" and a seller without one is paid nothing.
+            if (!_signedBy(digest, bytes32(_word(p + 36, 32)), bytes32(_word(p + 68, 32)), expected)) revert BadMeterReading(i);
+            // Stored + 1, so that 0 means "no reading in the batch".
             assembly ("memory-safe") {
                 tstore(or(scratch, owner), add(exportedWh, 1))
             }
         }
     }
 
-    function _applyFills(bytes32 domain, bytes32 community, uint64 interval, bytes calldata fills, bytes memory changes, uint256 scratch)
-        private
-        returns (Totals memory t)
-    {
+    /// Checks every fill against its signed order: owner, side, amounts, price limit, cancellation and
+    /// signature. Moves no money.
+    function _checkFills(bytes32 domain, bytes32 community, uint64 interval, bytes calldata fills) private view {
         uint256 current;
         uint256 currentFilledWh;
         uint256 count = fills.length / FILL_BYTES;
-        // Unchecked: every quantity is a uint64 from calldata, so products and sums of them stay far
-        // below 2^256; each subtraction is guarded by the comparison before it.
+        // Unchecked: every quantity is a uint64 from calldata, so sums of them stay far below 2^256.
         unchecked {
             for (uint256 i; i < count; ++i) {
                 uint256 p = _at(fills, i * FILL_BYTES);
                 address owner = address(uint160(_word(p, 20)));
+                if (uint160(owner) <= 1) revert InvalidOwner(i);
                 uint256 filledWh = _word(p + 45, 8);
-                uint256 price = _word(p + 53, 8);
                 if (filledWh == 0) revert InvalidFillAmount(i);
-                uint256 digest = uint256(_orderDigest(domain, community, interval, p));
-                // The owner's Account, read once: balance in the low 128 bits, minNonce above it.
-                uint256 slot = _accountSlot(owner);
-                uint256 word;
-                assembly ("memory-safe") {
-                    word := sload(slot)
+                uint256 price = _word(p + 53, 8);
+                uint256 limitPrice = _word(p + 29, 8);
+                if (price == 0 || limitPrice == 0) revert ZeroPrice(i);
+                uint256 side = _word(p + 20, 1);
+                if (side == SIDE_BUY) {
+                    if (price > limitPrice) revert PriceOutsideLimit(i);
+                } else if (side == SIDE_SELL) {
+                    if (price < limitPrice) revert PriceOutsideLimit(i);
+                } else {
+                    revert InvalidSide(i);
                 }
+                uint256 digest = uint256(_orderDigest(domain, community, interval, p));
                 if (digest != current) {
                     // Distinct orders in increasing digest order: no order can be used twice in a batch,
                     // and its interval settles only once, so it can never be used again.
                     if (digest <= current) revert OrdersNotSorted(i);
-                    if (_word(p + 37, 8) < uint64(word >> 128)) revert OrderCancelled(i);
-                    if (_recover(bytes32(digest), bytes32(_word(p + 61, 32)), bytes32(_word(p + 93, 32))) != owner) revert BadSignature(i);
+                    if (_word(p + 37, 8) < accounts[owner].minNonce) revert OrderCancelled(i);
+                    if (!_signedBy(bytes32(digest), bytes32(_word(p + 61, 32)), bytes32(_word(p + 93, 32)), owner)) revert BadSignature(i);
                     current = digest;
                     currentFilledWh = 0;
                 }
                 currentFilledWh += filledWh;
                 if (currentFilledWh > _word(p + 21, 8)) revert InvalidFillAmount(i);
+            }
+        }
+    }
 
-                uint256 side = _word(p + 20, 1);
-                uint256 limitPrice = _word(p + 29, 8);
+    /// Walks the trades: gives each seller's delivered energy to its trades in batch order and charges
+    /// it, per trade, the imbalance price for what it lacked, to that trade's buyer.
+    function _applyTrades(bytes32 community, uint64 interval, bytes calldata fills, bytes calldata trades, uint256 scratch, Ledger memory ledger)
+        private
+    {
+        uint256 count = fills.length / FILL_BYTES;
+        uint256 tradeCount = trades.length / TRADE_BYTES;
+        bool mayLeaveOut = block.timestamp >= uint256(interval) + 2 * uint256(intervalLength);
+        unchecked {
+            for (uint256 t; t < tradeCount; ++t) {
+                uint256 q = _at(trades, t * TRADE_BYTES);
+                uint256 b = _word(q, 2);
+                uint256 s = _word(q + 2, 2);
+                uint256 energyWh = _word(q + 4, 8);
+                if (b >= count || s >= count || energyWh == 0) revert InvalidTrade(t);
+                uint256 pb = _at(fills, b * FILL_BYTES);
+                uint256 ps = _at(fills, s * FILL_BYTES);
+                // A buy fill against a sell fill, the buyer's price covering the seller's.
+                if (_word(pb + 20, 1) != SIDE_BUY || _word(ps + 20, 1) != SIDE_SELL) revert InvalidTrade(t);
+                if (_word(pb + 53, 8) < _word(ps + 53, 8)) revert InvalidTrade(t);
+                ledger.tradedWh[b] += energyWh;
+                ledger.tradedWh[s] += energyWh;
+                ledger.energyWh += energyWh;
+
+                uint256 seller = _word(ps, 20);
+                uint256 left;
+                assembly ("memory-safe") {
+                    left := tload(or(scratch, seller))
+                }
+                if (left == 0) left = _postedReading(community, interval, address(uint160(seller)), mayLeaveOut);
+                uint256 exported = left - 1;
+                uint256 delivered = exported < energyWh ? exported : energyWh;
+                assembly ("memory-safe") {
+                    tstore(or(scratch, seller), add(sub(exported, delivered), 1))
+                }
+                ledger.deliveredWh[b] += delivered;
+                ledger.deliveredWh[s] += delivered;
+                if (delivered != energyWh) {
+                    uint256 shortfallWh = energyWh - delivered;
+                    // Rounded down: within the seller's collateral for the fill, which is rounded up.
+                    uint256 charge = (shortfallWh * imbalancePrice) / WH_PER_KWH;
+                    ledger.charges[s] += charge;
+                    ledger.charges[b] += charge;
+                    emit ImbalanceCharged(address(uint160(seller)), address(uint160(_word(pb, 20))), uint64(shortfallWh), charge);
+                }
+            }
+        }
+    }
+
+    /// A seller's posted reading as exported Wh + 1; with none, 1 (nothing delivered) once the interval
+    /// may leave readings out, and a revert before that.
+    function _postedReading(bytes32 community, uint64 interval, address seller, bool mayLeaveOut) private view returns (uint256) {
+        uint256 posted = postedReadings[_readingKey(community, interval, seller)];
+        if (posted != 0) return posted;
+        if (!mayLeaveOut) revert MissingMeterReading(seller, uint256(interval) + 2 * uint256(intervalLength));
+        return 1;
+    }
+
+    /// Moves escrow for every fill: a buyer, whose escrow must cover its whole fill at its price, pays
+    /// for the delivered part and receives its sellers' charges; a seller, whose escrow must cover the
+    /// imbalance charge of its whole fill, is paid for the delivered part and pays its charges.
+    function _moveMoney(bytes calldata fills, Ledger memory ledger, bytes memory changes) private returns (uint256 paid, uint256 received) {
+        uint256 count = fills.length / FILL_BYTES;
+        uint256 imbalance = imbalancePrice;
+        // Unchecked: quantities are uint64s from calldata; each subtraction is guarded before it.
+        unchecked {
+            for (uint256 i; i < count; ++i) {
+                uint256 p = _at(fills, i * FILL_BYTES);
+                address owner = address(uint160(_word(p, 20)));
+                uint256 filledWh = _word(p + 45, 8);
+                if (ledger.tradedWh[i] != filledWh) revert TradesDoNotMatchFill(i, ledger.tradedWh[i]);
+                uint256 price = _word(p + 53, 8);
+                uint256 delivered = ledger.deliveredWh[i];
+                uint256 charges = ledger.charges[i];
+                uint256 slot = _accountSlot(owner);
+                uint256 word;
+                assembly ("memory-safe") {
+                    word := sload(slot)
+                }
                 uint256 escrow = word & BALANCE_MASK;
                 int256 change;
-                if (side == SIDE_BUY) {
-                    if (price > limitPrice) revert PriceOutsideLimit(i);
-                    uint256 amount = (filledWh * price + WH_PER_KWH - 1) / WH_PER_KWH; // buyer rounds up
-                    if (escrow < amount) revert InsufficientEscrow(owner, amount, escrow);
-                    escrow -= amount;
-                    t.boughtWh += filledWh;
-                    t.paid += amount;
-                    change = -int256(amount);
-                } else if (side == SIDE_SELL) {
-                    if (price < limitPrice) revert PriceOutsideLimit(i);
-                    t.soldWh += filledWh;
-                    t.received += (filledWh * price) / WH_PER_KWH; // seller rounds down
-                    uint256 paidToSeller;
-                    uint256 toBuyers;
-                    (escrow, paidToSeller, toBuyers) = _paySeller(owner, escrow, filledWh, price, scratch);
-                    t.imbalancePool += toBuyers;
-                    change = int256(paidToSeller);
+                if (_word(p + 20, 1) == SIDE_BUY) {
+                    uint256 worst = (filledWh * price + WH_PER_KWH - 1) / WH_PER_KWH;
+                    if (escrow < worst) revert InsufficientEscrow(owner, worst, escrow);
+                    uint256 amount = (delivered * price + WH_PER_KWH - 1) / WH_PER_KWH; // buyer rounds up
+                    paid += amount;
+                    escrow = escrow - amount + charges;
+                    change = int256(charges) - int256(amount);
                 } else {
-                    revert InvalidSide(i);
+                    uint256 worst = (filledWh * imbalance + WH_PER_KWH - 1) / WH_PER_KWH;
+                    if (escrow < worst) revert InsufficientCollateral(owner, worst, escrow);
+                    uint256 amount = (delivered * price) / WH_PER_KWH; // seller rounds down
+                    received += amount;
+                    escrow = escrow + amount - charges; // charges ≤ worst ≤ escrow
+                    change = int256(amount) - int256(charges);
                 }
+                if (escrow > BALANCE_MASK) revert AmountTooLarge();
                 assembly ("memory-safe") {
                     sstore(slot, or(and(word, not(BALANCE_MASK)), escrow))
                     let at := add(add(changes, 0x20), mul(i, 36))
@@ -387,55 +514,6 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
                     mstore(add(at, 4), or(shl(128, owner), and(change, BALANCE_MASK)))
                 }
             }
-        }
-    }
-
-    /// Pays a seller for the part of its fill that its meter reading covers and charges the rest at
-    /// the imbalance price, as far as its balance goes. Returns its new balance, what it was paid, and
-    /// what goes to the buyers for its shortfall.
-    function _paySeller(address owner, uint256 escrow, uint256 filledWh, uint256 price, uint256 scratch)
-        private
-        returns (uint256 newBalance, uint256 amount, uint256 toBuyers)
-    {
-        unchecked {
-            uint256 left;
-            assembly ("memory-safe") {
-                left := tload(or(scratch, owner))
-            }
-            uint256 exported = left == 0 ? 0 : left - 1;
-            uint256 delivered = exported < filledWh ? exported : filledWh;
-            if (left != 0) {
-                assembly ("memory-safe") {
-                    tstore(or(scratch, owner), add(sub(exported, delivered), 1))
-                }
-            }
-            amount = (delivered * price) / WH_PER_KWH;
-            newBalance = escrow + amount;
-            if (delivered != filledWh) {
-                uint256 shortfallWh = filledWh - delivered;
-                uint256 charge = (shortfallWh * imbalancePrice + WH_PER_KWH - 1) / WH_PER_KWH;
-                if (charge > newBalance) charge = newBalance;
-                newBalance -= charge;
-                emit ImbalanceCharged(owner, uint64(shortfallWh), charge);
-                // What it would have been paid for the undelivered part, plus its charge.
-                toBuyers = (filledWh * price) / WH_PER_KWH - amount + charge;
-            }
-        }
-    }
-
-    /// Shares `pool` among the buy fills in proportion to their energy; returns the rounding remainder.
-    function _creditBuyers(bytes calldata fills, uint256 pool, uint256 boughtWh) private returns (uint256 remainder) {
-        remainder = pool;
-        uint256 count = fills.length / FILL_BYTES;
-        for (uint256 i; i < count; ++i) {
-            uint256 p = _at(fills, i * FILL_BYTES);
-            if (_word(p + 20, 1) != SIDE_BUY) continue;
-            uint256 share = (pool * _word(p + 45, 8)) / boughtWh;
-            if (share == 0) continue;
-            address owner = address(uint160(_word(p, 20)));
-            accounts[owner].balance += uint128(share);
-            remainder -= share;
-            emit ImbalanceCredited(owner, share);
         }
     }
 
@@ -484,13 +562,16 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
         }
     }
 
-    /// ecrecover of an EIP-2098 compact signature; zero for a malleable (high-s) or invalid one.
-    function _recover(bytes32 digest, bytes32 r, bytes32 vs) private pure returns (address signer) {
-        uint256 s = uint256(vs) & ((1 << 255) - 1);
-        if (s > HALF_N) return address(0);
-        signer = ecrecover(digest, uint8((uint256(vs) >> 255) + 27), r, bytes32(s));
-        // ecrecover's zero for a bad signature must never match an owner field of zero.
-        if (signer == address(0)) return address(1);
+    /// Whether the EIP-2098 compact signature r ‖ vs over `digest` is `signer`'s: OpenZeppelin's
+    /// tryRecover refuses a malleable (high-s) or unrecoverable signature instead of answering an
+    /// address, so no owner field (not even 0 or 1) matches without a real signature.
+    function _signedBy(bytes32 digest, bytes32 r, bytes32 vs, address signer) private pure returns (bool) {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, r, vs);
+        return err == ECDSA.RecoverError.NoError && recovered == signer;
+    }
+
+    function _readingKey(bytes32 community, uint64 interval, address owner) private pure returns (bytes32) {
+        return keccak256(abi.encode(community, interval, owner));
     }
 
     /// Storage slot of `accounts[owner]` (Solidity's mapping layout: keccak256(key ‖ slot)).

@@ -22,7 +22,7 @@ export interface Deployment {
   /** Seconds between a withdrawal request and the withdrawal. */
   withdrawalDelay: number
   /** Every interval starts at a multiple of this many seconds: the market's interval length must be a multiple of it. */
-  intervalGranularity: number
+  intervalLength: number
 }
 
 /** Parameters fixed at deployment, with the defaults a new community starts from. */
@@ -32,13 +32,16 @@ export const settlementDefaults = {
   settlementWindow: 86_400,
   withdrawalDelay: 2 * 86_400,
   /** The market's default 15-minute interval. */
-  intervalGranularity: 900,
+  intervalLength: 900,
 } as const
+
+/** anvil's chain id: a local development chain, where self-reported meter readings are allowed. */
+export const DEV_CHAIN_ID = 31337
 
 export function chainFor(chainId: number, rpcUrl: string): Chain {
   return {
     id: chainId,
-    name: chainId === 31337 ? 'anvil' : `chain-${chainId}`,
+    name: chainId === DEV_CHAIN_ID ? 'anvil' : `chain-${chainId}`,
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     rpcUrls: { default: { http: [rpcUrl] } },
   }
@@ -62,12 +65,23 @@ export async function deployContracts(options: {
   imbalancePrice?: number
   settlementWindow?: number
   withdrawalDelay?: number
-  intervalGranularity?: number
+  intervalLength?: number
+  /**
+   * Lets a chain other than a local anvil (id 31337) deploy with no meter signer, so that every seller
+   * signs its own meter readings and vouches for its own delivery. Never for a real community.
+   */
+  insecureSelfReportedMeterReadings?: boolean
 }): Promise<Deployment> {
   const account = privateKeyToAccount(options.deployerKey)
   const transport = http(options.rpcUrl)
   const publicClient = createPublicClient({ transport })
   const chainId = await publicClient.getChainId()
+  if ((options.meterSigner ?? zeroAddress) === zeroAddress && chainId !== DEV_CHAIN_ID && !options.insecureSelfReportedMeterReadings) {
+    throw new VppError(
+      'VPP_ERR_CONFIG',
+      `no meter signer given for chain ${chainId}: without one every seller signs its own meter readings and can claim deliveries it never made. Give the meter data hub's address (--meter-signer ADDR), or, for a test chain only, --insecure-self-reported-meter-readings`,
+    )
+  }
   const chain = chainFor(chainId, options.rpcUrl)
   const wallet = createWalletClient({ account, chain, transport })
 
@@ -86,12 +100,12 @@ export async function deployContracts(options: {
   const imbalancePrice = options.imbalancePrice ?? settlementDefaults.imbalancePrice
   const settlementWindow = options.settlementWindow ?? settlementDefaults.settlementWindow
   const withdrawalDelay = options.withdrawalDelay ?? Math.max(settlementDefaults.withdrawalDelay, settlementWindow + 1)
-  const intervalGranularity = options.intervalGranularity ?? settlementDefaults.intervalGranularity
-  const args = [token, operator, options.feeRecipient, guardian, meterSigner, BigInt(imbalancePrice), BigInt(settlementWindow), BigInt(withdrawalDelay), BigInt(intervalGranularity)] as const
+  const intervalLength = options.intervalLength ?? settlementDefaults.intervalLength
+  const args = [token, operator, options.feeRecipient, guardian, meterSigner, BigInt(imbalancePrice), BigInt(settlementWindow), BigInt(withdrawalDelay), BigInt(intervalLength)] as const
   const settlement = await deploy('EnergySettlement', await wallet.deployContract({ abi: energySettlementAbi, bytecode: energySettlementBytecode, args }))
   const [tokenDecimals, tokenSymbol] = await Promise.all([
     publicClient.readContract({ address: token, abi: devStablecoinAbi, functionName: 'decimals' }),
     publicClient.readContract({ address: token, abi: devStablecoinAbi, functionName: 'symbol' }),
   ])
-  return { chainId, settlement, token, operator, feeRecipient: options.feeRecipient, tokenDecimals, tokenSymbol, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalGranularity }
+  return { chainId, settlement, token, operator, feeRecipient: options.feeRecipient, tokenDecimals, tokenSymbol, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalLength }
 }

@@ -12,8 +12,8 @@ export async function loadDeployment(rpcUrl: string, settlement: Address): Promi
   const client = createPublicClient({ transport: http(rpcUrl) })
   try {
     const read = <F extends 'token' | 'operator' | 'feeRecipient' | 'guardian' | 'meterSigner'>(functionName: F) => client.readContract({ address: settlement, abi: energySettlementAbi, functionName })
-    const readNumber = async (functionName: 'imbalancePrice' | 'settlementWindow' | 'withdrawalDelay' | 'intervalGranularity') => Number(await client.readContract({ address: settlement, abi: energySettlementAbi, functionName }))
-    const [chainId, token, operator, feeRecipient, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalGranularity] = await Promise.all([
+    const readNumber = async (functionName: 'imbalancePrice' | 'settlementWindow' | 'withdrawalDelay' | 'intervalLength') => Number(await client.readContract({ address: settlement, abi: energySettlementAbi, functionName }))
+    const [chainId, token, operator, feeRecipient, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalLength] = await Promise.all([
       client.getChainId(),
       read('token'),
       read('operator'),
@@ -23,13 +23,13 @@ export async function loadDeployment(rpcUrl: string, settlement: Address): Promi
       readNumber('imbalancePrice'),
       readNumber('settlementWindow'),
       readNumber('withdrawalDelay'),
-      readNumber('intervalGranularity'),
+      readNumber('intervalLength'),
     ])
     const [tokenDecimals, tokenSymbol] = await Promise.all([
       client.readContract({ address: token, abi: devStablecoinAbi, functionName: 'decimals' }),
       client.readContract({ address: token, abi: devStablecoinAbi, functionName: 'symbol' }),
     ])
-    return { chainId, settlement: getAddress(settlement), token, operator, feeRecipient, tokenDecimals, tokenSymbol, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalGranularity }
+    return { chainId, settlement: getAddress(settlement), token, operator, feeRecipient, tokenDecimals, tokenSymbol, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalLength }
   } catch (error) {
     throw new VppError('VPP_ERR_CHAIN', `cannot read the settlement contract at ${settlement} on ${rpcUrl}: is the address right and the RPC reachable? (${(error as { shortMessage?: string }).shortMessage ?? (error as Error).message})`)
   }

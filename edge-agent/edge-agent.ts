@@ -339,6 +339,10 @@ export class EdgeAgent {
     const market = this.market
     if (!this.meter || !market || exportWh === null || importWh === null) return
     for (const energy of this.meter.observe(Date.parse(snapshot.ts) / 1000, exportWh, importWh)) {
+      // The market takes readings of sellers only (SECURITY.md: readings are rate-limited and checked
+      // against the interval's trades); with no award known, send it anyway rather than go unpaid.
+      const award = this.awards.get(energy.interval)
+      if (award && !award.fills.some((f) => f.side === 1 && f.filledWh > 0)) continue
       const reading = { owner: this.account.address, community: market.communityKey, ...energy }
       void signMeterReading(this.account, reading, market.chainId, market.settlement)
         .then((signed) => {

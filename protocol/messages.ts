@@ -91,7 +91,8 @@ export const intervalResultSchema = z.object({
     .optional(),
   settlement: z.object({
     /** `submitted`: a transaction is out and its receipt not yet seen. */
-    status: z.enum(['pending', 'submitted', 'settled', 'failed', 'nothing']),
+    /** `expired`: its settlement window closed first; it never settles and holds no escrow. */
+    status: z.enum(['pending', 'submitted', 'settled', 'failed', 'nothing', 'expired']),
     tx: hash.nullable(),
     error: z.string().nullable(),
     /** The settling transaction's receipt, once mined. */
@@ -108,6 +109,8 @@ export const intervalResultSchema = z.object({
         }),
       )
       .optional(),
+    /** Orders left out because the contract would refuse them (cancelled on chain, escrow gone, …): their trades do not settle, every other trade does. */
+    dropped: z.array(z.object({ order: hash, owner: addressSchema, reason: z.string() })).optional(),
   }),
 })
 export type IntervalResult = z.infer<typeof intervalResultSchema>

@@ -42,7 +42,8 @@ export const settlementBenchmark: Benchmark = {
       const baseline: Record<string, number> = {}
       const gasByFills = new Map<number, number>()
       let used = 0
-      let interval = Math.floor(Date.now() / 1000 / 900) * 900
+      // Intervals that have ended (the contract settles nothing earlier), within the settlement window.
+      let interval = Math.floor(Date.now() / 1000 / 900) * 900 - 4 * 3600
       for (const fills of BATCHES) {
         interval += 900
         const accounts = keys.slice(used, used + fills)
@@ -57,7 +58,8 @@ export const settlementBenchmark: Benchmark = {
         )
         const digest = (o: (typeof signed)[number]['order']) => hashTypedData({ domain: orderDomain(deployment.chainId, deployment.settlement), types: orderTypes, primaryType: 'Order', message: orderMessage(o) })
         const orders = new Map(signed.map((s) => [digest(s.order) as string, { signed: s }]))
-        const orderFills = signed.map((s) => ({ hash: digest(s.order), owner: s.order.owner, side: s.order.side, filledWh: 480, price: 200_000 }))
+        // Seller k sells 480 Wh to buyer k: one trade per pair of fills.
+        const trades = signed.slice(0, pairs).map((sell, k) => ({ sellOrder: digest(sell.order), buyOrder: digest(signed[pairs + k]!.order), node: 'street', energyWh: 480, price: 200_000, sellerPrice: 200_000 }))
         const readings = new Map(
           await Promise.all(
             accounts.slice(0, pairs).map(async (key) => {
@@ -67,7 +69,7 @@ export const settlementBenchmark: Benchmark = {
             }),
           ),
         )
-        const batch = buildSettlementBatch(orderFills, orders, readings)
+        const batch = buildSettlementBatch(trades, orders, readings)
         // Sent as the market's submitter sends it: packed batch, access list of the account slots.
         const hash = await operator.writeContract({
           address: deployment.settlement,

@@ -26,6 +26,8 @@ const STATUS_FOR: Record<RejectReason, number> = {
   duplicate: 409,
   rate_limited: 429,
   unknown_order: 404,
+  order_cancelled: 409,
+  too_many_orders: 429,
 }
 
 export interface ApiServerOptions {

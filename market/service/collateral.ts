@@ -1,17 +1,19 @@
 import { buyerPaysBaseUnits } from '../../protocol/units.ts'
 
 /**
- * The most a buy order can cost its owner: all of it filled at its limit price, rounded as the
- * contract rounds the buyer (DESIGN.md).
+ * What one order holds of its owner's escrow while it can still trade, in base units, as the contract
+ * demands it at settlement (EnergySettlement.sol `_moveMoney`): a buy all of it filled at its limit, a
+ * sell the imbalance charge of all of it (a seller that delivers nothing pays that), rounded up.
+ * @example orderHoldBaseUnits({ side: 1, energyWh: 500, limitPrice: 90_000 }, 400_000) // 200000n
  */
-export function maxCostBaseUnits(energyWh: number, limitPrice: number): bigint {
-  return buyerPaysBaseUnits(BigInt(energyWh), BigInt(limitPrice))
+export function orderHoldBaseUnits(order: { side: 0 | 1 | number; energyWh: number; limitPrice: number }, imbalancePrice: number): bigint {
+  return buyerPaysBaseUnits(BigInt(order.energyWh), BigInt(order.side === 0 ? order.limitPrice : imbalancePrice))
 }
 
 /**
- * Whether a new buy can be accepted: the owner's escrow must cover it at its limit on top of what its
- * other open buys (this interval's orders and awarded but unsettled trades) could still cost.
+ * Whether a new order can be accepted: the owner's escrow must hold it on top of what its other open
+ * business (this interval's orders and awarded but unsettled trades) could still take.
  */
-export function coversBuy(escrowBaseUnits: bigint, openExposureBaseUnits: bigint, newBuyBaseUnits: bigint): boolean {
-  return escrowBaseUnits >= openExposureBaseUnits + newBuyBaseUnits
+export function coversOrder(escrowBaseUnits: bigint, openExposureBaseUnits: bigint, newHoldBaseUnits: bigint): boolean {
+  return escrowBaseUnits >= openExposureBaseUnits + newHoldBaseUnits
 }

@@ -2,14 +2,21 @@ import { createPublicClient, http, type Address } from 'viem'
 import { chainFor, type Deployment } from '../../contracts/deploy.ts'
 import { energySettlementAbi } from '../../contracts/generated/artifacts.ts'
 
+/** An owner's account as order intake needs it. */
+export interface EscrowAccount {
+  /** Balance less any requested withdrawal (that money leaves once the delay has passed, so it cannot stand behind a new order). */
+  available: bigint
+  /** Orders with a lower nonce were cancelled on chain (`cancelUpTo`) and can never settle. */
+  minNonce: bigint
+}
+
 /**
- * Reads what of an owner's escrow can back new buys: its balance less any withdrawal it has requested
- * (that money leaves once the withdrawal delay has passed, so it cannot stand behind a new order).
- * Cached until the next interval or settlement; deposits show up by the next interval.
+ * Reads owners' escrow accounts for order intake. Cached until the next interval or settlement;
+ * deposits and on-chain cancellations show up by the next interval (and settlement checks both again).
  */
 export class EscrowReader {
   private readonly client
-  private readonly cache = new Map<string, bigint>()
+  private readonly cache = new Map<string, Promise<EscrowAccount>>()
 
   constructor(
     rpcUrl: string,
@@ -18,15 +25,25 @@ export class EscrowReader {
     this.client = createPublicClient({ chain: chainFor(deployment.chainId, rpcUrl), transport: http(rpcUrl) })
   }
 
-  async balanceOf(owner: Address): Promise<bigint> {
+  account(owner: Address): Promise<EscrowAccount> {
     const key = owner.toLowerCase()
-    const cached = this.cache.get(key)
-    if (cached !== undefined) return cached
-    const read = (functionName: 'balanceOf' | 'pendingWithdrawal') => this.client.readContract({ address: this.deployment.settlement, abi: energySettlementAbi, functionName, args: [owner] })
-    const [balance, leaving] = await Promise.all([read('balanceOf'), read('pendingWithdrawal')])
-    const available = balance > leaving ? balance - leaving : 0n
-    this.cache.set(key, available)
-    return available
+    let cached = this.cache.get(key)
+    if (!cached) {
+      // The promise is cached, so concurrent orders of one owner share one read.
+      cached = this.read(owner)
+      cached.catch(() => this.cache.delete(key))
+      this.cache.set(key, cached)
+    }
+    return cached
+  }
+
+  private async read(owner: Address): Promise<EscrowAccount> {
+    const address = this.deployment.settlement
+    const [[balance, minNonce], leaving] = await Promise.all([
+      this.client.readContract({ address, abi: energySettlementAbi, functionName: 'accounts', args: [owner] }),
+      this.client.readContract({ address, abi: energySettlementAbi, functionName: 'pendingWithdrawal', args: [owner] }),
+    ])
+    return { available: balance > leaving ? balance - leaving : 0n, minNonce: BigInt(minNonce) }
   }
 
   invalidate(): void {

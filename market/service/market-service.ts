@@ -21,13 +21,14 @@ import { MarketStore, type StoredOrder } from './market-store.ts'
 import { cancelSigner, validateOrderPayload, type IntakeContext, type RejectReason } from './order-validation.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { EscrowReader } from './escrow-reader.ts'
-import { coversBuy, maxCostBaseUnits } from './collateral.ts'
+import { coversOrder, orderHoldBaseUnits } from './collateral.ts'
 import { MarketMetrics } from './market-metrics.ts'
 import { SignaturePool } from './signature-pool.ts'
 import { nativeClearing } from '../engine/native-clearing.ts'
 import { batchVerifier } from './batch-verifier.ts'
 import { SettlementSubmitter } from './settlement-submitter.ts'
 import { buildSettlementBatch, fillsOf } from './settlement-batch.ts'
+import { planSettlement } from './settlement-planner.ts'
 import { validateMeterReading } from './meter-validation.ts'
 
 export interface Member {
@@ -39,6 +40,8 @@ export interface Member {
 
 /** A real market's interval: 15 minutes, the settlement period of most European power markets. */
 export const DEFAULT_INTERVAL_SECONDS = 900
+/** Default cap on one agent's open orders in one interval. */
+export const DEFAULT_MAX_ORDERS_PER_INTERVAL = 24
 /** How many past clearing results stay retained on the broker for late subscribers. */
 const RETAINED_RESULTS = 96
 
@@ -71,6 +74,11 @@ export interface MarketOptions {
    * client address (default 400, 20: a gateway may speak for many homes).
    */
   rateLimit?: { agent?: { burst: number; perSecond: number }; http?: { burst: number; perSecond: number } }
+  /**
+   * Orders one agent may have open in one interval (default 24): bounds the work, and the size of the
+   * settlement transaction, that one member can cause.
+   */
+  maxOrdersPerInterval?: number
   logger: Logger
 }
 
@@ -105,6 +113,10 @@ export class MarketService extends EventEmitter {
   /** 0x1901 ‖ the settlement contract's domain separator: what every order's digest starts from. */
   private readonly digestPrefix: Uint8Array
   private readonly httpLimiter: RateLimiter
+  /** Meter readings per agent: one per interval is all an honest agent sends. */
+  private readonly meterLimiter = new RateLimiter(4, 1)
+  /** Intake of one owner's orders, one at a time: what its escrow holds is read and reserved atomically. */
+  private readonly ownerLocks = new Map<string, Promise<unknown>>()
   private client: MqttClient | undefined
   private timer: NodeJS.Timeout | undefined
   private settling: Promise<void> = Promise.resolve()
@@ -123,9 +135,9 @@ export class MarketService extends EventEmitter {
     this.agentLimiter = new RateLimiter(options.rateLimit?.agent?.burst ?? 40, options.rateLimit?.agent?.perSecond ?? 2)
     this.httpLimiter = new RateLimiter(options.rateLimit?.http?.burst ?? 400, options.rateLimit?.http?.perSecond ?? 20)
     this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey, { logger: options.logger })
-    const granularity = options.chain.deployment.intervalGranularity
-    if (this.intervalSeconds % granularity !== 0) {
-      throw new VppError('VPP_ERR_CONFIG', `intervalSeconds ${this.intervalSeconds} is not a multiple of the settlement contract's interval granularity (${granularity} s): use a multiple of ${granularity}, or deploy a contract for this interval length`)
+    const contractInterval = options.chain.deployment.intervalLength
+    if (this.intervalSeconds !== contractInterval) {
+      throw new VppError('VPP_ERR_CONFIG', `intervalSeconds ${this.intervalSeconds} is not the settlement contract's interval length (${contractInterval} s): set the market's interval to ${contractInterval} s, or deploy a contract for this interval length (vpp contracts deploy --interval)`)
     }
     this.topology = options.topology ?? singleNodeTopology()
     const root = this.topology.find((n) => n.parent === null)!.id
@@ -245,14 +257,17 @@ export class MarketService extends EventEmitter {
     void this.publishState()
     const result = this.clear(interval)
     this.emit('interval', result)
-    const deadline = Date.now() / 1000 - this.options.chain.deployment.settlementWindow
-    for (const unsettled of this.store.unsettledIntervals(interval - this.intervalSeconds)) {
-      if (unsettled > deadline) this.queueSettlement(unsettled)
-    }
+    for (const unsettled of this.store.unsettledIntervals(interval - this.intervalSeconds)) this.queueSettlement(unsettled)
   }
 
   private queueSettlement(interval: number): void {
-    this.settling = this.settling.then(() => this.settle(interval))
+    this.settling = this.settling
+      .then(() => this.settle(interval))
+      .catch((error: unknown) => {
+        // One interval's failure never takes the market down, nor stops the next interval's settlement.
+        this.counters.increment('settlements_errored')
+        this.log.error({ interval, err: error }, 'market: settlement errored; tried again at the next gate closure')
+      })
   }
 
   /** The interval whose delivery ended at the last gate closure, or earlier ones. */
@@ -332,18 +347,39 @@ export class MarketService extends EventEmitter {
   private async settle(interval: number): Promise<void> {
     const result = this.store.interval(interval)
     if (!result || !['pending', 'submitted', 'failed'].includes(result.settlement.status)) return
-    const orders = this.store.ordersFor(interval)
-    const byHash = new Map(orders.map((o) => [o.hash as string, o]))
-    const batch = buildSettlementBatch(fillsOf(result, orders), byHash, this.store.meterReadingsFor(interval))
-    const settlement = await this.submitter.settle(this.communityKey, interval, batch, {
-      knownTx: result.settlement.status === 'submitted' ? result.settlement.tx : null,
-      // Stored before the receipt is awaited: after a crash the market waits for this transaction instead of sending another.
-      onSubmitted: (tx) => this.store.updateSettlement(interval, { status: 'submitted', tx, error: null }),
-    })
+    const d = this.options.chain.deployment
+    if (Date.now() / 1000 >= interval + d.settlementWindow) {
+      // The contract will never take it now: its buys and sells stop holding escrow.
+      this.counters.increment('settlements_expired')
+      this.log.error({ interval }, 'market: interval expired unsettled (its settlement window closed)')
+      return this.recordSettlement(interval, { ...result.settlement, status: 'expired', error: `settlement window closed at ${interval + d.settlementWindow}` })
+    }
+    const orders = new Map(this.store.ordersFor(interval).map((o) => [o.hash as string, o]))
+    const readings = this.store.meterReadingsFor(interval)
+    const onSubmitted = (tx: Hex) => this.store.updateSettlement(interval, { ...result.settlement, status: 'submitted', tx, error: null })
+    if (result.settlement.status === 'submitted' || (await this.submitter.isSettled(this.communityKey, interval))) {
+      // Already out (before a restart) or settled: the submitter waits for it or reports it.
+      const batch = buildSettlementBatch(result.trades.filter((t) => !isDropped(result, t)), orders, readings)
+      const outcome = await this.submitter.settle(this.communityKey, interval, batch, { knownTx: result.settlement.tx, onSubmitted })
+      return this.recordSettlement(interval, { ...outcome, dropped: result.settlement.dropped })
+    }
+    const plan = await planSettlement(result.trades, orders, readings, (batch) => this.submitter.simulate(this.communityKey, interval, batch))
+    if (plan.kind === 'wait') return void this.log.info({ interval, reason: plan.reason }, 'market: settlement not yet possible; tried again at the next gate closure')
+    if (plan.kind === 'refused') return this.recordSettlement(interval, { ...result.settlement, status: 'failed', error: `refused: ${plan.reason}` })
+    if (plan.dropped.length) {
+      this.counters.increment('settlement_orders_dropped', plan.dropped.length)
+      this.log.warn({ interval, dropped: plan.dropped }, 'market: orders left out of settlement (their trades do not settle; every other trade does)')
+    }
+    if (plan.kind === 'nothing') return this.recordSettlement(interval, { status: 'nothing', tx: null, error: 'every trade was left out', dropped: plan.dropped })
+    const outcome = await this.submitter.settle(this.communityKey, interval, plan.batch, { onSubmitted })
+    await this.recordSettlement(interval, { ...outcome, ...(plan.dropped.length ? { dropped: plan.dropped } : {}) })
+  }
+
+  private recordSettlement(interval: number, settlement: IntervalResult['settlement']): void {
     this.counters.increment(`settlements_${settlement.status}`)
     this.metrics.settlements.inc({ status: settlement.status })
     this.escrow.invalidate()
-    if (settlement.status === 'failed') this.log.error({ interval, error: settlement.error }, 'market: settlement failed')
+    if (settlement.status === 'failed' || settlement.status === 'expired') this.log.error({ interval, error: settlement.error }, 'market: settlement failed')
     else this.log.info({ interval, tx: settlement.tx, shortfalls: settlement.shortfalls?.length ?? 0 }, 'market: settled')
     const updated = this.store.updateSettlement(interval, settlement)
     if (updated) {
@@ -358,19 +394,33 @@ export class MarketService extends EventEmitter {
    */
   private async onMeterReading(agentId: string, payload: Buffer): Promise<void> {
     const d = this.options.chain.deployment
+    const nowSeconds = Date.now() / 1000
     const verdict = await validateMeterReading(payload, agentId, {
       communityKey: this.communityKey,
       chainId: d.chainId,
       settlement: d.settlement,
       meterSigner: d.meterSigner,
       intervalSeconds: this.intervalSeconds,
-      nowSeconds: Date.now() / 1000,
+      nowSeconds,
       addressOf: (id) => this.agents.get(id)?.address,
+      allow: () => this.meterLimiter.take(agentId),
+      // Only a seller's reading of an interval still to settle matters; anything else is refused
+      // before its signature costs anything, and so is a second reading.
+      expected: (interval, owner) => {
+        const result = this.store.interval(interval)
+        if (!result || !['pending', 'submitted', 'failed'].includes(result.settlement.status)) return 'not_settling'
+        if (!result.trades.some((t) => t.seller.toLowerCase() === owner.toLowerCase())) return 'not_a_seller'
+        return this.store.hasMeterReading(interval, owner) ? 'duplicate' : 'ok'
+      },
     })
     if (!verdict.ok) {
-      this.counters.increment('meter_rejected')
-      this.counters.increment(`meter_rejected.${verdict.reason}`)
-      this.log.warn({ agentId, reason: verdict.reason, message: verdict.message }, 'market: meter reading rejected')
+      // A reading nobody needs (no sale in it, or settled already) is set aside unverified, not held
+      // against the agent: an agent that missed its award sends one rather than risk going unpaid.
+      const unneeded = verdict.reason === 'not_a_seller' || verdict.reason === 'not_settling'
+      const counter = unneeded ? 'meter_ignored' : 'meter_rejected'
+      this.counters.increment(counter)
+      this.counters.increment(`${counter}.${verdict.reason}`)
+      if (!unneeded) this.log.warn({ agentId, reason: verdict.reason, message: verdict.message }, 'market: meter reading rejected')
       return
     }
     if (!this.store.insertMeterReading(verdict.signed)) return this.counters.increment('meter_duplicates')
@@ -380,7 +430,12 @@ export class MarketService extends EventEmitter {
     if (result?.settlement.status !== 'pending') return
     const readings = this.store.meterReadingsFor(interval)
     const sellers = new Set(result.trades.map((t) => t.seller.toLowerCase()))
-    if ([...sellers].every((s) => readings.has(s))) this.queueSettlement(interval)
+    if (![...sellers].every((s) => readings.has(s))) return
+    // Every seller's reading is in: settle now rather than at the next gate closure, but not before
+    // the interval has ended, which the contract requires.
+    const wait = Math.max(0, (interval + this.intervalSeconds) * 1000 - Date.now() + 1000)
+    const early = setTimeout(() => this.queueSettlement(interval), wait)
+    early.unref()
   }
 
   private publishResult(result: IntervalResult): void {
@@ -438,26 +493,36 @@ export class MarketService extends EventEmitter {
     const verdict = await validateOrderPayload(payload, agentId, this.intakeContext())
     if (!verdict.ok) return this.reject(agentId, verdict.reason, verdict.message)
     const o = verdict.signed.order
-    if (o.side === 0) {
-      const needed = maxCostBaseUnits(o.energyWh, o.limitPrice)
-      // A replaced buy stops counting against the escrow the moment its successor is accepted.
-      const replacedCost = verdict.signed.replaces ? this.store.openBuyCost(verdict.signed.replaces, o.owner) : 0n
-      const exposure = this.store.openBuyExposure(o.owner, this.openInterval) - replacedCost
-      const escrow = await this.escrow.balanceOf(o.owner)
-      if (!coversBuy(escrow, exposure, needed)) {
-        return this.reject(agentId, 'insufficient_collateral', `escrow ${escrow} does not cover ${needed} on top of ${exposure} in open buys: deposit more`)
-      }
-    }
-    // Signature recovery and the escrow read are asynchronous: the gate may have closed meanwhile.
-    if (o.interval !== this.openInterval) return this.reject(agentId, 'interval_not_open', `gate closed for interval ${o.interval}`)
     const replaces = verdict.signed.replaces
-    if (replaces) {
-      const outcome = this.store.replaceOrder(agentId, replaces, verdict.hash, verdict.signed)
-      if (outcome === 'no_open_order') return this.reject(agentId, 'unknown_order', `no open order ${replaces} of ${o.owner} in interval ${o.interval} to replace`)
-      if (outcome === 'duplicate') return this.reject(agentId, 'duplicate', `order ${verdict.hash} was already accepted`)
-    } else if (!this.store.insertOrder(agentId, verdict.hash, verdict.signed)) {
-      return this.reject(agentId, 'duplicate', `order ${verdict.hash} was already accepted`)
+    const cap = this.options.maxOrdersPerInterval ?? DEFAULT_MAX_ORDERS_PER_INTERVAL
+    if (!replaces && this.store.openOrderCount(agentId, o.interval) >= cap) {
+      return this.reject(agentId, 'too_many_orders', `${cap} orders are already open for interval ${o.interval}: replace or cancel one`)
     }
+    // Read, check and reserve under the owner's lock: concurrent orders each see the ones before them.
+    const refused = await this.withOwnerLock(o.owner, async (): Promise<SubmitOutcome | null> => {
+      const account = await this.escrow.account(o.owner)
+      if (BigInt(o.nonce) < account.minNonce) return this.reject(agentId, 'order_cancelled', `nonce ${o.nonce} is below ${account.minNonce}, cancelled on chain by cancelUpTo: sign with a nonce of at least ${account.minNonce}`)
+      const imbalancePrice = this.options.chain.deployment.imbalancePrice
+      const needed = orderHoldBaseUnits(o, imbalancePrice)
+      // A replaced order stops holding escrow the moment its successor is accepted.
+      const replacedHold = replaces ? this.store.openOrderHold(replaces, o.owner, imbalancePrice) : 0n
+      const exposure = this.store.openExposure(o.owner, this.openInterval, imbalancePrice) - replacedHold
+      if (!coversOrder(account.available, exposure, needed)) {
+        const what = o.side === 0 ? 'this buy at its limit' : "this sell's imbalance collateral"
+        return this.reject(agentId, 'insufficient_collateral', `escrow ${account.available} does not cover ${needed} for ${what} on top of ${exposure} held by open orders and unsettled trades: deposit more`)
+      }
+      // Signature recovery and the escrow read are asynchronous: the gate may have closed meanwhile.
+      if (o.interval !== this.openInterval) return this.reject(agentId, 'interval_not_open', `gate closed for interval ${o.interval}`)
+      if (replaces) {
+        const outcome = this.store.replaceOrder(agentId, replaces, verdict.hash, verdict.signed)
+        if (outcome === 'no_open_order') return this.reject(agentId, 'unknown_order', `no open order ${replaces} of ${o.owner} in interval ${o.interval} to replace`)
+        if (outcome === 'duplicate') return this.reject(agentId, 'duplicate', `order ${verdict.hash} was already accepted`)
+      } else if (!this.store.insertOrder(agentId, verdict.hash, verdict.signed)) {
+        return this.reject(agentId, 'duplicate', `order ${verdict.hash} was already accepted`)
+      }
+      return null
+    })
+    if (refused) return refused
     this.counters.increment(replaces ? 'orders_replaced' : 'orders_accepted')
     this.metrics.ordersAccepted.inc()
     this.emit('order', { interval: o.interval, side: o.side, energyWh: o.energyWh, limitPrice: o.limitPrice })
@@ -478,6 +543,20 @@ export class MarketService extends EventEmitter {
     if (!this.store.cancelOrder(orderHash, owner, this.openInterval)) return this.reject(agentId, 'unknown_order', `no open order ${orderHash} of ${owner} in interval ${this.openInterval}`)
     this.counters.increment('orders_cancelled')
     return { ok: true, hash: orderHash, kind: 'cancel' }
+  }
+
+  /** Runs `work` after every earlier call for the same owner has finished. */
+  private async withOwnerLock<T>(owner: string, work: () => Promise<T>): Promise<T> {
+    const key = owner.toLowerCase()
+    const before = this.ownerLocks.get(key) ?? Promise.resolve()
+    const run = before.then(work, work)
+    const settled = run.catch(() => undefined)
+    this.ownerLocks.set(key, settled)
+    try {
+      return await run
+    } finally {
+      if (this.ownerLocks.get(key) === settled) this.ownerLocks.delete(key)
+    }
   }
 
   private reject(agentId: string, reason: RejectReason, message: string): SubmitOutcome {
@@ -526,6 +605,13 @@ function claimedOwner(payload: Buffer | string): string | undefined {
   const json = safeJson(Buffer.from(payload)) as { order?: { owner?: unknown }; cancel?: { owner?: unknown } } | undefined
   const owner = json?.order?.owner ?? json?.cancel?.owner
   return typeof owner === 'string' ? owner : undefined
+}
+
+/** Whether a trade names an order the interval's settlement left out. */
+function isDropped(result: IntervalResult, trade: { buyOrder: string; sellOrder: string }): boolean {
+  const dropped = result.settlement.dropped
+  if (!dropped?.length) return false
+  return dropped.some((d) => d.order.toLowerCase() === trade.buyOrder.toLowerCase() || d.order.toLowerCase() === trade.sellOrder.toLowerCase())
 }
 
 function safeJson(payload: Buffer): unknown {

@@ -4,6 +4,7 @@ import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import type { SignedOrder } from '../../protocol/order.ts'
 import type { IntervalResult, Trade } from '../../protocol/messages.ts'
 import type { BookOrder } from '../engine/clearing.ts'
+import { orderHoldBaseUnits } from './collateral.ts'
 
 export interface StoredOrder extends BookOrder {
   agentId: string
@@ -76,6 +77,11 @@ export class MarketStore {
     if (!orderColumns.has('cancelled')) this.db.exec(`ALTER TABLE orders ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0`)
   }
 
+  /** Whether `owner` already has a stored reading for `interval` (checked before any signature work). */
+  hasMeterReading(interval: number, owner: Address): boolean {
+    return this.db.prepare(`SELECT 1 FROM meter_readings WHERE interval = ? AND owner = ?`).get(interval, owner.toLowerCase()) !== undefined
+  }
+
   /** Stores a verified meter reading; false when the owner already has one for that interval (the first stands). */
   insertMeterReading(signed: SignedMeterReading): boolean {
     const { interval, owner } = signed.reading
@@ -128,12 +134,22 @@ export class MarketStore {
     }
   }
 
-  /** The cost of one open order of `owner` at its limit (0 unless it is an open buy): it leaves the exposure when replaced. */
-  openBuyCost(hash: Hex, owner: Address): bigint {
+  /**
+   * What one open order of `owner` holds of its escrow: a buy its cost at its limit, a sell the
+   * imbalance charge of all of it (0 when there is no such open order). It leaves the exposure when replaced.
+   */
+  openOrderHold(hash: Hex, owner: Address, imbalancePrice: number): bigint {
     const row = this.db
-      .prepare(`SELECT (energy_wh * limit_price + 999) / 1000 AS cost FROM orders WHERE hash = ? AND lower(owner) = lower(?) AND side = 0 AND cancelled = 0`)
-      .get(hash.toLowerCase(), owner) as { cost: number } | undefined
-    return BigInt(row?.cost ?? 0)
+      .prepare(`SELECT side, energy_wh, limit_price FROM orders WHERE hash = ? AND lower(owner) = lower(?) AND cancelled = 0`)
+      .get(hash.toLowerCase(), owner) as { side: number; energy_wh: number; limit_price: number } | undefined
+    if (!row) return 0n
+    return orderHoldBaseUnits({ side: row.side, energyWh: row.energy_wh, limitPrice: row.limit_price }, imbalancePrice)
+  }
+
+  /** How many orders `agentId` has open in `interval`. */
+  openOrderCount(agentId: string, interval: number): number {
+    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM orders WHERE agent_id = ? AND interval = ? AND cancelled = 0`).get(agentId, interval) as { n: number }
+    return row.n
   }
 
   ordersFor(interval: number): StoredOrder[] {
@@ -151,20 +167,28 @@ export class MarketStore {
   }
 
   /**
-   * What an owner's open buys could still cost, in base units: its buy orders in `openInterval` at their
-   * limits, plus its awarded trades in intervals not yet settled.
+   * What of an owner's escrow its open business could still take, in base units (rounded as the
+   * contract rounds against the owner): its buys in `openInterval` at their limits and its sells there
+   * at the imbalance price (the collateral the contract demands of a sell fill), plus its awarded
+   * trades in intervals not yet settled, bought at their price or sold at the imbalance price.
    */
-  openBuyExposure(owner: Address, openInterval: number): bigint {
+  openExposure(owner: Address, openInterval: number, imbalancePrice: number): bigint {
     const orders = this.db
-      .prepare(`SELECT COALESCE(SUM((energy_wh * limit_price + 999) / 1000), 0) AS cost FROM orders WHERE lower(owner) = lower(?) AND side = 0 AND interval = ? AND cancelled = 0`)
-      .get(owner, openInterval) as { cost: number }
+      .prepare(
+        `SELECT side, energy_wh, limit_price FROM orders WHERE lower(owner) = lower(?) AND interval = ? AND cancelled = 0`,
+      )
+      .all(owner, openInterval) as { side: number; energy_wh: number; limit_price: number }[]
     const awarded = this.db
       .prepare(
-        `SELECT COALESCE(SUM((t.energy_wh * t.price + 999) / 1000), 0) AS cost FROM trades t JOIN intervals i ON i.interval = t.interval
-         WHERE lower(t.buyer) = lower(?) AND json_extract(i.result, '$.settlement.status') IN ('pending', 'submitted', 'failed')`,
+        `SELECT lower(t.buyer) = lower(?) AS bought, t.energy_wh, t.price FROM trades t JOIN intervals i ON i.interval = t.interval
+         WHERE (lower(t.buyer) = lower(?) OR lower(t.seller) = lower(?)) AND json_extract(i.result, '$.settlement.status') IN ('pending', 'submitted', 'failed')`,
       )
-      .get(owner) as { cost: number }
-    return BigInt(orders.cost) + BigInt(awarded.cost)
+      .all(owner, owner, owner) as { bought: number; energy_wh: number; price: number }[]
+    let total = 0n
+    for (const o of orders) total += orderHoldBaseUnits({ side: o.side, energyWh: o.energy_wh, limitPrice: o.limit_price }, imbalancePrice)
+    // An awarded trade holds what its fill can take: a buy at its price, a sell at the imbalance price.
+    for (const t of awarded) total += orderHoldBaseUnits({ side: t.bought ? 0 : 1, energyWh: t.energy_wh, limitPrice: t.price }, imbalancePrice)
+    return total
   }
 
   /** Stores a clearing result and its trades in one transaction. */

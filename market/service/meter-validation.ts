@@ -1,8 +1,21 @@
-import { recoverTypedDataAddress, zeroAddress, type Address, type Hex } from 'viem'
+import { hashTypedData, zeroAddress, type Address, type Hex } from 'viem'
 import { meterReadingMessage, meterReadingTypes, signedMeterReadingSchema, type SignedMeterReading } from '../../protocol/meter-reading.ts'
 import { orderDomain } from '../../protocol/order.ts'
+import { recoverSigner } from './recover-signer.ts'
 
-export type MeterRejectReason = 'malformed_json' | 'invalid_schema' | 'unknown_agent' | 'owner_mismatch' | 'wrong_community' | 'not_delivered_yet' | 'bad_signature'
+export type MeterRejectReason =
+  | 'rate_limited'
+  | 'malformed_json'
+  | 'invalid_schema'
+  | 'unknown_agent'
+  | 'owner_mismatch'
+  | 'wrong_community'
+  | 'not_aligned'
+  | 'not_delivered_yet'
+  | 'not_settling'
+  | 'not_a_seller'
+  | 'duplicate'
+  | 'bad_signature'
 
 export interface MeterContext {
   communityKey: Hex
@@ -14,6 +27,13 @@ export interface MeterContext {
   /** The market's clock, unix seconds: a reading is for an interval that has ended by it. */
   nowSeconds: number
   addressOf(agentId: string): Address | undefined
+  /** Takes one reading from the agent's rate limit; false when it is spent. */
+  allow?: () => boolean
+  /**
+   * Whether the market wants this reading at all, asked before the signature is checked: the
+   * interval must still be settling, the owner must have sold in it, and have no reading yet.
+   */
+  expected?: (interval: number, owner: Address) => 'ok' | 'not_settling' | 'not_a_seller' | 'duplicate'
 }
 
 /** How far ahead of the market's clock a home's clock may run. */
@@ -26,6 +46,7 @@ export type MeterVerdict = { ok: true; signed: SignedMeterReading } | { ok: fals
  * address, this community, a finished interval, and the EIP-712 signature of the meter signer.
  */
 export async function validateMeterReading(payload: Buffer | string, agentId: string, ctx: MeterContext): Promise<MeterVerdict> {
+  if (ctx.allow && !ctx.allow()) return { ok: false, reason: 'rate_limited', message: 'too many meter readings; one per interval is expected' }
   let json: unknown
   try {
     json = JSON.parse(payload.toString())
@@ -42,16 +63,24 @@ export async function validateMeterReading(payload: Buffer | string, agentId: st
   if (!registered) return { ok: false, reason: 'unknown_agent', message: `agent ${agentId} is not registered in this community` }
   if (registered.toLowerCase() !== reading.owner.toLowerCase()) return { ok: false, reason: 'owner_mismatch', message: `agent ${agentId} is registered as ${registered}, not ${reading.owner}` }
   if (reading.community.toLowerCase() !== ctx.communityKey.toLowerCase()) return { ok: false, reason: 'wrong_community', message: 'meter reading is for another community' }
+  if (reading.interval % ctx.intervalSeconds !== 0) return { ok: false, reason: 'not_aligned', message: `interval ${reading.interval} is not a multiple of ${ctx.intervalSeconds} s` }
   // By the clock, not by the gate-closure timer, which may fire a moment after an agent's reading
   // arrives; a home's clock may also run a little ahead of the market's.
   if (reading.interval + ctx.intervalSeconds > ctx.nowSeconds + CLOCK_SKEW_SECONDS) return { ok: false, reason: 'not_delivered_yet', message: `interval ${reading.interval} has not ended yet` }
+  const wanted = ctx.expected?.(reading.interval, reading.owner) ?? 'ok'
+  if (wanted !== 'ok') return { ok: false, reason: wanted, message: wantedMessage[wanted] }
   const signer = ctx.meterSigner === zeroAddress ? reading.owner : ctx.meterSigner
-  let recovered: Address
-  try {
-    recovered = await recoverTypedDataAddress({ domain: orderDomain(ctx.chainId, ctx.settlement), types: meterReadingTypes, primaryType: 'MeterReading', message: meterReadingMessage(reading), signature })
-  } catch {
-    return { ok: false, reason: 'bad_signature', message: 'meter reading signature cannot be recovered' }
-  }
+  const digest = hashTypedData({ domain: orderDomain(ctx.chainId, ctx.settlement), types: meterReadingTypes, primaryType: 'MeterReading', message: meterReadingMessage(reading) })
+  // The project's recovery refuses a malleable (high-s) signature exactly as the contract does, so a
+  // reading accepted here can never make a settlement revert.
+  const recovered = recoverSigner(Buffer.from(digest.slice(2), 'hex'), signature)
+  if (!recovered) return { ok: false, reason: 'bad_signature', message: 'meter reading signature is malformed or malleable (high s, or v not 27/28)' }
   if (recovered.toLowerCase() !== signer.toLowerCase()) return { ok: false, reason: 'bad_signature', message: `meter reading is not signed by the meter signer ${signer}` }
   return { ok: true, signed: parsed.data }
 }
+
+const wantedMessage = {
+  not_settling: 'no unsettled interval of this market matches the reading',
+  not_a_seller: 'the owner sold nothing in that interval: only sellers’ readings are used',
+  duplicate: 'a reading of this owner for that interval is already stored (the first stands)',
+} as const

@@ -27,6 +27,8 @@ export type RejectReason =
   | 'rate_limited'
   | 'insufficient_collateral'
   | 'unknown_order'
+  | 'order_cancelled'
+  | 'too_many_orders'
 
 export interface IntakeContext {
   communityKey: Hex
@@ -91,8 +93,11 @@ export async function validateOrderPayload(payload: Buffer | string, agentId: st
     return reject('interval_not_open', `interval ${order.interval} is not open (open: ${ctx.openInterval})`)
   }
   if (order.energyWh > ctx.maxOrderWh) return reject('energy_out_of_range', `energyWh ${order.energyWh} exceeds ${ctx.maxOrderWh}`)
-  if (order.limitPrice < ctx.priceFloor || order.limitPrice > ctx.priceCap) {
-    return reject('price_out_of_range', `limitPrice ${order.limitPrice} is outside [${ctx.priceFloor}, ${ctx.priceCap}]`)
+  // A zero price is refused whatever the floor: the contract refuses it too, and a free sell was the
+  // way to drain an imbalance pool (SECURITY.md).
+  const floor = Math.max(1, ctx.priceFloor)
+  if (order.limitPrice < floor || order.limitPrice > ctx.priceCap) {
+    return reject('price_out_of_range', `limitPrice ${order.limitPrice} is outside [${floor}, ${ctx.priceCap}]`)
   }
   const { signer, digest } = ctx.recoverOrder ? await ctx.recoverOrder(order, signature) : recoverHere(order, signature, ctx)
   if (!signer) return reject('bad_signature', 'signature is malformed or malleable (high s, or v not 27/28)')

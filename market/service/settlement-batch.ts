@@ -47,6 +47,13 @@ export interface ContractFill {
   vs: Hex
 }
 
+/** One `Trade` of `settleInterval`: energy from the sell fill at index `sellFill` to the buy fill at `buyFill`. */
+export interface ContractTrade {
+  buyFill: number
+  sellFill: number
+  energyWh: bigint
+}
+
 /** One `Reading` of the contract's `settleInterval`. */
 export interface ContractReading {
   owner: Address
@@ -58,16 +65,22 @@ export interface ContractReading {
 
 export interface SettlementBatch {
   fills: ContractFill[]
+  trades: ContractTrade[]
   readings: ContractReading[]
 }
 
+/** A batch as the market built it, with the order hash of every fill (what a revert's fill index names). */
+export interface BuiltBatch extends SettlementBatch {
+  fillOrders: string[]
+}
+
 /**
- * The batch as `settleInterval`'s packed `fills` and `readings` bytes (layouts in
- * EnergySettlement.sol: FILL_BYTES, READING_BYTES).
+ * The batch as `settleInterval`'s packed `fills`, `trades` and `readings` bytes (layouts in
+ * EnergySettlement.sol: FILL_BYTES, TRADE_BYTES, READING_BYTES).
  * @example
- * const [fills, readings] = encodeSettlementBatch(batch)
+ * const [fills, trades, readings] = encodeSettlementBatch(batch)
  */
-export function encodeSettlementBatch(batch: SettlementBatch): [Hex, Hex] {
+export function encodeSettlementBatch(batch: SettlementBatch): [Hex, Hex, Hex] {
   const fills = batch.fills.map(
     (f) =>
       f.owner.slice(2) +
@@ -80,8 +93,9 @@ export function encodeSettlementBatch(batch: SettlementBatch): [Hex, Hex] {
       f.r.slice(2).padStart(64, '0') +
       f.vs.slice(2).padStart(64, '0'),
   )
+  const trades = batch.trades.map((t) => uintHex(BigInt(t.buyFill), 2) + uintHex(BigInt(t.sellFill), 2) + uintHex(t.energyWh, 8))
   const readings = batch.readings.map((r) => r.owner.slice(2) + uintHex(r.exportedWh, 8) + uintHex(r.importedWh, 8) + r.r.slice(2).padStart(64, '0') + r.vs.slice(2).padStart(64, '0'))
-  return [`0x${fills.join('')}`, `0x${readings.join('')}`]
+  return [`0x${fills.join('')}`, `0x${trades.join('')}`, `0x${readings.join('')}`]
 }
 
 /**
@@ -100,33 +114,66 @@ function uintHex(value: bigint, bytes: number): string {
   return value.toString(16).padStart(bytes * 2, '0')
 }
 
+/** What the batch builder needs of one trade: the two orders, where it cleared, how much, at what prices. */
+export type BatchTrade = Pick<Trade, 'buyOrder' | 'sellOrder' | 'node' | 'energyWh' | 'price' | 'sellerPrice'>
+
 /**
- * The contract's arguments for one interval, in the order it requires: an order's fills next to each
- * other, distinct orders by increasing EIP-712 digest (their `hash`), and one meter reading per
- * seller by increasing address. Pure.
+ * The contract's arguments for one interval, in the order it requires: one fill per order, grid node
+ * and price, an order's fills next to each other, distinct orders by increasing EIP-712 digest (their
+ * `hash`); one trade per pair of fills that traded; one meter reading per seller that has one, by
+ * increasing address. Pure.
  *
  * @example
- * const batch = buildSettlementBatch(fills, ordersByHash, readingsByOwner)
+ * const batch = buildSettlementBatch(result.trades, ordersByHash, readingsByOwner)
  */
 export function buildSettlementBatch(
-  fills: readonly OrderFill[],
+  trades: readonly BatchTrade[],
   orders: ReadonlyMap<string, { signed: SignedOrder }>,
   readings: ReadonlyMap<string, SignedMeterReading>,
-): SettlementBatch {
-  const byOrder = new Map<string, OrderFill[]>()
-  for (const f of fills) byOrder.set(f.hash, [...(byOrder.get(f.hash) ?? []), f])
-  const hashes = [...byOrder.keys()].sort((a, b) => compareHex(a, b))
-  const contractFills = hashes.flatMap((hash) => {
+): BuiltBatch {
+  // Fills keyed by order, node and price: under pay-as-bid one node trades an order at several prices.
+  const fillKey = (hash: string, node: string, price: number) => `${hash}|${node}|${price}`
+  const byOrder = new Map<string, Map<string, { node: string; price: number; filledWh: number }>>()
+  const add = (hash: string, node: string, price: number, energyWh: number) => {
+    const fills = byOrder.get(hash) ?? new Map()
+    const key = fillKey(hash, node, price)
+    const fill = fills.get(key) ?? { node, price, filledWh: 0 }
+    fill.filledWh += energyWh
+    fills.set(key, fill)
+    byOrder.set(hash, fills)
+  }
+  for (const t of trades) {
+    add(t.buyOrder, t.node, t.price, t.energyWh)
+    add(t.sellOrder, t.node, t.sellerPrice, t.energyWh)
+  }
+  const index = new Map<string, number>()
+  const contractFills: ContractFill[] = []
+  const fillOrders: string[] = []
+  for (const hash of [...byOrder.keys()].sort(compareHex)) {
     const stored = orders.get(hash)
-    if (!stored) throw new Error(`fill for unknown order ${hash}`)
-    return byOrder.get(hash)!.map((f) => contractFill(stored.signed, f.filledWh, f.price))
-  })
+    if (!stored) throw new Error(`trade names unknown order ${hash}`)
+    for (const [key, f] of byOrder.get(hash)!) {
+      index.set(key, contractFills.length)
+      contractFills.push(contractFill(stored.signed, f.filledWh, f.price))
+      fillOrders.push(hash)
+    }
+  }
+  // One trade per pair of fills, in the order the engine matched them (a seller's delivery goes to its
+  // trades in this order).
+  const pairs = new Map<string, ContractTrade>()
+  for (const t of trades) {
+    const buyFill = index.get(fillKey(t.buyOrder, t.node, t.price))!
+    const sellFill = index.get(fillKey(t.sellOrder, t.node, t.sellerPrice))!
+    const pair = pairs.get(`${buyFill}:${sellFill}`) ?? { buyFill, sellFill, energyWh: 0n }
+    pair.energyWh += BigInt(t.energyWh)
+    pairs.set(`${buyFill}:${sellFill}`, pair)
+  }
   const sellers = [...new Set(contractFills.filter((f) => f.side === 1).map((f) => f.owner.toLowerCase()))].sort(compareHex)
   const contractReadings = sellers.flatMap((owner) => {
     const signed = readings.get(owner)
     return signed ? [contractReading(signed)] : []
   })
-  return { fills: contractFills, readings: contractReadings }
+  return { fills: contractFills, trades: [...pairs.values()], readings: contractReadings, fillOrders }
 }
 
 /** One signed order's fill as the contract takes it: the order's fields, the fill, the EIP-2098 compact signature. */
@@ -158,7 +205,7 @@ export interface SellerDelivery {
   soldWh: number
   deliveredWh: number
   shortfallWh: number
-  /** What the seller paid for its shortfall (capped by its balance). */
+  /** What the seller paid its buyers for its shortfall. */
   chargedBaseUnits: bigint
 }
 
@@ -170,62 +217,53 @@ export interface SettlementOutcomePreview {
 }
 
 /**
- * What `settleInterval` does to balances, computed exactly as the contract does (rounding,
- * delivery allocation in batch order, charges capped by the balance, pro-rata credits). Pure: the
- * balances before settlement are passed in.
+ * What `settleInterval` does to balances, worked out independently of the contract from the same
+ * rules (EnergySettlement.sol): a seller's reading is given to its trades in batch order, a buyer pays
+ * its price (rounded up) for the delivered energy only, a seller is paid its price (rounded down) for
+ * it and pays the imbalance price (rounded down) per trade to the buyer it left short. A test oracle
+ * and a preview: it does not check signatures, limits or escrow. Pure.
  */
-export function previewSettlement(batch: SettlementBatch, imbalancePrice: bigint, balanceBefore: (owner: string) => bigint): SettlementOutcomePreview {
+export function previewSettlement(batch: SettlementBatch, imbalancePrice: bigint): SettlementOutcomePreview {
   const deltas = new Map<string, bigint>()
-  const add = (owner: string, amount: bigint) => deltas.set(owner, (deltas.get(owner) ?? 0n) + amount)
+  const add = (owner: string, amount: bigint) => deltas.set(owner.toLowerCase(), (deltas.get(owner.toLowerCase()) ?? 0n) + amount)
   const exportLeft = new Map(batch.readings.map((r) => [r.owner.toLowerCase(), r.exportedWh]))
+  const delivered = batch.fills.map(() => 0n)
   const deliveries = new Map<string, SellerDelivery>()
-  let paid = 0n
-  let received = 0n
-  let pool = 0n
-  let boughtWh = 0n
-  for (const f of batch.fills) {
-    const owner = f.owner.toLowerCase()
-    if (f.side === 0) {
-      const amount = buyerPaysBaseUnits(f.filledWh, f.price)
-      add(owner, -amount)
-      paid += amount
-      boughtWh += f.filledWh
-      continue
-    }
+  for (const t of batch.trades) {
+    const seller = batch.fills[t.sellFill]!
+    const buyer = batch.fills[t.buyFill]!
+    const owner = seller.owner.toLowerCase()
     const left = exportLeft.get(owner) ?? 0n
-    const delivered = left < f.filledWh ? left : f.filledWh
-    exportLeft.set(owner, left - delivered)
-    const amount = sellerReceivesBaseUnits(delivered, f.price)
-    const due = sellerReceivesBaseUnits(f.filledWh, f.price)
-    received += due
-    add(owner, amount)
-    const d = deliveries.get(owner) ?? { owner: f.owner, soldWh: 0, deliveredWh: 0, shortfallWh: 0, chargedBaseUnits: 0n }
-    d.soldWh += Number(f.filledWh)
-    d.deliveredWh += Number(delivered)
-    if (delivered < f.filledWh) {
-      const shortfall = f.filledWh - delivered
-      let charge = buyerPaysBaseUnits(shortfall, imbalancePrice)
-      const balance = balanceBefore(owner) + deltas.get(owner)!
-      if (charge > balance) charge = balance
-      add(owner, -charge)
-      d.shortfallWh += Number(shortfall)
+    const got = left < t.energyWh ? left : t.energyWh
+    exportLeft.set(owner, left - got)
+    delivered[t.sellFill]! += got
+    delivered[t.buyFill]! += got
+    const d = deliveries.get(owner) ?? { owner: seller.owner, soldWh: 0, deliveredWh: 0, shortfallWh: 0, chargedBaseUnits: 0n }
+    d.soldWh += Number(t.energyWh)
+    d.deliveredWh += Number(got)
+    if (got < t.energyWh) {
+      const charge = sellerReceivesBaseUnits(t.energyWh - got, imbalancePrice)
+      d.shortfallWh += Number(t.energyWh - got)
       d.chargedBaseUnits += charge
-      pool += due - amount + charge
+      add(owner, -charge)
+      add(buyer.owner, charge)
     }
     deliveries.set(owner, d)
   }
-  let fees = paid - received
-  if (pool > 0n) {
-    let remainder = pool
-    for (const f of batch.fills) {
-      if (f.side !== 0) continue
-      const share = (pool * f.filledWh) / boughtWh
-      add(f.owner.toLowerCase(), share)
-      remainder -= share
+  let paid = 0n
+  let received = 0n
+  batch.fills.forEach((f, i) => {
+    if (f.side === 0) {
+      const amount = buyerPaysBaseUnits(delivered[i]!, f.price)
+      paid += amount
+      add(f.owner, -amount)
+    } else {
+      const amount = sellerReceivesBaseUnits(delivered[i]!, f.price)
+      received += amount
+      add(f.owner, amount)
     }
-    fees += remainder
-  }
-  return { deltas, fees, deliveries: [...deliveries.values()] }
+  })
+  return { deltas, fees: paid - received, deliveries: [...deliveries.values()] }
 }
 
 function compareHex(a: string, b: string): number {

@@ -4,7 +4,8 @@ import { chainFor, type Deployment } from '../../contracts/deploy.ts'
 import { energySettlementAbi } from '../../contracts/generated/artifacts.ts'
 import type { IntervalResult } from '../../protocol/messages.ts'
 import type { Logger } from '../../platform/logger.ts'
-import { encodeSettlementBatch, previewSettlement, settlementAccessList, type SettlementBatch } from './settlement-batch.ts'
+import { encodeSettlementBatch, settlementAccessList, type SettlementBatch } from './settlement-batch.ts'
+import type { SimulationVerdict } from './settlement-planner.ts'
 
 export interface SettlementOutcome {
   status: 'settled' | 'failed'
@@ -99,7 +100,30 @@ export class SettlementSubmitter {
     return { status: 'failed', tx: knownTx, error: `gave up after ${this.retry.attempts} attempts: ${lastError}` }
   }
 
-  private isSettled(communityKey: Hex, interval: number): Promise<boolean> {
+  /**
+   * What the contract would say to this batch now, without sending it: success, or its custom error.
+   * Run against the pending block, whose timestamp is the chain's now (the latest block's may be
+   * minutes old on a quiet chain). RPC failures throw.
+   */
+  async simulate(communityKey: Hex, interval: number, batch: SettlementBatch): Promise<SimulationVerdict> {
+    try {
+      await this.publicClient.simulateContract({
+        account: this.wallet.account,
+        address: this.deployment.settlement,
+        abi: energySettlementAbi,
+        functionName: 'settleInterval',
+        args: [communityKey, BigInt(interval), ...encodeSettlementBatch(batch)],
+        blockTag: 'pending',
+      })
+      return { ok: true }
+    } catch (error) {
+      const revert = error instanceof BaseError ? (error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null
+      if (revert?.data?.errorName) return { ok: false, errorName: revert.data.errorName, args: revert.data.args ?? [] }
+      throw error
+    }
+  }
+
+  isSettled(communityKey: Hex, interval: number): Promise<boolean> {
     return this.publicClient.readContract({ address: this.deployment.settlement, abi: energySettlementAbi, functionName: 'intervalSettled', args: [communityKey, BigInt(interval)] })
   }
 
@@ -123,8 +147,8 @@ export class SettlementSubmitter {
     const account = this.wallet.account
     try {
       // A revert here is the contract's verdict (decoded with the ABI); anything else is the RPC's.
-      await this.publicClient.simulateContract({ account, address, abi: energySettlementAbi, functionName: 'settleInterval', args })
-      const gas = await this.publicClient.estimateGas({ account, to: address, data, accessList })
+      await this.publicClient.simulateContract({ account, address, abi: energySettlementAbi, functionName: 'settleInterval', args, blockTag: 'pending' })
+      const gas = await this.publicClient.estimateGas({ account, to: address, data, accessList, blockTag: 'pending' })
       return await this.wallet.sendTransaction({ to: address, data, accessList, gas: gas + (gas * GAS_MARGIN_PCT) / 100n })
     } catch (error) {
       if (error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError)) throw new Reverted(describe(error))
@@ -132,16 +156,27 @@ export class SettlementSubmitter {
     }
   }
 
-  /** The outcome of a mined settlement: its receipt, and the sellers that fell short with what they were charged. */
+  /** The outcome of a mined settlement: its receipt, and the sellers that fell short with what they paid, from its `ImbalanceCharged` events. */
   private async settled(tx: Hex, batch: SettlementBatch): Promise<SettlementOutcome> {
     const receipt = await this.publicClient.getTransactionReceipt({ hash: tx })
-    const charged = new Map(
-      parseEventLogs({ abi: energySettlementAbi, eventName: 'ImbalanceCharged', logs: receipt.logs }).map((l) => [l.args.owner.toLowerCase(), l.args.charged]),
-    )
-    const { deliveries } = previewSettlement(batch, BigInt(this.deployment.imbalancePrice), () => 0n)
-    const shortfalls = deliveries
-      .filter((d) => d.shortfallWh > 0)
-      .map((d) => ({ seller: d.owner, soldWh: d.soldWh, deliveredWh: d.deliveredWh, charged: String(charged.get(d.owner.toLowerCase()) ?? 0n) }))
+    const short = new Map<string, { shortfallWh: number; charged: bigint }>()
+    for (const log of parseEventLogs({ abi: energySettlementAbi, eventName: 'ImbalanceCharged', logs: receipt.logs })) {
+      const seller = log.args.seller.toLowerCase()
+      const s = short.get(seller) ?? { shortfallWh: 0, charged: 0n }
+      s.shortfallWh += Number(log.args.shortfallWh)
+      s.charged += log.args.charged
+      short.set(seller, s)
+    }
+    const soldWh = new Map<string, { owner: Hex; wh: number }>()
+    for (const f of batch.fills.filter((f) => f.side === 1)) {
+      const sold = soldWh.get(f.owner.toLowerCase()) ?? { owner: f.owner, wh: 0 }
+      sold.wh += Number(f.filledWh)
+      soldWh.set(f.owner.toLowerCase(), sold)
+    }
+    const shortfalls = [...short].map(([seller, s]) => {
+      const sold = soldWh.get(seller)!
+      return { seller: sold.owner, soldWh: sold.wh, deliveredWh: sold.wh - s.shortfallWh, charged: String(s.charged) }
+    })
     return { status: 'settled', tx, error: null, shortfalls, receipt: { blockNumber: Number(receipt.blockNumber), gasUsed: Number(receipt.gasUsed) } }
   }
 }

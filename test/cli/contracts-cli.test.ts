@@ -20,7 +20,7 @@ describe('vpp contracts deploy', () => {
     const printed = JSON.parse(result.stdout) as { settlement: `0x${string}`; devToken: boolean }
     expect(printed.devToken).toBe(true)
     const onChain = await loadDeployment(anvil.rpcUrl, printed.settlement)
-    expect(onChain).toMatchObject({ meterSigner: hub, imbalancePrice: 350_000, intervalGranularity: 300, settlementWindow: 21_600, withdrawalDelay: 86_400, tokenDecimals: 6 })
+    expect(onChain).toMatchObject({ meterSigner: hub, imbalancePrice: 350_000, intervalLength: 300, settlementWindow: 21_600, withdrawalDelay: 86_400, tokenDecimals: 6 })
   })
 
   it('names the option and the fix for a withdrawal delay no longer than the settlement window', async () => {

@@ -13,9 +13,6 @@ import { settlementKit } from '../helpers/settlement.ts'
 let chain: TestChain
 let kit: ReturnType<typeof settlementKit>
 const community = communityKey('property-street')
-let nextInterval = Math.floor((Date.now() / 1000 + 86_400) / 900) * 900
-/** A fresh interval start: the contract takes intervals on its 900-second grid. */
-const nextSlot = () => (nextInterval += 900)
 
 // Two transformers under a feeder: neighbours trade fee-free, across the feeder for 10,000 per kWh,
 // and each transformer's line carries at most 1 kW (250 Wh in a 15-minute interval).
@@ -42,7 +39,7 @@ interface Drawn {
 
 /** Signs the drawn book, clears it with the market's engine, and builds the contract batch. */
 async function clearAndBatch(book: Drawn[], pricing: PricingRule, exportShare: number[]) {
-  const interval = nextSlot()
+  const interval = await kit.slot()
   const keys = chain.homeKeys
   const signed: SignedOrder[] = await Promise.all(book.map((d, i) => kit.sign(keys[d.home]!, kit.order(keys[d.home]!, d.side, d.energyWh, d.limitPrice, interval, i + 1))))
   const orders: (NodeOrder & { signed: SignedOrder })[] = signed.map((s, i) => ({
@@ -60,14 +57,14 @@ async function clearAndBatch(book: Drawn[], pricing: PricingRule, exportShare: n
   const fills = fillsOf({ trades }, orders)
   // Each seller's meter shows some share of what it sold (more than all of it, sometimes).
   const sold = new Map<string, number>()
-  for (const f of fills) if (f.side === 1) sold.set(f.owner.toLowerCase(), (sold.get(f.owner.toLowerCase()) ?? 0) + f.filledWh)
+  for (const t of trades) sold.set(t.seller.toLowerCase(), (sold.get(t.seller.toLowerCase()) ?? 0) + t.energyWh)
   const readings = new Map<string, SignedMeterReading>()
   for (const [i, key] of keys.entries()) {
     const owner = kit.address(key).toLowerCase()
     const soldWh = sold.get(owner)
     if (soldWh !== undefined) readings.set(owner, await kit.reading(key, kit.address(key), interval, Math.floor(soldWh * exportShare[i]!)))
   }
-  const batch = buildSettlementBatch(fills, new Map(orders.map((o) => [o.hash as string, o])), readings)
+  const batch = buildSettlementBatch(trades, new Map(orders.map((o) => [o.hash as string, o])), readings)
   return { interval, batch, orders, fills }
 }
 
@@ -97,7 +94,7 @@ describe('settlement of what the engine clears (fast-check, on anvil)', () => {
           const receipt = await kit.settle(interval, batch)
           expect(receipt.status).toBe('success')
           const after = await allBalances()
-          const preview = previewSettlement(batch, BigInt(chain.deployment.imbalancePrice), (owner) => before.get(owner) ?? 0n)
+          const preview = previewSettlement(batch, BigInt(chain.deployment.imbalancePrice))
           for (const [owner, balance] of after) {
             const expected = (before.get(owner) ?? 0n) + (preview.deltas.get(owner) ?? 0n) + (owner === chain.feeRecipient.toLowerCase() ? preview.fees : 0n)
             expect(balance).toBe(expected)

@@ -15,7 +15,7 @@ export interface TestChain {
 
 /**
  * A fresh anvil with the contracts deployed and `homes` funded accounts (1000 dUSD each in escrow).
- * `deploy` overrides the settlement parameters, e.g. `{ intervalGranularity: 20 }` for a 20 s market.
+ * `deploy` overrides the settlement parameters, e.g. `{ intervalLength: 20 }` for a 20 s market.
  */
 export async function startTestChain(homes = 4, deploy: Partial<Parameters<typeof deployContracts>[0]> = {}): Promise<TestChain> {
   const anvil = await startAnvil()

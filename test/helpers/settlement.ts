@@ -3,10 +3,20 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { energySettlementAbi } from '../../contracts/generated/artifacts.ts'
 import { signMeterReading } from '../../edge-agent/meter-reading-signer.ts'
 import { signOrder } from '../../edge-agent/order-signer.ts'
-import { buildSettlementBatch, contractFill, contractReading, encodeSettlementBatch, type SettlementBatch } from '../../market/service/settlement-batch.ts'
+import { buildSettlementBatch, contractFill, contractReading, encodeSettlementBatch, type BuiltBatch, type SettlementBatch } from '../../market/service/settlement-batch.ts'
 import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import { orderDomain, orderMessage, orderTypes, type Order, type SignedOrder } from '../../protocol/order.ts'
 import type { TestChain } from './chain.ts'
+
+/** One trade for `settlementKit().batch`: `energyWh` from `sell` to `buy`. */
+export interface KitTrade {
+  buy: SignedOrder
+  sell: SignedOrder
+  energyWh: number
+  price: number
+  sellerPrice?: number
+  node?: string
+}
 
 /** Signing and batch building for settlement tests, through the same code the market uses. */
 export function settlementKit(chain: TestChain, community: Hex) {
@@ -27,15 +37,43 @@ export function settlementKit(chain: TestChain, community: Hex) {
     signMeterReading(privateKeyToAccount(signerKey), { owner: owner as `0x${string}`, community, interval, exportedWh, importedWh }, chainId, settlement)
 
   /**
-   * A well-formed batch from fills and readings, ordered by the market's own batch builder. Orders are
+   * A well-formed batch from trades and readings, ordered by the market's own batch builder. Orders are
    * sorted by the digest the contract computes: under this kit's community and the batch's interval
-   * (`interval`, default each order's own), whatever the order itself names.
+   * (`interval`, default each order's own), whatever the order itself names. A trade's seller gets
+   * `sellerPrice` (default `price`); trades at different `node`s give an order one fill per node.
    */
-  const batch = (fills: { signed: SignedOrder; filledWh: number; price: number }[], readings: SignedMeterReading[] = [], interval?: number): SettlementBatch => {
+  const batch = (trades: KitTrade[], readings: SignedMeterReading[] = [], interval?: number): BuiltBatch => {
     const onChain = (o: Order) => digest({ ...o, community, interval: interval ?? o.interval })
-    const orders = new Map(fills.map((f) => [onChain(f.signed.order) as string, { signed: f.signed }]))
-    const orderFills = fills.map((f) => ({ hash: onChain(f.signed.order), owner: f.signed.order.owner, side: f.signed.order.side, filledWh: f.filledWh, price: f.price }))
-    return buildSettlementBatch(orderFills, orders, new Map(readings.map((r) => [r.reading.owner.toLowerCase(), r])))
+    const orders = new Map(trades.flatMap((t) => [t.buy, t.sell]).map((signed) => [onChain(signed.order) as string, { signed }]))
+    const batchTrades = trades.map((t) => ({
+      buyOrder: onChain(t.buy.order),
+      sellOrder: onChain(t.sell.order),
+      node: t.node ?? 'street',
+      energyWh: t.energyWh,
+      price: t.price,
+      sellerPrice: t.sellerPrice ?? t.price,
+    }))
+    return buildSettlementBatch(batchTrades, orders, new Map(readings.map((r) => [r.reading.owner.toLowerCase(), r])))
+  }
+
+  /**
+   * A fresh interval of the contract's grid that has ended long enough ago to settle with readings
+   * left out, and whose settlement window stays open for hours: from 12 hours behind the chain's
+   * clock, each call one interval later than the last; when that catches up with the clock, the
+   * chain's clock is moved on (anvil) rather than handing out an interval that cannot settle yet.
+   */
+  let lastSlot = 0
+  const slot = async (): Promise<number> => {
+    const length = chain.deployment.intervalLength
+    const now = Number((await chain.publicClient.getBlock()).timestamp)
+    const candidate = Math.floor((now - Math.min(12 * 3600, chain.deployment.settlementWindow / 2)) / length) * length
+    lastSlot = Math.max(candidate, lastSlot + length)
+    const settleableFrom = lastSlot + 2 * length
+    if (settleableFrom > now) {
+      await chain.publicClient.request({ method: 'evm_increaseTime' as never, params: [`0x${(settleableFrom - now).toString(16)}`] as never })
+      await chain.publicClient.request({ method: 'evm_mine' as never, params: [] as never })
+    }
+    return lastSlot
   }
 
   const call = (interval: number, b: SettlementBatch) => ({
@@ -57,5 +95,5 @@ export function settlementKit(chain: TestChain, community: Hex) {
     chain.publicClient.readContract({ address: settlement, abi: energySettlementAbi, functionName: 'balanceOf', args: [owner], blockNumber })
 
   // rawFill and rawReading: one fill or reading exactly as given, for batches the contract must refuse.
-  return { address, order, sign, digest, reading, rawFill: contractFill, rawReading: contractReading, batch, settle, simulate, balance }
+  return { address, order, sign, digest, reading, rawFill: contractFill, rawReading: contractReading, batch, slot, settle, simulate, balance }
 }

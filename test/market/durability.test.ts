@@ -27,7 +27,7 @@ let apiUrl: string
 const running: ReturnType<typeof spawnVpp>[] = []
 
 beforeAll(async () => {
-  chain = await startTestChain(2, { intervalGranularity: INTERVAL_SECONDS })
+  chain = await startTestChain(2, { intervalLength: INTERVAL_SECONDS })
   broker = await startBroker({ users: [{ username: 'market', passwordHash: hashPassword('market-secret', 1024), role: 'market', community: 'street' }], logger: createLogger('b', 'silent') })
   const dir = mkdtempSync(join(tmpdir(), 'vpp-durable-'))
   dataDir = join(dir, 'data')

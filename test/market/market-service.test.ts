@@ -28,7 +28,7 @@ const homes: { agentId: string; key: Hex }[] = []
 beforeAll(async () => {
   // Each home: 1,000 dUSD (1e9 base units) in escrow. The fourth home only floods, so its rate-limit
   // bucket is full whatever the earlier tests spent.
-  chain = await startTestChain(4)
+  chain = await startTestChain(4, { intervalLength: 3600 })
   chain.homeKeys.forEach((key, i) => homes.push({ agentId: `home-0${i + 1}`, key }))
   broker = await startBroker({
     users: [
