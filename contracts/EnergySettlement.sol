@@ -354,6 +354,7 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
         for (uint256 i; i < count; ++i) {
             uint256 p = _at(readings, i * READING_BYTES);
             uint256 owner = _word(p, 20);
+            if (owner <= 1) revert BadMeterReading(i);
             if (owner <= previous) revert ReadingsNotSorted(i);
             previous = owner;
             uint256 exportedWh = _word(p + 20, 8);

@@ -28,7 +28,7 @@ export async function startTestChain(homes = 4, deploy: Partial<Parameters<typeo
   return {
     anvil,
     deployment,
-    publicClient: createPublicClient({ chain, transport }),
+    publicClient: createPublicClient({ chain, transport, pollingInterval: 100 }),
     operator: createWalletClient({ account: privateKeyToAccount(ANVIL_DEV_KEYS[0]), chain, transport }),
     feeRecipient,
     homeKeys,

@@ -72,11 +72,11 @@ export async function startCommunity(options: { homes: number; intervalSeconds: 
   let nonce = 1
   const { chainId, settlement } = chain.deployment
   const connect = async (home: CommunityHome) => {
-    const client = await mqtt.connectAsync(broker.url, { username: home.agentId, password: `pw-${home.agentId}`, clientId: `${home.agentId}-${clients.length}`, protocolVersion: 4, reconnectPeriod: 0 })
+    const client = await mqtt.connectAsync(broker.url, { username: home.agentId, password: `pw-${home.agentId}`, clientId: home.agentId, protocolVersion: 4, reconnectPeriod: 0 })
     clients.push(client)
     return client
   }
-  const connected = new Map<string, MqttClient>()
+  const connected = new Map<string, Promise<MqttClient>>()
   return {
     chain,
     broker,
@@ -93,8 +93,8 @@ export async function startCommunity(options: { homes: number; intervalSeconds: 
     connect,
     publish: async (home, channel, payload) => {
       let client = connected.get(home.agentId)
-      if (!client) connected.set(home.agentId, (client = await connect(home)))
-      await client.publishAsync(topics.agent(community, home.agentId, channel), typeof payload === 'string' ? payload : JSON.stringify(payload), { qos: 1 })
+      if (!client) connected.set(home.agentId, (client = connect(home)))
+      await (await client).publishAsync(topics.agent(community, home.agentId, channel), typeof payload === 'string' ? payload : JSON.stringify(payload), { qos: 1 })
     },
     close: async () => {
       await Promise.all(clients.map((c) => c.endAsync(true)))
