@@ -42,6 +42,7 @@ export async function marketCommand(raw: Record<string, unknown>): Promise<void>
     priceFloor: config.priceFloor,
     priceCap: config.priceCap,
     maxOrderWh: config.maxOrderWh,
+    maxOrdersPerInterval: config.maxOrdersPerInterval,
     referenceTariffs: config.referenceTariffs,
     rateLimit: config.rateLimit,
     telemetry: influx && { store: influx, writtenBy: 'broker' },

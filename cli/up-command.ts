@@ -75,7 +75,9 @@ Press Ctrl-C to stop.
 function describeInterval(r: IntervalResult, decimals: number, symbol: string): string {
   const time = new Date(r.interval * 1000).toISOString().slice(11, 19)
   const price = r.clearingPrice === null ? 'no match' : `${(r.clearingPrice / 10 ** decimals).toFixed(3)} ${symbol}/kWh`
-  if (r.settlement.status === 'settled') return `interval ${time}: settled on chain, tx ${r.settlement.tx ?? '(already settled)'}`
+  const dropped = r.settlement.dropped?.length ? ` (${r.settlement.dropped.length} orders left out: ${r.settlement.dropped.map((d) => d.reason).join(', ')})` : ''
+  if (r.settlement.status === 'settled') return `interval ${time}: settled on chain, tx ${r.settlement.tx ?? '(already settled)'}${dropped}`
   if (r.settlement.status === 'failed') return `interval ${time}: settlement FAILED: ${r.settlement.error}`
+  if (r.settlement.status === 'expired') return `interval ${time}: settlement EXPIRED unsettled: ${r.settlement.error}`
   return `interval ${time}: ${r.orders} orders, ${r.trades.length} trades, ${r.volumeWh} Wh at ${price}`
 }

@@ -119,6 +119,8 @@ export class MarketService extends EventEmitter {
   private readonly ownerLocks = new Map<string, Promise<unknown>>()
   private client: MqttClient | undefined
   private timer: NodeJS.Timeout | undefined
+  /** Settlements due as soon as an interval whose readings are all in has ended. */
+  private readonly earlySettlements = new Set<NodeJS.Timeout>()
   private settling: Promise<void> = Promise.resolve()
   private openInterval = 0
   private stopped = false
@@ -178,6 +180,7 @@ export class MarketService extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
+    for (const early of this.earlySettlements) clearTimeout(early)
     await this.settling
     await this.client?.endAsync()
     await this.signatures.close()
@@ -261,8 +264,9 @@ export class MarketService extends EventEmitter {
   }
 
   private queueSettlement(interval: number): void {
+    if (this.stopped) return
     this.settling = this.settling
-      .then(() => this.settle(interval))
+      .then(() => (this.stopped ? undefined : this.settle(interval)))
       .catch((error: unknown) => {
         // One interval's failure never takes the market down, nor stops the next interval's settlement.
         this.counters.increment('settlements_errored')
@@ -434,8 +438,12 @@ export class MarketService extends EventEmitter {
     // Every seller's reading is in: settle now rather than at the next gate closure, but not before
     // the interval has ended, which the contract requires.
     const wait = Math.max(0, (interval + this.intervalSeconds) * 1000 - Date.now() + 1000)
-    const early = setTimeout(() => this.queueSettlement(interval), wait)
+    const early = setTimeout(() => {
+      this.earlySettlements.delete(early)
+      this.queueSettlement(interval)
+    }, wait)
     early.unref()
+    this.earlySettlements.add(early)
   }
 
   private publishResult(result: IntervalResult): void {
