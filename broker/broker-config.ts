@@ -15,6 +15,18 @@ export const brokerConfigSchema = z
     tls: z.object({ host: z.string().optional(), port: port.default(8883), cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
     websocket: z.object({ host: z.string().optional(), port: port.default(8083), path: z.string().startsWith('/').default('/mqtt') }).strict().optional(),
     maxPacketBytes: z.number().int().min(1024).max(268_435_455).default(262_144),
+    /** Caps per address, user and client (broker/connection-limits.ts); each defaults as there. */
+    limits: z
+      .object({
+        connections: z.number().int().positive(),
+        connectionsPerAddress: z.number().int().positive(),
+        pendingAuthPerAddress: z.number().int().positive(),
+        sessionsPerUser: z.number().int().positive(),
+        subscriptionsPerClient: z.number().int().positive(),
+      })
+      .partial()
+      .strict()
+      .optional(),
     drainTimeoutMs: z.number().int().min(0).default(30_000),
     redis: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// URL' }).optional(),
     influx: z

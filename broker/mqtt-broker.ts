@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
@@ -11,7 +12,8 @@ import { Counters } from '../platform/counters.ts'
 import { listen } from '../platform/listen.ts'
 import { telemetrySchema, type Telemetry } from '../protocol/messages.ts'
 import { parseAgentTopic } from '../protocol/topics.ts'
-import { verifyPassword } from './credentials.ts'
+import { hashCost, hashPassword, SCRYPT, verifyPassword } from './credentials.ts'
+import { DEFAULT_BROKER_LIMITS, Quota, type BrokerLimits } from './connection-limits.ts'
 import { canPublish, canSubscribe, type Principal } from './acl.ts'
 import { AuthThrottle } from './auth-throttle.ts'
 import { guardPacketSize } from './packet-size-guard.ts'
@@ -40,6 +42,8 @@ export interface BrokerOptions {
   redisUrl?: string
   telemetrySink?: TelemetrySink
   authThrottle?: AuthThrottle
+  /** What one address, user and client may hold (connection-limits.ts); defaults for a community of homes. */
+  limits?: Partial<BrokerLimits>
   /**
    * Check agents' payloads on a worker thread beside aedes (default: when the machine has more than
    * one core); false checks them on the broker's own thread.
@@ -60,6 +64,8 @@ export interface RunningBroker {
 
 /** CONNACK return code 4: bad user name or password [MQTT-3.2.2-3, table 3.1]. */
 const BAD_CREDENTIALS = 4
+/** CONNACK return code 3: server unavailable; a client tries again later [MQTT-3.2.2-3, table 3.1]. */
+const SERVER_UNAVAILABLE = 3
 /**
  * Where a denied publish goes: no client may subscribe to it and nothing forwards it, so the message is
  * dropped while the publisher keeps its connection (MQTT 3.1.1 has no negative PUBACK) [MQTT-3.3.5-2].
@@ -81,8 +87,19 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const counters = new Counters()
   const users = new Map(options.users.map((u) => [u.username, u]))
   const principals = new WeakMap<object, Principal>()
+  /** The user each connected client counts against, and the client ids connected (a take-over of one is no new session). */
+  const sessionOf = new WeakMap<object, string>()
+  const connectedIds = new Map<string, number>()
   const throttle = options.authThrottle ?? new AuthThrottle()
   const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES
+  const limits = { ...DEFAULT_BROKER_LIMITS, ...options.limits }
+  const connectionQuota = new Quota(limits.connectionsPerAddress, limits.connections)
+  const pendingAuth = new Quota(limits.pendingAuthPerAddress)
+  const sessions = new Quota(limits.sessionsPerUser)
+  const subscriptions = new WeakMap<object, Set<string>>()
+  // An unknown user name is checked against this hash, at the cost most users' hashes have, so a
+  // refusal takes as long whether or not the name exists (no user enumeration by timing).
+  const dummyHash = hashPassword(randomBytes(16).toString('hex'), mostCommonCost(options.users.map((u) => hashCost(u.passwordHash))))
 
   const drop = (client: Client | null, topic: string, packet: { topic: string; retain: boolean }, counter: string, why: string) => {
     counters.increment(counter)
@@ -101,18 +118,36 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     drainTimeout: options.drainTimeoutMs ?? 30_000,
     authenticate(client, username, password, done) {
       const address = (client.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown'
+      const refuse = (returnCode: number, message: string) => done(Object.assign(new Error(message), { returnCode }), false)
+      // Parallel guesses from one address wait their turn: each answer is throttled by the failures before it.
+      if (!pendingAuth.take(address)) {
+        counters.increment('auth_busy')
+        return refuse(SERVER_UNAVAILABLE, 'too many logins in progress from this address; try again')
+      }
       setTimeout(async () => {
-        const user = username ? users.get(username) : undefined
-        const ok = !!user && !!password && ownsClientId(user.username, client.id) && (await verifyPassword(password.toString('utf8'), user.passwordHash).catch(() => false))
-        if (!ok || !user) {
-          throttle.failed(address)
-          counters.increment('auth_failed')
-          logger.warn({ clientId: client.id, username, address }, 'broker: authentication failed')
-          return done(Object.assign(new Error('bad user name or password'), { returnCode: BAD_CREDENTIALS }), false)
+        try {
+          const user = username ? users.get(username) : undefined
+          counters.increment('password_checks')
+          // scrypt runs whatever the name: an unknown one against the dummy hash.
+          const verified = await verifyPassword(password?.toString('utf8') ?? '', user?.passwordHash ?? dummyHash).catch(() => false)
+          const ok = verified && !!user && !!password && ownsClientId(user.username, client.id)
+          if (!ok || !user) {
+            throttle.failed(address)
+            counters.increment('auth_failed')
+            logger.warn({ clientId: client.id, username, address }, 'broker: authentication failed')
+            return refuse(BAD_CREDENTIALS, 'bad user name or password')
+          }
+          throttle.succeeded(address)
+          if (sessions.count(user.username) >= limits.sessionsPerUser && !connectedIds.has(client.id)) {
+            counters.increment('sessions_refused')
+            logger.warn({ clientId: client.id, username }, 'broker: too many sessions for this user')
+            return refuse(SERVER_UNAVAILABLE, `at most ${limits.sessionsPerUser} sessions per user`)
+          }
+          principals.set(client, { id: user.username, role: user.role, community: user.community })
+          done(null, true)
+        } finally {
+          pendingAuth.release(address)
         }
-        throttle.succeeded(address)
-        principals.set(client, { id: user.username, role: user.role, community: user.community })
-        done(null, true)
       }, throttle.delayMs(address))
     },
     authorizePublish(client, packet, done) {
@@ -144,6 +179,16 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         // A null subscription is refused with SUBACK 0x80 [MQTT-3.9.3-1] without dropping the client.
         return done(null, null)
       }
+      // Distinct topic filters one connection may subscribe to: a subscription costs the broker's
+      // matcher memory and work on every publish.
+      const held = subscriptions.get(client) ?? new Set<string>()
+      if (!held.has(subscription.topic) && held.size >= limits.subscriptionsPerClient) {
+        counters.increment('subscriptions_refused')
+        logger.warn({ clientId: client.id, topic: subscription.topic }, 'broker: too many subscriptions')
+        return done(null, null)
+      }
+      held.add(subscription.topic)
+      subscriptions.set(client, held)
       done(null, subscription)
     },
     authorizeForward(_client, packet) {
@@ -167,6 +212,23 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   aedesOptions.mq ??= cacheTopicMatches(boundEmitterDepth((require('mqemitter') as (opts: object) => NonNullable<AedesOptions['mq']>)({ concurrency: 100 })))
   const aedes = await Aedes.createBroker(aedesOptions)
   aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'broker: client error'))
+  // Sessions per user, counted from connect to disconnect; a take-over by the same client id keeps its count.
+  aedes.on('client', (client) => {
+    const who = principals.get(client)
+    if (!who) return
+    sessions.take(who.id)
+    sessionOf.set(client, who.id)
+    connectedIds.set(client.id, (connectedIds.get(client.id) ?? 0) + 1)
+  })
+  aedes.on('clientDisconnect', (client) => {
+    const user = sessionOf.get(client)
+    if (user === undefined) return
+    sessionOf.delete(client)
+    sessions.release(user)
+    const n = connectedIds.get(client.id) ?? 0
+    if (n <= 1) connectedIds.delete(client.id)
+    else connectedIds.set(client.id, n - 1)
+  })
 
   if (sink) {
     // A server-side subscription: every telemetry message that passed the checks above.
@@ -183,6 +245,14 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   }
 
   const handle = (stream: Socket | Duplex, remoteAddress: string | undefined) => {
+    const address = remoteAddress ?? 'unknown'
+    if (!connectionQuota.take(address)) {
+      counters.increment('connections_refused')
+      logger.warn({ remoteAddress }, 'broker: connection limit reached; connection closed')
+      stream.destroy()
+      return
+    }
+    stream.once('close', () => connectionQuota.release(address))
     coalesceWrites(stream)
     const client = aedes.handle(stream as Socket)
     guardPacketSize(client, stream, maxPacketBytes, (declared) => {
@@ -259,6 +329,13 @@ function safeJson(payload: Buffer): unknown {
  * can never take over another home's session by connecting with its client id [MQTT-3.1.4-2].
  * `:` is not allowed in usernames, so a suffix cannot collide with another account.
  */
+/** The scrypt cost most users' hashes have (the default for none). */
+function mostCommonCost(costs: number[]): number {
+  const counts = new Map<number, number>()
+  for (const c of costs) if (c > 0) counts.set(c, (counts.get(c) ?? 0) + 1)
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? SCRYPT.N
+}
+
 export function ownsClientId(username: string, clientId: string): boolean {
   return clientId === username || clientId.startsWith(`${username}:`)
 }

@@ -56,6 +56,7 @@ export async function brokerRunCommand(raw: Record<string, unknown>): Promise<vo
     tls: config.tls && { ...config.tls, cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) },
     websocket: config.websocket,
     maxPacketBytes: config.maxPacketBytes,
+    limits: config.limits,
     drainTimeoutMs: config.drainTimeoutMs,
     redisUrl: config.redis,
     telemetrySink: sink,

@@ -9,6 +9,8 @@ import { createLogger } from '../../platform/logger.ts'
 const broker = await startBroker({
   users: readUsersFile(process.env.BENCH_USERS_FILE!),
   port: Number(process.env.BENCH_PORT),
+  // Ten thousand agents all from loopback: the per-address cap is for a real network.
+  limits: { connectionsPerAddress: 20_000 },
   logger: createLogger('bench-broker', 'silent'),
 })
 process.stdout.write('READY\n')

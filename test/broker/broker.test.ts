@@ -21,10 +21,10 @@ let broker: RunningBroker
 beforeAll(async () => {
   broker = await startBroker({
     users: [
-      { username: 'home-01', passwordHash: hashPassword('pw1'), role: 'agent', community },
-      { username: 'home-02', passwordHash: hashPassword('pw2'), role: 'agent', community },
-      { username: 'market', passwordHash: hashPassword('pwm'), role: 'market', community },
-      { username: 'wall', passwordHash: hashPassword('pwd'), role: 'dashboard', community },
+      { username: 'home-01', passwordHash: hashPassword('pw1', 1024), role: 'agent', community },
+      { username: 'home-02', passwordHash: hashPassword('pw2', 1024), role: 'agent', community },
+      { username: 'market', passwordHash: hashPassword('pwm', 1024), role: 'market', community },
+      { username: 'wall', passwordHash: hashPassword('pwd', 1024), role: 'dashboard', community },
     ],
     tls: { port: 0, cert: tls.cert, key: tls.key },
     websocket: { port: 0 },

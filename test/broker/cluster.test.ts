@@ -16,8 +16,8 @@ describe.skipIf(!haveRedis)('cluster mode: two brokers on one Redis', () => {
   beforeAll(async () => {
     redis = await startRedis()
     const users = [
-      { username: 'home-01', passwordHash: hashPassword('pw1'), role: 'agent' as const, community },
-      { username: 'market', passwordHash: hashPassword('pwm'), role: 'market' as const, community },
+      { username: 'home-01', passwordHash: hashPassword('pw1', 1024), role: 'agent' as const, community },
+      { username: 'market', passwordHash: hashPassword('pwm', 1024), role: 'market' as const, community },
     ]
     brokerA = await startBroker({ users, redisUrl: redis.url, logger: createLogger('a', 'silent') })
     brokerB = await startBroker({ users, redisUrl: redis.url, logger: createLogger('b', 'silent') })

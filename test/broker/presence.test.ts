@@ -13,8 +13,8 @@ let broker: RunningBroker
 beforeAll(async () => {
   broker = await startBroker({
     users: [
-      { username: 'home-01', passwordHash: hashPassword('pw1'), role: 'agent', community },
-      { username: 'market', passwordHash: hashPassword('pwm'), role: 'market', community },
+      { username: 'home-01', passwordHash: hashPassword('pw1', 1024), role: 'agent', community },
+      { username: 'market', passwordHash: hashPassword('pwm', 1024), role: 'market', community },
     ],
     logger: createLogger('test', 'silent'),
   })

@@ -58,7 +58,7 @@ describe.skipIf(!haveInfluxd)('telemetry sink into a real InfluxDB 1.x', () => {
     store = await InfluxTelemetryStore.open({ url: influxd.url('vpp') })
     sink = new TelemetrySink(store, { flushMs: 200, maxBatch: 100, logger: createLogger('sink', 'silent'), counters })
     broker = await startBroker({
-      users: [{ username: 'home-01', passwordHash: hashPassword('pw1'), role: 'agent', community }],
+      users: [{ username: 'home-01', passwordHash: hashPassword('pw1', 1024), role: 'agent', community }],
       telemetrySink: sink,
       logger: createLogger('test', 'silent'),
     })
