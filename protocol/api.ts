@@ -28,3 +28,17 @@ export type TradeView = z.infer<typeof tradeViewSchema>
 /** `GET /api/book` item: one order of an interval's book, anonymised. */
 export const bookEntrySchema = z.object({ side: z.union([z.literal(0), z.literal(1)]), energyWh: z.number().int().positive(), limitPrice: z.number().int().nonnegative() })
 export type BookEntry = z.infer<typeof bookEntrySchema>
+
+/**
+ * `GET /api/book?interval=…`: a cleared interval's orders, or, for the open interval, only how many
+ * bids and asks it holds: limit prices are sealed until gate closure, so nobody (the operator's
+ * dashboard included) can bid against them.
+ */
+export const bookSchema = z.object({
+  interval: z.number().int().nonnegative(),
+  sealed: z.boolean(),
+  orders: z.array(bookEntrySchema),
+  bids: z.number().int().nonnegative(),
+  asks: z.number().int().nonnegative(),
+})
+export type Book = z.infer<typeof bookSchema>

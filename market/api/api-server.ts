@@ -10,6 +10,7 @@ import { addressSchema } from '../../protocol/order.ts'
 import type { MarketService } from '../service/market-service.ts'
 import type { RejectReason } from '../service/order-validation.ts'
 import { openApiDocument } from './openapi.ts'
+import { clientKey } from '../service/client-key.ts'
 
 /** HTTP status for each reason an order is refused. */
 const STATUS_FOR: Record<RejectReason, number> = {
@@ -37,6 +38,8 @@ export interface ApiServerOptions {
   port?: number
   /** The built dashboard (Vite `dist/`); served at `/` when present. */
   dashboardDir?: string
+  /** Origins besides the API's own that may open the socket.io feed, e.g. `https://dashboard.example`. */
+  allowedOrigins?: string[]
   logger: Logger
 }
 
@@ -94,7 +97,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   app.get('/api/book', (req, res) => {
     const { interval } = z.object({ interval: z.coerce.number().int().nonnegative().optional() }).parse(req.query)
     const at = interval ?? market.state().openInterval
-    res.json({ interval: at, orders: market.book(at) })
+    res.json(market.book(at))
   })
   app.get('/api/intervals', (req, res) => {
     const query = listQuery.parse(req.query)
@@ -112,7 +115,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   })
   app.post('/api/orders', express.raw({ type: () => true, limit: '16kb' }), async (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-    const outcome = await market.submitOrder(body, { httpClient: req.socket.remoteAddress ?? 'unknown' })
+    const outcome = await market.submitOrder(body, { httpClient: clientKey(req.socket.remoteAddress ?? 'unknown') })
     if (outcome.ok) res.status(outcome.kind === 'cancel' ? 200 : 201).json({ hash: outcome.hash, kind: outcome.kind })
     else res.status(STATUS_FOR[outcome.reason]).json({ error: outcome.reason, message: outcome.message })
   })
@@ -148,7 +151,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   })
 
   const server: Server = createServer(app)
-  const io = new SocketServer(server, { serveClient: false })
+  // Browsers send an Origin; only the dashboard's own (or one listed in allowedOrigins) may open the
+  // live feed, so another site a neighbour visits cannot read it through their browser. Clients that
+  // are not browsers send none.
+  const io = new SocketServer(server, {
+    serveClient: false,
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin
+      const ok = !origin || originHost(origin) === req.headers.host || (options.allowedOrigins ?? []).includes(origin)
+      callback(ok ? null : 'origin not allowed', ok)
+    },
+  })
   io.on('connection', (socket) => {
     socket.emit('hello', {
       market: market.state(),
@@ -171,5 +184,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
+  }
+}
+
+/** `host:port` of an Origin header (what the Host header of a same-origin request says). */
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host
+  } catch {
+    return undefined
   }
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../../platform/logger.ts'
 import { Counters } from '../../platform/counters.ts'
 import { agentStateSchema, telemetrySchema, type Award, type IntervalResult, type MarketState } from '../../protocol/messages.ts'
 import { communityKey, signedCancelSchema } from '../../protocol/order.ts'
-import type { AgentView, BookEntry } from '../../protocol/api.ts'
+import type { AgentView, Book } from '../../protocol/api.ts'
 import { MemoryTelemetryStore } from '../../broker/telemetry/memory-telemetry-store.ts'
 import type { HistoryQuery, TelemetrySample, TelemetryStore } from '../../broker/telemetry/telemetry-store.ts'
 import { parseAgentTopic, topics } from '../../protocol/topics.ts'
@@ -224,9 +224,15 @@ export class MarketService extends EventEmitter {
     return this.topology
   }
 
-  /** An interval's book, anonymised: side, energy and limit of every order still open or cleared. */
-  book(interval: number): BookEntry[] {
-    return this.store.ordersFor(interval).map((o) => ({ side: o.side, energyWh: o.energyWh, limitPrice: o.limitPrice }))
+  /**
+   * An interval's book, anonymised: side, energy and limit of every order once the interval has
+   * cleared; before that, only how many bids and asks it holds (limits are sealed until gate closure).
+   */
+  book(interval: number): Book {
+    const orders = this.store.ordersFor(interval)
+    const sealed = interval >= this.openInterval
+    const bids = orders.filter((o) => o.side === 0).length
+    return { interval, sealed, bids, asks: orders.length - bids, orders: sealed ? [] : orders.map((o) => ({ side: o.side, energyWh: o.energyWh, limitPrice: o.limitPrice })) }
   }
 
   agentIdOf(address: string): string | undefined {
@@ -533,7 +539,8 @@ export class MarketService extends EventEmitter {
     if (refused) return refused
     this.counters.increment(replaces ? 'orders_replaced' : 'orders_accepted')
     this.metrics.ordersAccepted.inc()
-    this.emit('order', { interval: o.interval, side: o.side, energyWh: o.energyWh, limitPrice: o.limitPrice })
+    // No limit price: the open book is sealed until gate closure.
+    this.emit('order', { interval: o.interval, side: o.side, energyWh: o.energyWh })
     return { ok: true, hash: verdict.hash, kind: replaces ? 'replace' : 'order' }
   }
 

@@ -12,6 +12,13 @@ export interface OrderSignature {
   digest: Uint8Array
 }
 
+interface WorkerEntry {
+  worker: Worker
+  inFlight: Map<number, Pending[]>
+  /** Each in-flight batch's deadline. */
+  deadlines: Map<number, NodeJS.Timeout>
+}
+
 interface Pending {
   order: Order
   signature: string
@@ -28,6 +35,8 @@ export interface SignaturePoolOptions {
   size?: number
   /** Batch verification against known keys when the native verifier is built (default true). */
   batch?: boolean
+  /** A batch a worker has not answered in this long is failed, so no order waits forever (default 10 s). */
+  timeoutMs?: number
 }
 
 /**
@@ -40,33 +49,54 @@ export interface SignaturePoolOptions {
 export class SignaturePool {
   /** Whether signatures of known owners are batch-verified (native verifier built and enabled). */
   readonly batching: boolean
-  private readonly workers: { worker: Worker; inFlight: Map<number, Pending[]> }[] = []
+  private readonly workers: WorkerEntry[] = []
   // A full batch goes at once, so workers start while this thread is still parsing the rest of a burst.
   private readonly queue = new TurnBatch<Pending>((batch) => this.send(batch), (batch) => batch.length >= MAX_BATCH)
   private nextId = 1
 
-  constructor({ size = Math.max(1, availableParallelism()), batch = true }: SignaturePoolOptions = {}) {
+  constructor({ size = Math.max(1, availableParallelism()), batch = true, timeoutMs = 10_000 }: SignaturePoolOptions = {}) {
     this.batching = batch && batchVerifier().available
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL('./signature-worker-bootstrap.mjs', import.meta.url), { workerData: { batch } })
-      const entry = { worker, inFlight: new Map<number, Pending[]>() }
-      worker.on('message', (m: { id: number; addresses: Uint8Array; valid: Uint8Array; digests: Uint8Array }) => {
-        const batch = entry.inFlight.get(m.id)!
-        entry.inFlight.delete(m.id)
-        if (entry.inFlight.size === 0) worker.unref()
-        batch.forEach((p, i) =>
-          p.resolve({ signer: m.valid[i] ? (bytesHex(m.addresses.subarray(i * 20, i * 20 + 20)) as Address) : null, digest: m.digests.subarray(i * 32, i * 32 + 32) }),
-        )
-      })
-      const failAll = (error: Error) => {
-        for (const batch of entry.inFlight.values()) for (const p of batch) p.reject(error)
-        entry.inFlight.clear()
-      }
-      worker.on('error', failAll)
-      worker.on('exit', (code) => failAll(new Error(`signature worker exited with code ${code}`)))
-      worker.unref()
-      this.workers.push(entry)
+    this.timeoutMs = timeoutMs
+    for (let i = 0; i < size; i++) this.workers.push(this.spawn(batch))
+  }
+
+  /** Workers started to replace ones that died. */
+  replaced = 0
+  private readonly timeoutMs: number
+  private closing = false
+
+  private spawn(batch: boolean): WorkerEntry {
+    const worker = new Worker(new URL('./signature-worker-bootstrap.mjs', import.meta.url), { workerData: { batch } })
+    const entry: WorkerEntry = { worker, inFlight: new Map(), deadlines: new Map() }
+    worker.on('message', (m: { id: number; addresses: Uint8Array; valid: Uint8Array; digests: Uint8Array }) => {
+      const pending = entry.inFlight.get(m.id)
+      if (!pending) return // timed out already
+      entry.inFlight.delete(m.id)
+      clearTimeout(entry.deadlines.get(m.id))
+      entry.deadlines.delete(m.id)
+      if (entry.inFlight.size === 0) worker.unref()
+      pending.forEach((p, i) =>
+        p.resolve({ signer: m.valid[i] ? (bytesHex(m.addresses.subarray(i * 20, i * 20 + 20)) as Address) : null, digest: m.digests.subarray(i * 32, i * 32 + 32) }),
+      )
+    })
+    const failAll = (error: Error) => {
+      for (const pending of entry.inFlight.values()) for (const p of pending) p.reject(error)
+      entry.inFlight.clear()
+      for (const timer of entry.deadlines.values()) clearTimeout(timer)
+      entry.deadlines.clear()
     }
+    worker.on('error', failAll)
+    worker.on('exit', (code) => {
+      failAll(new Error(`signature worker exited with code ${code}`))
+      // A dead worker leaves the pool; a new one takes its place, so later orders are still answered.
+      const at = this.workers.indexOf(entry)
+      if (at >= 0 && !this.closing) {
+        this.workers[at] = this.spawn(batch)
+        this.replaced++
+      }
+    })
+    worker.unref()
+    return entry
   }
 
   /**
@@ -83,6 +113,7 @@ export class SignaturePool {
   }
 
   async close(): Promise<void> {
+    this.closing = true
     await Promise.all(this.workers.map((w) => w.worker.terminate()))
   }
 
@@ -115,6 +146,15 @@ export class SignaturePool {
     const n = batch.length
     const message = { id, structs: structs.subarray(0, n * ORDER_STRUCT_BYTES), prefix: batch[0]!.prefix, signatures: signatures.subarray(0, n * 65), owners: owners.subarray(0, n * 20) }
     target.worker.postMessage(message, [structs.buffer as ArrayBuffer, signatures.buffer as ArrayBuffer, owners.buffer as ArrayBuffer])
+    const timer = setTimeout(() => {
+      const pending = target.inFlight.get(id)
+      target.deadlines.delete(id)
+      if (!pending) return
+      target.inFlight.delete(id)
+      for (const p of pending) p.reject(new Error(`signature worker gave no answer in ${this.timeoutMs} ms`))
+    }, this.timeoutMs)
+    timer.unref()
+    target.deadlines.set(id, timer)
   }
 }
 
