@@ -509,11 +509,11 @@ export class MarketService extends EventEmitter {
     const o = verdict.signed.order
     const replaces = verdict.signed.replaces
     const cap = this.options.maxOrdersPerInterval ?? DEFAULT_MAX_ORDERS_PER_INTERVAL
-    if (!replaces && this.store.openOrderCount(agentId, o.interval) >= cap) {
-      return this.reject(agentId, 'too_many_orders', `${cap} orders are already open for interval ${o.interval}: replace or cancel one`)
-    }
     // Read, check and reserve under the owner's lock: concurrent orders each see the ones before them.
     const refused = await this.withOwnerLock(o.owner, async (): Promise<SubmitOutcome | null> => {
+      if (!replaces && this.store.openOrderCount(agentId, o.interval) >= cap) {
+        return this.reject(agentId, 'too_many_orders', `${cap} orders are already open for interval ${o.interval}: replace or cancel one`)
+      }
       const account = await this.escrow.account(o.owner)
       if (BigInt(o.nonce) < account.minNonce) return this.reject(agentId, 'order_cancelled', `nonce ${o.nonce} is below ${account.minNonce}, cancelled on chain by cancelUpTo: sign with a nonce of at least ${account.minNonce}`)
       const imbalancePrice = this.options.chain.deployment.imbalancePrice

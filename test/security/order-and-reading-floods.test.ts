@@ -28,8 +28,8 @@ describe('attack: one agent floods an interval with orders', () => {
     const [flooder, neighbour] = c.homes as [typeof c.homes[number], typeof c.homes[number]]
     const interval = await freshInterval()
     const orders = await Promise.all(Array.from({ length: 30 }, () => c.sign(c.orderOf(flooder, { side: 1, energyWh: 1, limitPrice: 100_000 }), flooder.key)))
-    const outcomes = []
-    for (const o of orders) outcomes.push(await c.market.submitOrder(JSON.stringify(o), { mqttAgentId: flooder.agentId }))
+    // All at once: the cap must hold for concurrent orders too.
+    const outcomes = await Promise.all(orders.map((o) => c.market.submitOrder(JSON.stringify(o), { mqttAgentId: flooder.agentId })))
     expect(outcomes.filter((o) => o.ok)).toHaveLength(24)
     expect(new Set(outcomes.filter((o) => !o.ok).map((o) => !o.ok && o.reason))).toEqual(new Set(['too_many_orders']))
     const mine = await c.market.submitOrder(JSON.stringify(await c.sign(c.orderOf(neighbour, { side: 0, energyWh: 10, limitPrice: 200_000 }), neighbour.key)), { mqttAgentId: neighbour.agentId })
