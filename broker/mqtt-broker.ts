@@ -143,6 +143,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
             logger.warn({ clientId: client.id, username }, 'broker: too many sessions for this user')
             return refuse(SERVER_UNAVAILABLE, `at most ${limits.sessionsPerUser} sessions per user`)
           }
+          // Only the market keeps a persistent session: for anyone else the broker would queue QoS 1
+          // messages while they are away, without bound. Agents ask for clean sessions anyway; a client
+          // that asks for a persistent one gets a clean one (CONNACK session present 0).
+          if (!client.clean && user.role !== 'market') {
+            client.clean = true
+            counters.increment('sessions_made_clean')
+          }
           principals.set(client, { id: user.username, role: user.role, community: user.community })
           done(null, true)
         } finally {

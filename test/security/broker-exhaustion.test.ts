@@ -108,3 +108,27 @@ describe('attack: exhausting the broker', () => {
     expect(await login(b, 'home-01', 'pw1')).toBe(0)
   })
 })
+
+describe('attack: filling the broker with messages queued for an absent client', () => {
+  it('gives any client but the market a clean session, so nothing is queued while it is away', async () => {
+    const b = await start({})
+    const agentOptions = { username: 'home-01', password: 'pw1', clientId: 'home-01', protocolVersion: 4 as const, reconnectPeriod: 0, clean: false }
+    const away = await mqtt.connectAsync(b.url, agentOptions)
+    await away.subscribeAsync(`vpp/v1/${community}/agents/home-01/awards`, { qos: 1 })
+    await away.endAsync()
+    const market = await mqtt.connectAsync(b.url, { username: 'market', password: 'pwm', clientId: 'market', protocolVersion: 4, reconnectPeriod: 0 })
+    for (let i = 0; i < 5; i++) await market.publishAsync(`vpp/v1/${community}/agents/home-01/awards`, JSON.stringify({ i }), { qos: 1 })
+    const received: string[] = []
+    const back = mqtt.connect(b.url, agentOptions)
+    back.on('message', (_topic, payload) => received.push(payload.toString()))
+    const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => back.once('connect', (packet) => resolve(packet)))
+    // A queue would be delivered right after CONNACK, before anything published after a new subscribe.
+    await back.subscribeAsync(`vpp/v1/${community}/agents/home-01/awards`, { qos: 1 })
+    await market.publishAsync(`vpp/v1/${community}/agents/home-01/awards`, 'marker', { qos: 1 })
+    await waitFor('the marker', () => received.includes('marker'), 5000, 20)
+    expect(connack.sessionPresent).toBe(false)
+    expect(received).toEqual(['marker'])
+    expect(b.counters.get('sessions_made_clean')).toBe(2)
+    await Promise.all([back.endAsync(true), market.endAsync(true)])
+  })
+})
