@@ -414,6 +414,8 @@ export class MarketService extends EventEmitter {
       nowSeconds,
       addressOf: (id) => this.agents.get(id)?.address,
       allow: () => this.meterLimiter.take(agentId),
+      // On the signature pool's workers, as orders are: a reading never costs the market's thread a recovery.
+      recover: (digest, signature, claimed) => this.signatures.recoverDigest(digest, signature, claimed),
       // Only a seller's reading of an interval still to settle matters; anything else is refused
       // before its signature costs anything, and so is a second reading.
       expected: (interval, owner) => {
@@ -433,7 +435,12 @@ export class MarketService extends EventEmitter {
       if (!unneeded) this.log.warn({ agentId, reason: verdict.reason, message: verdict.message }, 'market: meter reading rejected')
       return
     }
-    if (!this.store.insertMeterReading(verdict.signed)) return this.counters.increment('meter_duplicates')
+    if (!this.store.insertMeterReading(verdict.signed)) {
+      // A second reading whose check overlapped the first's on the workers: the first stands.
+      this.counters.increment('meter_rejected')
+      this.counters.increment('meter_rejected.duplicate')
+      return
+    }
     this.counters.increment('meter_readings')
     const interval = verdict.signed.reading.interval
     const result = this.store.interval(interval)

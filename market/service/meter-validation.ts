@@ -34,6 +34,8 @@ export interface MeterContext {
    * interval must still be settling, the owner must have sold in it, and have no reading yet.
    */
   expected?: (interval: number, owner: Address) => 'ok' | 'not_settling' | 'not_a_seller' | 'duplicate'
+  /** Recovers a digest's signer off this thread (the signature pool); on this thread when absent. */
+  recover?: (digest: Uint8Array, signature: string, claimed: Address) => Promise<Address | null>
 }
 
 /** How far ahead of the market's clock a home's clock may run. */
@@ -73,7 +75,8 @@ export async function validateMeterReading(payload: Buffer | string, agentId: st
   const digest = hashTypedData({ domain: orderDomain(ctx.chainId, ctx.settlement), types: meterReadingTypes, primaryType: 'MeterReading', message: meterReadingMessage(reading) })
   // The project's recovery refuses a malleable (high-s) signature exactly as the contract does, so a
   // reading accepted here can never make a settlement revert.
-  const recovered = recoverSigner(Buffer.from(digest.slice(2), 'hex'), signature)
+  const digestBytes = Buffer.from(digest.slice(2), 'hex')
+  const recovered = ctx.recover ? await ctx.recover(digestBytes, signature, signer) : recoverSigner(digestBytes, signature)
   if (!recovered) return { ok: false, reason: 'bad_signature', message: 'meter reading signature is malformed or malleable (high s, or v not 27/28)' }
   if (recovered.toLowerCase() !== signer.toLowerCase()) return { ok: false, reason: 'bad_signature', message: `meter reading is not signed by the meter signer ${signer}` }
   return { ok: true, signed: parsed.data }

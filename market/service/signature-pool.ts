@@ -138,14 +138,37 @@ export class SignaturePool {
       batch.push(p)
     }
     if (batch.length === 0) return
+    const n = batch.length
+    const message = { structs: structs.subarray(0, n * ORDER_STRUCT_BYTES), prefix: batch[0]!.prefix, signatures: signatures.subarray(0, n * 65), owners: owners.subarray(0, n * 20) }
+    this.dispatch(batch, message, [structs.buffer as ArrayBuffer, signatures.buffer as ArrayBuffer, owners.buffer as ArrayBuffer])
+  }
+
+  /**
+   * Who signed `digest` (an EIP-712 digest worked out by the caller, such as a meter reading's), checked
+   * on a worker as orders are: null for a malformed or malleable signature. `claimed` is who should
+   * have signed, whose known key lets the worker verify instead of recover.
+   */
+  recoverDigest(digest: Uint8Array, signature: string, claimed: Address): Promise<Address | null> {
+    return new Promise((resolve, reject) => {
+      const signatures = Buffer.alloc(65)
+      if (signature.length !== 132 || signatures.write(signature.slice(2), 0, 65, 'hex') !== 65) signatures.fill(0)
+      // Fresh ArrayBuffers, never Node's shared pool slab: they are transferred to the worker.
+      const owners = new Uint8Array(20)
+      Buffer.from(owners.buffer).write(claimed.slice(2), 'hex')
+      const digests = new Uint8Array(digest)
+      const pending = { resolve: (r: OrderSignature) => resolve(r.signer), reject } as Pending
+      this.dispatch([pending], { digests, signatures, owners }, [digests.buffer as ArrayBuffer, signatures.buffer as ArrayBuffer, owners.buffer as ArrayBuffer])
+    })
+  }
+
+  /** Sends one batch to the least busy worker, with a deadline. */
+  private dispatch(batch: Pending[], message: Record<string, unknown>, transfer: ArrayBuffer[]): void {
     const target = this.workers.reduce((a, b) => (pendingOf(b) < pendingOf(a) ? b : a))
     const id = this.nextId++
     target.inFlight.set(id, batch)
     // An idle pool must not keep the process alive, but a caller awaiting a reply must.
     target.worker.ref()
-    const n = batch.length
-    const message = { id, structs: structs.subarray(0, n * ORDER_STRUCT_BYTES), prefix: batch[0]!.prefix, signatures: signatures.subarray(0, n * 65), owners: owners.subarray(0, n * 20) }
-    target.worker.postMessage(message, [structs.buffer as ArrayBuffer, signatures.buffer as ArrayBuffer, owners.buffer as ArrayBuffer])
+    target.worker.postMessage({ id, ...message }, transfer)
     const timer = setTimeout(() => {
       const pending = target.inFlight.get(id)
       target.deadlines.delete(id)

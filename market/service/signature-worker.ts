@@ -22,17 +22,22 @@ const hashOrders = native.available
     }
 const keys = new OwnerKeys()
 
-interface OrderBatch {
+type SignedBatch = {
   id: number
-  /** n encoded orders (ORDER_STRUCT_BYTES each), hashed under `prefix` (0x1901 ‖ domain separator). */
-  structs: Uint8Array
-  prefix: Uint8Array
   signatures: Uint8Array
   owners: Uint8Array
-}
+} & (
+  | {
+      /** n encoded orders (ORDER_STRUCT_BYTES each), hashed under `prefix` (0x1901 ‖ domain separator). */
+      structs: Uint8Array
+      prefix: Uint8Array
+    }
+  /** Digests the caller worked out (meter readings). */
+  | { digests: Uint8Array }
+)
 
-parentPort!.on('message', (batch: OrderBatch) => {
-  const digests = hashOrders(batch.structs, batch.prefix)
+parentPort!.on('message', (batch: SignedBatch) => {
+  const digests = 'digests' in batch ? batch.digests : hashOrders(batch.structs, batch.prefix)
   const { addresses, valid } = checkSignatures({ digests, signatures: batch.signatures, owners: batch.owners }, keys, verifyBatch)
-  parentPort!.postMessage({ id: batch.id, addresses, valid, digests }, [addresses.buffer, valid.buffer, digests.buffer])
+  parentPort!.postMessage({ id: batch.id, addresses, valid, digests }, [addresses.buffer, valid.buffer, digests.buffer as ArrayBuffer])
 })

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { io as connectSocket } from 'socket.io-client'
+import { hashTypedData, parseSignature, serializeSignature, toHex } from 'viem'
+import { meterReadingMessage, meterReadingTypes } from '../../protocol/meter-reading.ts'
+import { orderDomain } from '../../protocol/order.ts'
 import { privateKeyToAccount } from 'viem/accounts'
 import { startApiServer, type RunningApiServer } from '../../market/api/api-server.ts'
 import { clientKey } from '../../market/service/client-key.ts'
@@ -42,6 +45,23 @@ describe('attack: lesser findings', () => {
       await waitFor('the worker replaced', () => pool.replaced === 1, 5000, 20)
       const next = await c.sign(c.orderOf(home), home.key)
       expect((await pool.recoverOrder(next.order, next.signature, prefix)).signer).toBe(privateKeyToAccount(home.key).address.toLowerCase())
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('recovers a meter reading on the pool as the contract would: its signer, and nothing for its high-s twin', async () => {
+    const pool = new SignaturePool({ size: 1 })
+    try {
+      const home = c.homes[0]!
+      const signed = await c.reading(home, 900 * 2_000_000, 42)
+      const { chainId, settlement } = c.chain.deployment
+      const digest = hashTypedData({ domain: orderDomain(chainId, settlement), types: meterReadingTypes, primaryType: 'MeterReading', message: meterReadingMessage(signed.reading) })
+      const bytes = Buffer.from(digest.slice(2), 'hex')
+      expect((await pool.recoverDigest(bytes, signed.signature, home.address))?.toLowerCase()).toBe(home.address.toLowerCase())
+      const { r, s, yParity } = parseSignature(signed.signature)
+      const twin = serializeSignature({ r, s: toHex(0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n - BigInt(s), { size: 32 }), yParity: 1 - yParity! })
+      expect(await pool.recoverDigest(bytes, twin, home.address)).toBeNull()
     } finally {
       await pool.close()
     }
