@@ -14,6 +14,7 @@ import { createLogger } from '../../platform/logger.ts'
 import type { Order } from '../../protocol/order.ts'
 import { topics } from '../../protocol/topics.ts'
 import { startTestChain, type TestChain } from './chain.ts'
+import { waitFor } from './wait-for.ts'
 
 export interface CommunityHome {
   agentId: string
@@ -35,6 +36,8 @@ export interface TestCommunity {
   /** `home`'s agent on the real broker, logged in with its own credentials. */
   connect(home: CommunityHome): Promise<MqttClient>
   publish(home: CommunityHome, channel: 'orders' | 'meter', payload: unknown): Promise<void>
+  /** Waits for the next interval to open, so orders sent next have most of it before gate closure; its start. */
+  freshInterval(): Promise<number>
   close(): Promise<void>
 }
 
@@ -95,6 +98,10 @@ export async function startCommunity(options: { homes: number; intervalSeconds: 
       let client = connected.get(home.agentId)
       if (!client) connected.set(home.agentId, (client = connect(home)))
       await (await client).publishAsync(topics.agent(community, home.agentId, channel), typeof payload === 'string' ? payload : JSON.stringify(payload), { qos: 1 })
+    },
+    freshInterval: () => {
+      const start = market.state().openInterval
+      return waitFor('the next interval to open', () => (market.state().openInterval > start ? market.state().openInterval : undefined), 3 * options.intervalSeconds * 1000, 50)
     },
     close: async () => {
       await Promise.all(clients.map((c) => c.endAsync(true)))

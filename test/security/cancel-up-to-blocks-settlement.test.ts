@@ -22,16 +22,10 @@ afterAll(async () => {
   await c?.close()
 })
 
-/** Waits for a fresh interval to open, so the orders sent next have most of it before gate closure. */
-async function freshInterval(): Promise<number> {
-  const start = c.market.state().openInterval
-  return waitFor('the next interval to open', () => (c.market.state().openInterval > start ? c.market.state().openInterval : undefined), 3 * INTERVAL * 1000, 50)
-}
-
 describe('attack: one member cancels every nonce on chain after its orders were accepted', () => {
   it("the interval still settles for everyone else, in the same interval; the member's trades are left out and its next orders refused", async () => {
     const [honestSeller, hostile, buyer, otherBuyer] = c.homes as [typeof c.homes[number], typeof c.homes[number], typeof c.homes[number], typeof c.homes[number]]
-    const interval = await freshInterval()
+    const interval = await c.freshInterval()
     // Two sellers, one of them hostile, both selling to the same buyer; another pair trades alone.
     for (const [home, side, energyWh, limitPrice] of [
       [honestSeller, 1, 50, 100_000],
@@ -69,7 +63,7 @@ describe('attack: one member cancels every nonce on chain after its orders were 
     expect(await paid(hostile.address)).toBe(0n)
 
     // Its next order, with any nonce it can sign, is refused at intake.
-    await freshInterval()
+    await c.freshInterval()
     const outcome = await c.market.submitOrder(JSON.stringify(await c.sign(c.orderOf(hostile), hostile.key)), { mqttAgentId: hostile.agentId })
     expect(outcome).toMatchObject({ ok: false, reason: 'order_cancelled' })
   })

@@ -69,8 +69,7 @@ describe('attack: lesser findings', () => {
 
   it("keeps the open interval's limit prices sealed until gate closure, then publishes the book", async () => {
     const home = c.homes[1]!
-    const start = c.market.state().openInterval
-    const interval = await waitFor('a fresh interval', () => (c.market.state().openInterval > start ? c.market.state().openInterval : undefined), 3 * INTERVAL * 1000, 50)
+    const interval = await c.freshInterval()
     const feed = connectSocket(api.url, { transports: ['websocket'] })
     const events: Record<string, unknown>[] = []
     feed.on('order', (e: Record<string, unknown>) => events.push(e))

@@ -25,11 +25,6 @@ afterAll(async () => {
   await c?.close()
 })
 
-async function freshInterval(): Promise<number> {
-  const start = c.market.state().openInterval
-  return waitFor('the next interval to open', () => (c.market.state().openInterval > start ? c.market.state().openInterval : undefined), 3 * INTERVAL * 1000, 50)
-}
-
 /** The other half of a signature: same r, s' = n - s, the other parity. Recovers to the same key under plain ecrecover. */
 function malleate(signature: Hex): Hex {
   const { r, s, yParity } = parseSignature(signature)
@@ -39,7 +34,7 @@ function malleate(signature: Hex): Hex {
 /** One trade, 40 Wh from home 1 to home 2, in a fresh interval; resolves once it has cleared. */
 async function trade() {
   const [seller, buyer] = c.homes as [typeof c.homes[number], typeof c.homes[number]]
-  const interval = await freshInterval()
+  const interval = await c.freshInterval()
   await c.publish(seller, 'orders', await c.sign(c.orderOf(seller, { side: 1, energyWh: 40, limitPrice: 100_000 }), seller.key))
   await c.publish(buyer, 'orders', await c.sign(c.orderOf(buyer, { side: 0, energyWh: 40, limitPrice: 200_000 }), buyer.key))
   await waitFor('the interval cleared with a trade', () => (c.market.store.interval(interval)?.trades.length ?? 0) > 0, 3 * INTERVAL * 1000, 50)
@@ -57,7 +52,7 @@ describe('attack: a malleated meter reading crash-loops the market', () => {
     const settled = await waitFor('the interval settled', () => (c.market.store.interval(interval)?.settlement.status === 'settled' ? c.market.store.interval(interval) : undefined), 4 * INTERVAL * 1000)
     expect(settled.settlement.shortfalls).toEqual([])
     const cleared = c.market.counters.get('intervals_cleared')
-    await freshInterval()
+    await c.freshInterval()
     expect(c.market.counters.get('intervals_cleared')).toBeGreaterThan(cleared)
   })
 
@@ -74,7 +69,7 @@ describe('attack: a malleated meter reading crash-loops the market', () => {
       expect(await c.market.submitOrder(JSON.stringify(await wholeEscrow()), { mqttAgentId: buyer.agentId })).toMatchObject({ ok: false, reason: 'insufficient_collateral' })
       const expired = await waitFor('the interval expired', () => (c.market.store.interval(interval)?.settlement.status === 'expired' ? c.market.store.interval(interval) : undefined), 8 * INTERVAL * 1000)
       expect(expired.settlement.error).toMatch(/settlement window closed/)
-      await freshInterval()
+      await c.freshInterval()
       expect(await c.market.submitOrder(JSON.stringify(await wholeEscrow()), { mqttAgentId: buyer.agentId })).toMatchObject({ ok: true })
     } finally {
       await pause(false)

@@ -18,15 +18,10 @@ afterAll(async () => {
   await c?.close()
 })
 
-async function freshInterval(): Promise<number> {
-  const start = c.market.state().openInterval
-  return waitFor('the next interval to open', () => (c.market.state().openInterval > start ? c.market.state().openInterval : undefined), 3 * INTERVAL * 1000, 50)
-}
-
 describe('attack: one agent floods an interval with orders', () => {
   it('accepts 24 open orders of the agent in the interval and refuses the rest; another agent still trades', async () => {
     const [flooder, neighbour] = c.homes as [typeof c.homes[number], typeof c.homes[number]]
-    const interval = await freshInterval()
+    const interval = await c.freshInterval()
     const orders = await Promise.all(Array.from({ length: 30 }, () => c.sign(c.orderOf(flooder, { side: 1, energyWh: 1, limitPrice: 100_000 }), flooder.key)))
     // All at once: the cap must hold for concurrent orders too.
     const outcomes = await Promise.all(orders.map((o) => c.market.submitOrder(JSON.stringify(o), { mqttAgentId: flooder.agentId })))
@@ -41,7 +36,7 @@ describe('attack: one agent floods an interval with orders', () => {
 describe('attack: one agent floods the market with meter readings', () => {
   it('refuses unaligned, duplicate and flooding readings, and sets aside readings nobody needs before checking their signature', async () => {
     const [seller, buyer] = c.homes as [typeof c.homes[number], typeof c.homes[number]]
-    const interval = await freshInterval()
+    const interval = await c.freshInterval()
     await c.market.submitOrder(JSON.stringify(await c.sign(c.orderOf(seller, { side: 1, energyWh: 20, limitPrice: 100_000 }), seller.key)), { mqttAgentId: seller.agentId })
     await c.market.submitOrder(JSON.stringify(await c.sign(c.orderOf(buyer, { side: 0, energyWh: 20, limitPrice: 200_000 }), buyer.key)), { mqttAgentId: buyer.agentId })
     await waitFor('the interval cleared with a trade', () => (c.market.store.interval(interval)?.trades.length ?? 0) > 0, 3 * INTERVAL * 1000, 50)
