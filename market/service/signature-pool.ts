@@ -37,6 +37,8 @@ export interface SignaturePoolOptions {
   batch?: boolean
   /** A batch a worker has not answered in this long is failed, so no order waits forever (default 10 s). */
   timeoutMs?: number
+  /** The worker's script; the signature worker unless a test needs one that hangs. */
+  workerScript?: URL
 }
 
 /**
@@ -54,19 +56,21 @@ export class SignaturePool {
   private readonly queue = new TurnBatch<Pending>((batch) => this.send(batch), (batch) => batch.length >= MAX_BATCH)
   private nextId = 1
 
-  constructor({ size = Math.max(1, availableParallelism()), batch = true, timeoutMs = 10_000 }: SignaturePoolOptions = {}) {
+  constructor({ size = Math.max(1, availableParallelism()), batch = true, timeoutMs = 10_000, workerScript = new URL('./signature-worker-bootstrap.mjs', import.meta.url) }: SignaturePoolOptions = {}) {
     this.batching = batch && batchVerifier().available
     this.timeoutMs = timeoutMs
+    this.workerScript = workerScript
     for (let i = 0; i < size; i++) this.workers.push(this.spawn(batch))
   }
 
   /** Workers started to replace ones that died. */
   replaced = 0
   private readonly timeoutMs: number
+  private readonly workerScript: URL
   private closing = false
 
   private spawn(batch: boolean): WorkerEntry {
-    const worker = new Worker(new URL('./signature-worker-bootstrap.mjs', import.meta.url), { workerData: { batch } })
+    const worker = new Worker(this.workerScript, { workerData: { batch } })
     const entry: WorkerEntry = { worker, inFlight: new Map(), deadlines: new Map() }
     worker.on('message', (m: { id: number; addresses: Uint8Array; valid: Uint8Array; digests: Uint8Array }) => {
       const pending = entry.inFlight.get(m.id)

@@ -50,6 +50,18 @@ describe('attack: lesser findings', () => {
     }
   })
 
+  it('fails a batch that a hung worker never answers, instead of letting the order wait forever', async () => {
+    const pool = new SignaturePool({ size: 1, timeoutMs: 200, workerScript: new URL('../helpers/hung-worker.mjs', import.meta.url) })
+    try {
+      const home = c.homes[0]!
+      const signed = await c.sign(c.orderOf(home), home.key)
+      const prefix = digestPrefix(c.chain.deployment.chainId, c.chain.deployment.settlement)
+      await expect(pool.recoverOrder(signed.order, signed.signature, prefix)).rejects.toThrow(/gave no answer in 200 ms/)
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('recovers a meter reading on the pool as the contract would: its signer, and nothing for its high-s twin', async () => {
     const pool = new SignaturePool({ size: 1 })
     try {
