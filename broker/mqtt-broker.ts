@@ -95,7 +95,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const limits = { ...DEFAULT_BROKER_LIMITS, ...options.limits }
   const connectionQuota = new Quota(limits.connectionsPerAddress, limits.connections)
   const pendingAuth = new Quota(limits.pendingAuthPerAddress)
-  const sessions = new Quota(limits.sessionsPerUser)
+  // Counted without a cap: the cap is applied at login, and a take-over briefly holds one more.
+  const sessions = new Quota(Number.POSITIVE_INFINITY)
   const subscriptions = new WeakMap<object, Set<string>>()
   // An unknown user name is checked against this hash, at the cost most users' hashes have, so a
   // refusal takes as long whether or not the name exists (no user enumeration by timing).

@@ -17,7 +17,7 @@ import { clearHierarchical, type PricingRule } from '../engine/hierarchical-clea
 import { singleNodeTopology, type Topology } from '../engine/topology.ts'
 import { VppError } from '../../protocol/errors.ts'
 import { digestPrefix } from '../../protocol/order-digest.ts'
-import { MarketStore, type StoredOrder } from './market-store.ts'
+import { isUnsettled, MarketStore, type StoredOrder } from './market-store.ts'
 import { cancelSigner, validateOrderPayload, type IntakeContext, type RejectReason } from './order-validation.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { EscrowReader } from './escrow-reader.ts'
@@ -356,7 +356,7 @@ export class MarketService extends EventEmitter {
 
   private async settle(interval: number): Promise<void> {
     const result = this.store.interval(interval)
-    if (!result || !['pending', 'submitted', 'failed'].includes(result.settlement.status)) return
+    if (!result || !isUnsettled(result.settlement.status)) return
     const d = this.options.chain.deployment
     if (Date.now() / 1000 >= interval + d.settlementWindow) {
       // The contract will never take it now: its buys and sells stop holding escrow.
@@ -404,14 +404,13 @@ export class MarketService extends EventEmitter {
    */
   private async onMeterReading(agentId: string, payload: Buffer): Promise<void> {
     const d = this.options.chain.deployment
-    const nowSeconds = Date.now() / 1000
     const verdict = await validateMeterReading(payload, agentId, {
       communityKey: this.communityKey,
       chainId: d.chainId,
       settlement: d.settlement,
       meterSigner: d.meterSigner,
       intervalSeconds: this.intervalSeconds,
-      nowSeconds,
+      nowSeconds: Date.now() / 1000,
       addressOf: (id) => this.agents.get(id)?.address,
       allow: () => this.meterLimiter.take(agentId),
       // On the signature pool's workers, as orders are: a reading never costs the market's thread a recovery.
@@ -420,7 +419,7 @@ export class MarketService extends EventEmitter {
       // before its signature costs anything, and so is a second reading.
       expected: (interval, owner) => {
         const result = this.store.interval(interval)
-        if (!result || !['pending', 'submitted', 'failed'].includes(result.settlement.status)) return 'not_settling'
+        if (!result || !isUnsettled(result.settlement.status)) return 'not_settling'
         if (!result.trades.some((t) => t.seller.toLowerCase() === owner.toLowerCase())) return 'not_a_seller'
         return this.store.hasMeterReading(interval, owner) ? 'duplicate' : 'ok'
       },

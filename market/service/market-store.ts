@@ -16,6 +16,15 @@ export interface TradeRow extends Trade {
   settlementStatus: IntervalResult['settlement']['status']
 }
 
+/** Settlement states of an interval that may still settle: its trades hold escrow until it leaves them. */
+const UNSETTLED_STATUSES = ['pending', 'submitted', 'failed'] as const satisfies readonly IntervalResult['settlement']['status'][]
+const UNSETTLED_SQL = UNSETTLED_STATUSES.map((s) => `'${s}'`).join(', ')
+
+/** Whether an interval in this settlement state may still settle. */
+export function isUnsettled(status: IntervalResult['settlement']['status']): boolean {
+  return (UNSETTLED_STATUSES as readonly string[]).includes(status)
+}
+
 /** Rolls back a replace whose new order is already stored. */
 class DuplicateInReplace extends Error {}
 
@@ -181,7 +190,7 @@ export class MarketStore {
     const awarded = this.db
       .prepare(
         `SELECT lower(t.buyer) = lower(?) AS bought, t.energy_wh, t.price FROM trades t JOIN intervals i ON i.interval = t.interval
-         WHERE (lower(t.buyer) = lower(?) OR lower(t.seller) = lower(?)) AND json_extract(i.result, '$.settlement.status') IN ('pending', 'submitted', 'failed')`,
+         WHERE (lower(t.buyer) = lower(?) OR lower(t.seller) = lower(?)) AND json_extract(i.result, '$.settlement.status') IN (${UNSETTLED_SQL})`,
       )
       .all(owner, owner, owner) as { bought: number; energy_wh: number; price: number }[]
     let total = 0n
@@ -214,7 +223,7 @@ export class MarketStore {
   /** Cleared intervals before `before` whose settlement is pending or failed: work left by a restart. */
   unsettledIntervals(before: number): number[] {
     const rows = this.db
-      .prepare(`SELECT interval FROM intervals WHERE interval < ? AND json_extract(result, '$.settlement.status') IN ('pending', 'submitted', 'failed') ORDER BY interval`)
+      .prepare(`SELECT interval FROM intervals WHERE interval < ? AND json_extract(result, '$.settlement.status') IN (${UNSETTLED_SQL}) ORDER BY interval`)
       .all(before) as { interval: number }[]
     return rows.map((r) => r.interval)
   }

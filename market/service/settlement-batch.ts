@@ -3,35 +3,51 @@ import { energySettlementAccountsSlot } from '../../contracts/generated/artifact
 import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import type { Trade } from '../../protocol/messages.ts'
 import type { SignedOrder } from '../../protocol/order.ts'
-import { buyerPaysBaseUnits, sellerReceivesBaseUnits } from '../../protocol/units.ts'
 import type { OrderFill } from '../engine/clearing.ts'
 
+/** One order's fill at one grid node and price, summed over the trades there. */
+interface GroupedFill {
+  node: string
+  price: number
+  filledWh: number
+}
+
+/** A fill's key: under pay-as-bid one node trades an order at several prices. */
+const fillKey = (hash: string, node: string, price: number) => `${hash}|${node}|${price}`
+
 /**
- * The settlement fills of a cleared interval, from its trades: one per order and grid node, each at
- * the order's own side of the price (buyers pay `price`, sellers receive `sellerPrice`). Pure.
+ * An interval's trades as fills, grouped by order (by its hash, in order of first appearance) and keyed
+ * by `fillKey`: each at the order's own side of the price (buyers pay `price`, sellers receive
+ * `sellerPrice`). The one grouping behind both the awards and the settlement batch.
  */
-export function fillsOf(
-  result: { trades: readonly Pick<Trade, 'buyOrder' | 'sellOrder' | 'node' | 'energyWh' | 'price' | 'sellerPrice'>[] },
-  orders: readonly { hash: Hex; owner: Address; side: 0 | 1 }[],
-): OrderFill[] {
-  const byHash = new Map(orders.map((o) => [o.hash as string, o]))
-  // Keyed by node and price: under pay-as-bid one node trades an order at several prices.
-  const perOrder = new Map<string, Map<string, OrderFill>>()
-  const add = (hash: string, node: string, energyWh: number, price: number) => {
-    const order = byHash.get(hash)
-    if (!order) throw new Error(`trade names unknown order ${hash}`)
-    const fills = perOrder.get(hash) ?? new Map<string, OrderFill>()
-    const key = `${node}@${price}`
-    const fill = fills.get(key) ?? { hash: order.hash, owner: order.owner, side: order.side, filledWh: 0, price }
+function groupFills(trades: readonly BatchTrade[]): Map<string, Map<string, GroupedFill>> {
+  const byOrder = new Map<string, Map<string, GroupedFill>>()
+  const add = (hash: string, node: string, price: number, energyWh: number) => {
+    const fills = byOrder.get(hash) ?? new Map<string, GroupedFill>()
+    const key = fillKey(hash, node, price)
+    const fill = fills.get(key) ?? { node, price, filledWh: 0 }
     fill.filledWh += energyWh
     fills.set(key, fill)
-    perOrder.set(hash, fills)
+    byOrder.set(hash, fills)
   }
-  for (const t of result.trades) {
-    add(t.buyOrder, t.node, t.energyWh, t.price)
-    add(t.sellOrder, t.node, t.energyWh, t.sellerPrice)
+  for (const t of trades) {
+    add(t.buyOrder, t.node, t.price, t.energyWh)
+    add(t.sellOrder, t.node, t.sellerPrice, t.energyWh)
   }
-  return [...perOrder.values()].flatMap((fills) => [...fills.values()])
+  return byOrder
+}
+
+/**
+ * The settlement fills of a cleared interval, from its trades: one per order, grid node and price,
+ * each at the order's own side of the price. Pure.
+ */
+export function fillsOf(result: { trades: readonly BatchTrade[] }, orders: readonly { hash: Hex; owner: Address; side: 0 | 1 }[]): OrderFill[] {
+  const byHash = new Map(orders.map((o) => [o.hash as string, o]))
+  return [...groupFills(result.trades)].flatMap(([hash, fills]) => {
+    const order = byHash.get(hash)
+    if (!order) throw new Error(`trade names unknown order ${hash}`)
+    return [...fills.values()].map((f) => ({ hash: order.hash, owner: order.owner, side: order.side, filledWh: f.filledWh, price: f.price }))
+  })
 }
 
 /** One `Fill` of the contract's `settleInterval`. */
@@ -131,21 +147,7 @@ export function buildSettlementBatch(
   orders: ReadonlyMap<string, { signed: SignedOrder }>,
   readings: ReadonlyMap<string, SignedMeterReading>,
 ): BuiltBatch {
-  // Fills keyed by order, node and price: under pay-as-bid one node trades an order at several prices.
-  const fillKey = (hash: string, node: string, price: number) => `${hash}|${node}|${price}`
-  const byOrder = new Map<string, Map<string, { node: string; price: number; filledWh: number }>>()
-  const add = (hash: string, node: string, price: number, energyWh: number) => {
-    const fills = byOrder.get(hash) ?? new Map()
-    const key = fillKey(hash, node, price)
-    const fill = fills.get(key) ?? { node, price, filledWh: 0 }
-    fill.filledWh += energyWh
-    fills.set(key, fill)
-    byOrder.set(hash, fills)
-  }
-  for (const t of trades) {
-    add(t.buyOrder, t.node, t.price, t.energyWh)
-    add(t.sellOrder, t.node, t.sellerPrice, t.energyWh)
-  }
+  const byOrder = groupFills(trades)
   const index = new Map<string, number>()
   const contractFills: ContractFill[] = []
   const fillOrders: string[] = []
@@ -198,72 +200,6 @@ export function contractReading(signed: SignedMeterReading): ContractReading {
   const { r, yParityAndS } = signatureToCompactSignature(parseSignature(signed.signature))
   const { reading } = signed
   return { owner: reading.owner, exportedWh: BigInt(reading.exportedWh), importedWh: BigInt(reading.importedWh), r, vs: yParityAndS }
-}
-
-export interface SellerDelivery {
-  owner: Address
-  soldWh: number
-  deliveredWh: number
-  shortfallWh: number
-  /** What the seller paid its buyers for its shortfall. */
-  chargedBaseUnits: bigint
-}
-
-export interface SettlementOutcomePreview {
-  /** Change of each owner's escrow balance (lower-case address), fee recipient excluded. */
-  deltas: Map<string, bigint>
-  fees: bigint
-  deliveries: SellerDelivery[]
-}
-
-/**
- * What `settleInterval` does to balances, worked out independently of the contract from the same
- * rules (EnergySettlement.sol): a seller's reading is given to its trades in batch order, a buyer pays
- * its price (rounded up) for the delivered energy only, a seller is paid its price (rounded down) for
- * it and pays the imbalance price (rounded down) per trade to the buyer it left short. A test oracle
- * and a preview: it does not check signatures, limits or escrow. Pure.
- */
-export function previewSettlement(batch: SettlementBatch, imbalancePrice: bigint): SettlementOutcomePreview {
-  const deltas = new Map<string, bigint>()
-  const add = (owner: string, amount: bigint) => deltas.set(owner.toLowerCase(), (deltas.get(owner.toLowerCase()) ?? 0n) + amount)
-  const exportLeft = new Map(batch.readings.map((r) => [r.owner.toLowerCase(), r.exportedWh]))
-  const delivered = batch.fills.map(() => 0n)
-  const deliveries = new Map<string, SellerDelivery>()
-  for (const t of batch.trades) {
-    const seller = batch.fills[t.sellFill]!
-    const buyer = batch.fills[t.buyFill]!
-    const owner = seller.owner.toLowerCase()
-    const left = exportLeft.get(owner) ?? 0n
-    const got = left < t.energyWh ? left : t.energyWh
-    exportLeft.set(owner, left - got)
-    delivered[t.sellFill]! += got
-    delivered[t.buyFill]! += got
-    const d = deliveries.get(owner) ?? { owner: seller.owner, soldWh: 0, deliveredWh: 0, shortfallWh: 0, chargedBaseUnits: 0n }
-    d.soldWh += Number(t.energyWh)
-    d.deliveredWh += Number(got)
-    if (got < t.energyWh) {
-      const charge = sellerReceivesBaseUnits(t.energyWh - got, imbalancePrice)
-      d.shortfallWh += Number(t.energyWh - got)
-      d.chargedBaseUnits += charge
-      add(owner, -charge)
-      add(buyer.owner, charge)
-    }
-    deliveries.set(owner, d)
-  }
-  let paid = 0n
-  let received = 0n
-  batch.fills.forEach((f, i) => {
-    if (f.side === 0) {
-      const amount = buyerPaysBaseUnits(delivered[i]!, f.price)
-      paid += amount
-      add(f.owner, -amount)
-    } else {
-      const amount = sellerReceivesBaseUnits(delivered[i]!, f.price)
-      received += amount
-      add(f.owner, amount)
-    }
-  })
-  return { deltas, fees: paid - received, deliveries: [...deliveries.values()] }
 }
 
 function compareHex(a: string, b: string): number {

@@ -3,7 +3,8 @@ import fc from 'fast-check'
 import { devStablecoinAbi } from '../../contracts/generated/artifacts.ts'
 import { clearHierarchical, type NodeOrder, type PricingRule } from '../../market/engine/hierarchical-clearing.ts'
 import type { Topology } from '../../market/engine/topology.ts'
-import { buildSettlementBatch, fillsOf, previewSettlement, type SettlementBatch } from '../../market/service/settlement-batch.ts'
+import { buildSettlementBatch, type SettlementBatch } from '../../market/service/settlement-batch.ts'
+import { previewSettlement } from '../helpers/settlement-oracle.ts'
 import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import type { SignedOrder } from '../../protocol/order.ts'
 import { communityKey } from '../../protocol/order.ts'
@@ -54,7 +55,6 @@ async function clearAndBatch(book: Drawn[], pricing: PricingRule, exportShare: n
   }))
   const outcome = clearHierarchical(orders, topology, { intervalSeconds: 900, pricing })
   const trades = outcome.trades.map((t) => ({ ...t, price: t.buyerPrice }))
-  const fills = fillsOf({ trades }, orders)
   // Each seller's meter shows some share of what it sold (more than all of it, sometimes).
   const sold = new Map<string, number>()
   for (const t of trades) sold.set(t.seller.toLowerCase(), (sold.get(t.seller.toLowerCase()) ?? 0) + t.energyWh)
@@ -65,7 +65,7 @@ async function clearAndBatch(book: Drawn[], pricing: PricingRule, exportShare: n
     if (soldWh !== undefined) readings.set(owner, await kit.reading(key, kit.address(key), interval, Math.floor(soldWh * exportShare[i]!)))
   }
   const batch = buildSettlementBatch(trades, new Map(orders.map((o) => [o.hash as string, o])), readings)
-  return { interval, batch, orders, fills }
+  return { interval, batch, orders }
 }
 
 async function allBalances() {

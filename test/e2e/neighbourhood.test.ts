@@ -12,7 +12,8 @@ import type { TradeView } from '../../protocol/api.ts'
 import type { IntervalResult } from '../../protocol/messages.ts'
 import { topics } from '../../protocol/topics.ts'
 import { buyerPaysBaseUnits, sellerReceivesBaseUnits } from '../../protocol/units.ts'
-import { buildSettlementBatch, previewSettlement } from '../../market/service/settlement-batch.ts'
+import { buildSettlementBatch } from '../../market/service/settlement-batch.ts'
+import { previewSettlement } from '../helpers/settlement-oracle.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 
 let hood: RunningNeighbourhood

@@ -86,6 +86,10 @@ describe('attack: exhausting the broker', () => {
     expect(b.counters.get('sessions_refused')).toBe(1)
     // The same client id again takes the old session over: allowed.
     const again = await open('home-01:b')
+    // …and still counts as one of the two once the old connection is gone: a third distinct session is refused.
+    await waitFor('the taken-over connection closed', () => !second.connected, 5000, 20)
+    await waitFor('the broker to see it go', () => b.aedes.connectedClients === 2, 5000, 20)
+    expect(await login(b, 'home-01', 'pw1', 'home-01:c')).toBe(3)
     await Promise.all([first.endAsync(true), second.endAsync(true), again.endAsync(true)])
   })
 
