@@ -7,6 +7,7 @@ import { deployContracts, settlementDefaults } from '../contracts/deploy.ts'
 import { parseDurationSeconds } from '../protocol/units.ts'
 import { addressSchema } from '../protocol/order.ts'
 import { VppError } from '../protocol/errors.ts'
+import { TOPIC_ID_PATTERN } from '../protocol/topics.ts'
 import { parseOptions } from './parse-options.ts'
 
 const duration = z.string().transform((text, ctx) => {
@@ -21,6 +22,7 @@ const duration = z.string().transform((text, ctx) => {
 const deploySchema = z
   .object({
     rpc: z.url({ message: 'must be an RPC URL such as http://127.0.0.1:8545' }),
+    community: z.string({ message: "is required: the community's name, as in market.yaml (the contract settles that community only)" }).regex(TOPIC_ID_PATTERN, 'letters, digits, "_", "." or "-"'),
     token: addressSchema.optional(),
     feeRecipient: addressSchema.optional(),
     operator: addressSchema.optional(),
@@ -40,7 +42,7 @@ const deploySchema = z
 const keySchema = z.string().trim().regex(/^0x[0-9a-fA-F]{64}$/, 'must hold a 0x-prefixed 32-byte private key')
 
 /**
- * `vpp contracts deploy --rpc URL [--token ADDR]`: deploys EnergySettlement (and the dev stablecoin when
+ * `vpp contracts deploy --rpc URL --community NAME [--token ADDR]`: deploys EnergySettlement (and the dev stablecoin when
  * no token is given) and prints the addresses as JSON. The deployer key comes from --key-file or
  * VPP_DEPLOYER_KEY; on a local anvil (chain id 31337) anvil's first dev account is used otherwise.
  */
@@ -62,6 +64,7 @@ export async function contractsDeployCommand(raw: Record<string, unknown>): Prom
   const deployer = privateKeyToAccount(deployerKey).address
   const deployment = await deployContracts({
     rpcUrl: options.rpc,
+    community: options.community,
     deployerKey,
     token: options.token,
     operator: (options.operator as Address | undefined) ?? deployer,

@@ -43,6 +43,7 @@ export async function marketCommand(raw: Record<string, unknown>): Promise<void>
     priceCap: config.priceCap,
     maxOrderWh: config.maxOrderWh,
     maxOrdersPerInterval: config.maxOrdersPerInterval,
+    settlementMaxFills: config.settlementMaxFills,
     referenceTariffs: config.referenceTariffs,
     rateLimit: config.rateLimit,
     telemetry: influx && { store: influx, writtenBy: 'broker' },

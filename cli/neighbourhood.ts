@@ -92,7 +92,7 @@ export async function startNeighbourhood(options: NeighbourhoodOptions): Promise
     const chain = await startAnvil()
     stack.push(() => chain.stop())
     const feeRecipient = privateKeyToAccount(ANVIL_DEV_KEYS[1]).address
-    const deployment = await deployContracts({ rpcUrl: chain.rpcUrl, deployerKey: ANVIL_DEV_KEYS[0], feeRecipient, intervalLength: options.intervalSeconds })
+    const deployment = await deployContracts({ rpcUrl: chain.rpcUrl, community, deployerKey: ANVIL_DEV_KEYS[0], feeRecipient, intervalLength: options.intervalSeconds })
     logger.info({ settlement: deployment.settlement, token: deployment.token }, 'neighbourhood: contracts deployed')
 
     const specs = demoHomes(options.homes)

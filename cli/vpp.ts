@@ -108,6 +108,7 @@ contracts
   .command('deploy')
   .description('deploy EnergySettlement (and a dev stablecoin when no --token is given); prints addresses as JSON')
   .requiredOption('--rpc <url>', 'JSON-RPC URL of the chain')
+  .option('--community <name>', "the community's name as in market.yaml: the contract settles that community only (required)")
   .option('--token <address>', 'stablecoin to settle in (default: deploy the dev stablecoin)')
   .option('--fee-recipient <address>', 'who receives grid fees (default: the deployer)')
   .option('--operator <address>', 'who may submit settlements (default: the deployer)')

@@ -16,10 +16,15 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 /// must hold for the whole fill, so the operator can leave an order out but can never trade anyone
 /// beyond what they signed, nor move one member's money to another. See SECURITY.md for the threat
 /// model. Nothing here can be upgraded or re-pointed after deployment.
+/// One deployment serves one community (`community`), so a member's escrow stands behind that
+/// community's orders only and no other market can promise it away.
 /// @dev Gas per fill is what the design optimises: no storage is written per order (an order names its
 /// interval, and an interval settles once, so an order cannot be replayed), each account is one
 /// storage slot, fills are packed calldata with EIP-2098 compact signatures, digests are built in
-/// scratch memory, and per-batch scratch data lives in transient storage.
+/// scratch memory, and per-batch scratch data lives in transient storage. An interval too large for
+/// one transaction settles in parts (`settleIntervalPart`, then `settleInterval`): the account slot
+/// then also records the last part an owner took part in, and only an owner that continues into a
+/// later part costs storage (what its orders filled and its meter reading has left).
 contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -50,20 +55,30 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     uint256 private constant READING_BYTES = 100;
     /// @dev One balance change in `IntervalSettled.balanceChanges`: owner (20) ‖ int128 change (16).
     uint256 private constant CHANGE_BYTES = 36;
-    uint256 private constant BALANCE_MASK = 0xffffffffffffffffffffffffffffffff;
+    uint256 private constant BALANCE_MASK = (1 << 96) - 1;
+    uint256 private constant CHANGE_MASK = (1 << 128) - 1;
+    /// Where `Account.partMark` starts in the account's slot, and its width.
+    uint256 private constant MARK_SHIFT = 200;
+    uint256 private constant MARK_MASK = (1 << 56) - 1;
     /// Fill indices are two bytes in a trade.
     uint256 private constant MAX_FILLS = 65_535;
 
     /// One storage slot per participant.
     struct Account {
-        uint128 balance;
+        /// 2^96 base units: 7.9e22 of a 6-decimal stablecoin.
+        uint96 balance;
         /// Orders with a lower nonce are cancelled.
         uint64 minNonce;
         /// When a requested withdrawal may be taken (0: none requested).
-        uint64 withdrawableAt;
+        uint40 withdrawableAt;
+        /// The last interval settled in parts that this owner took part in, as
+        /// (interval / intervalLength + 1) * 2, plus 1 if it continues into a later part of it.
+        uint56 partMark;
     }
 
     IERC20 public immutable token;
+    /// The one community this contract settles (keccak256 of its name, as orders sign it).
+    bytes32 public immutable community;
     /// The only address that may submit settlement batches.
     address public immutable operator;
     /// Receives every grid fee and rounding remainder; fixed at deployment.
@@ -89,9 +104,15 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     /// Numbers the batches of one transaction, so each batch's transient delivery scratch has its own keys.
     uint256 private transient batchSeq;
     mapping(address => uint256) public pendingWithdrawal;
-    /// Settled intervals, one bit each: bit (interval / intervalLength) % 256 of word
-    /// (interval / intervalLength) / 256, so 256 consecutive intervals share one slot.
-    mapping(bytes32 => mapping(uint256 => uint256)) private settledBits;
+    /// Two bits per interval, 128 consecutive intervals to a slot: bit 2k is "settled" (no further
+    /// part), bit 2k+1 "some part settled", for k = (interval / intervalLength) % 128 in word
+    /// (interval / intervalLength) / 128.
+    mapping(uint256 => uint256) private intervalBits;
+    /// Wh an order filled in earlier parts of its interval, by its EIP-712 digest; written only for
+    /// an owner that continues into a later part.
+    mapping(bytes32 => uint256) private partFilled;
+    /// Exported Wh + 1 a continuing seller's reading has left after earlier parts, by interval and owner.
+    mapping(uint64 => mapping(address => uint256)) private partExport;
     /// Meter readings posted by anyone before settlement, exported Wh + 1 (0: none), by
     /// keccak256(community ‖ interval ‖ owner): the operator cannot leave a signed reading out.
     mapping(bytes32 => uint256) private postedReadings;
@@ -121,6 +142,12 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     error BadParameters();
     error IsPaused();
     error IntervalAlreadySettled(bytes32 community, uint64 interval);
+    error WrongCommunity(bytes32 community);
+    /// An owner that took part in an earlier part of this interval without continuing into later ones.
+    error OwnerAlreadySettled(address owner);
+    /// An owner already took part in parts of a later interval: finish the earlier interval first.
+    error OwnerInLaterInterval(address owner);
+    error CarriedNotSorted(uint256 index);
     error SettlementWindowClosed(uint64 interval, uint256 deadline);
     error IntervalNotOver(uint64 interval, uint256 endsAt);
     error IntervalNotAligned(uint64 interval, uint64 intervalLength);
@@ -149,6 +176,7 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
 
     constructor(
         IERC20 token_,
+        bytes32 community_,
         address operator_,
         address feeRecipient_,
         address guardian_,
@@ -163,10 +191,14 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
         }
         // A withdrawal must wait out every settlement that could still take from the balance, and an
         // interval must be settleable after its readings' grace (two lengths after its start).
-        if (intervalLength_ == 0 || settlementWindow_ <= 2 * uint256(intervalLength_) || withdrawalDelay_ <= settlementWindow_) {
+        if (
+            community_ == bytes32(0) || intervalLength_ == 0 || settlementWindow_ <= 2 * uint256(intervalLength_)
+                || withdrawalDelay_ <= settlementWindow_ || withdrawalDelay_ > type(uint32).max
+        ) {
             revert BadParameters();
         }
         token = token_;
+        community = community_;
         operator = operator_;
         feeRecipient = feeRecipient_;
         guardian = guardian_;
@@ -200,7 +232,7 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     function requestWithdrawal(uint256 amount) external {
         if (amount == 0) revert NothingToWithdraw();
         uint64 at = uint64(block.timestamp) + withdrawalDelay;
-        accounts[msg.sender].withdrawableAt = at;
+        accounts[msg.sender].withdrawableAt = uint40(at);
         pendingWithdrawal[msg.sender] = amount;
         emit WithdrawalRequested(msg.sender, amount, at);
     }
@@ -214,7 +246,7 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
         if (block.timestamp < at) revert WithdrawalNotReady(at);
         uint256 amount = pendingWithdrawal[msg.sender];
         if (amount > account.balance) amount = account.balance;
-        account.balance -= uint128(amount);
+        account.balance -= uint96(amount);
         account.withdrawableAt = 0;
         pendingWithdrawal[msg.sender] = 0;
         emit Withdrawn(msg.sender, amount);
@@ -236,11 +268,18 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
         emit Paused(paused_);
     }
 
-    /// @notice Whether `interval` of `community` has been settled.
-    function intervalSettled(bytes32 community, uint64 interval) public view returns (bool) {
+    /// @notice Whether `interval` of `community_` has been settled (all of it, when it settled in parts).
+    function intervalSettled(bytes32 community_, uint64 interval) public view returns (bool) {
+        if (community_ != community || interval % intervalLength != 0) return false;
+        uint256 index = interval / intervalLength;
+        return intervalBits[index >> 7] & (uint256(1) << ((index & 0x7f) * 2)) != 0;
+    }
+
+    /// @notice Whether some part of `interval` has settled (it may still take further parts).
+    function intervalPartSettled(uint64 interval) public view returns (bool) {
         if (interval % intervalLength != 0) return false;
         uint256 index = interval / intervalLength;
-        return settledBits[community][index >> 8] & (1 << (index & 0xff)) != 0;
+        return intervalBits[index >> 7] & (uint256(2) << ((index & 0x7f) * 2)) != 0;
     }
 
     // ──────────────────────────── signatures ────────────────────────────
@@ -272,9 +311,10 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     /// @notice Puts a signed meter reading on chain for an interval that has not settled, so settlement
     /// uses it even if the operator's batch leaves it out. Anyone may post it (the seller, its agent, the
     /// meter data hub); the first posted reading of an owner and interval stands.
-    function postMeterReading(bytes32 community, uint64 interval, address owner, uint64 exportedWh, uint64 importedWh, bytes32 r, bytes32 vs)
+    function postMeterReading(bytes32 community_, uint64 interval, address owner, uint64 exportedWh, uint64 importedWh, bytes32 r, bytes32 vs)
         external
     {
+        if (community_ != community) revert WrongCommunity(community_);
         if (interval % intervalLength != 0) revert IntervalNotAligned(interval, intervalLength);
         if (intervalSettled(community, interval)) revert IntervalAlreadySettled(community, interval);
         if (uint160(owner) <= 1) revert BadMeterReading(0);
@@ -288,50 +328,100 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
 
     // ──────────────────────────── settlement ────────────────────────────
 
-    /// @notice Settles one market interval of one community, once it has ended. Every fill is checked
-    /// against its signed order; every trade pairs a buy fill with a sell fill; a buyer pays its price
-    /// for the energy its seller's signed meter reading shows delivered in that trade, and receives the
-    /// seller's imbalance charge for the rest; grid fees and rounding go to the fee recipient.
+    /// @notice Settles one market interval of the community, once it has ended, or the last part of an
+    /// interval settled in parts. Every fill is checked against its signed order; every trade pairs a
+    /// buy fill with a sell fill; a buyer pays its price for the energy its seller's signed meter
+    /// reading shows delivered in that trade, and receives the seller's imbalance charge for the rest;
+    /// grid fees and rounding go to the fee recipient. No part of the interval settles after this.
     /// @param fills packed fills (see FILL_BYTES), grouped by order, distinct orders in strictly
     /// increasing order of their EIP-712 digest.
     /// @param trades packed trades (see TRADE_BYTES) between those fills.
     /// @param readings packed meter readings (see READING_BYTES), at most one per owner, in strictly
     /// increasing order of owner address. A seller with none here is judged by its posted reading, and
     /// may have neither only once the interval ended an interval ago (it then delivered nothing).
-    function settleInterval(bytes32 community, uint64 interval, bytes calldata fills, bytes calldata trades, bytes calldata readings)
+    function settleInterval(bytes32 community_, uint64 interval, bytes calldata fills, bytes calldata trades, bytes calldata readings)
         external
         nonReentrant
     {
+        _settle(community_, interval, fills, trades, readings, msg.data[0:0], true);
+    }
+
+    /// @notice Settles one part of an interval too large for one transaction; more parts may follow,
+    /// and `settleInterval` settles the last. Each part is checked as a whole interval is. An owner
+    /// may take part in a later part only if listed in `carried` in every earlier part it took part
+    /// in: its orders then carry what they filled (never more than signed, over all parts) and its
+    /// meter reading what it has left, so no order and no delivered Wh is used twice.
+    /// @param carried owners (20 bytes each, strictly increasing) that continue into a later part.
+    function settleIntervalPart(
+        bytes32 community_,
+        uint64 interval,
+        bytes calldata fills,
+        bytes calldata trades,
+        bytes calldata readings,
+        bytes calldata carried
+    ) external nonReentrant {
+        _settle(community_, interval, fills, trades, readings, carried, false);
+    }
+
+    /// How a batch takes part in an interval settled in parts.
+    struct Part {
+        /// Earlier parts exist or this is not the last: owners' part marks are checked.
+        bool checked;
+        /// Not the last part: part marks, carried fills and readings are written.
+        bool writes;
+        /// (interval / intervalLength + 1) * 2, the part mark of this interval.
+        uint256 mark;
+        /// Transient key prefix of the carried owners.
+        uint256 carriedScratch;
+    }
+
+    function _settle(
+        bytes32 community_,
+        uint64 interval,
+        bytes calldata fills,
+        bytes calldata trades,
+        bytes calldata readings,
+        bytes calldata carried,
+        bool last
+    ) private {
         if (msg.sender != operator) revert NotOperator();
         if (paused) revert IsPaused();
+        if (community_ != community) revert WrongCommunity(community_);
         if (interval % intervalLength != 0) revert IntervalNotAligned(interval, intervalLength);
         uint256 index = interval / intervalLength;
-        uint256 bits = settledBits[community][index >> 8];
-        uint256 bit = 1 << (index & 0xff);
-        if (bits & bit != 0) revert IntervalAlreadySettled(community, interval);
+        uint256 bits = intervalBits[index >> 7];
+        uint256 shift = (index & 0x7f) * 2;
+        if (bits & (uint256(1) << shift) != 0) revert IntervalAlreadySettled(community, interval);
         uint256 endsAt = uint256(interval) + intervalLength;
         if (block.timestamp < endsAt) revert IntervalNotOver(interval, endsAt);
         uint256 deadline = uint256(interval) + settlementWindow;
         if (block.timestamp >= deadline) revert SettlementWindowClosed(interval, deadline);
-        if (fills.length % FILL_BYTES != 0 || trades.length % TRADE_BYTES != 0 || readings.length % READING_BYTES != 0) {
+        if (
+            fills.length % FILL_BYTES != 0 || trades.length % TRADE_BYTES != 0 || readings.length % READING_BYTES != 0
+                || carried.length % 20 != 0
+        ) {
             revert MalformedBatch();
         }
         uint256 count = fills.length / FILL_BYTES;
         if (count > MAX_FILLS) revert MalformedBatch();
-        settledBits[community][index >> 8] = bits | bit;
+        bool earlierParts = bits & (uint256(2) << shift) != 0;
+        intervalBits[index >> 7] = bits | (uint256(last ? 1 : 2) << shift);
 
         bytes32 domain = _domainSeparatorV4();
         uint256 scratch = ++batchSeq << 160;
-        _recordReadings(domain, community, interval, readings, scratch);
-        _checkFills(domain, community, interval, fills);
+        Part memory part = Part(earlierParts || !last, !last, (index + 1) * 2, 0);
+        if (!last) part.carriedScratch = _recordCarried(carried);
+        _recordReadings(domain, interval, readings, scratch, part);
+        _checkFills(domain, interval, fills, scratch, part);
         Ledger memory ledger = Ledger(new uint256[](count), new uint256[](count), new uint256[](count), 0);
-        _applyTrades(community, interval, fills, trades, scratch, ledger);
+        _applyTrades(interval, fills, trades, scratch, ledger);
+        if (!last) _recordCarriedExports(interval, carried, scratch);
         bytes memory changes = new bytes(count * CHANGE_BYTES);
-        (uint256 paid, uint256 received) = _moveMoney(fills, ledger, changes);
+        (uint256 paid, uint256 received) = _moveMoney(fills, ledger, changes, part);
 
         if (paid < received) revert MoneyNotConserved(paid, received);
         uint256 fees = paid - received;
-        if (fees != 0) accounts[feeRecipient].balance += uint128(fees);
+        if (fees != 0) accounts[feeRecipient].balance += uint96(fees);
         emit IntervalSettled(community, interval, count, ledger.energyWh, paid, fees, changes);
     }
 
@@ -344,10 +434,47 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
         uint256 energyWh;
     }
 
+    /// Marks each carried owner in transient storage under a fresh prefix, which it returns.
+    function _recordCarried(bytes calldata carried) private returns (uint256 prefix) {
+        prefix = ++batchSeq << 160;
+        uint256 previous;
+        uint256 count = carried.length / 20;
+        for (uint256 i; i < count; ++i) {
+            uint256 owner = _word(_at(carried, i * 20), 20);
+            if (owner <= previous) revert CarriedNotSorted(i);
+            previous = owner;
+            assembly ("memory-safe") {
+                tstore(or(prefix, owner), 1)
+            }
+        }
+    }
+
+    function _isCarried(Part memory part, uint256 owner) private view returns (bool carried) {
+        if (!part.writes) return false;
+        uint256 key = part.carriedScratch | owner;
+        assembly ("memory-safe") {
+            carried := tload(key)
+        }
+    }
+
+    /// Keeps what each carried seller's reading has left after this part for its later parts.
+    function _recordCarriedExports(uint64 interval, bytes calldata carried, uint256 scratch) private {
+        uint256 count = carried.length / 20;
+        for (uint256 i; i < count; ++i) {
+            uint256 owner = _word(_at(carried, i * 20), 20);
+            uint256 left;
+            assembly ("memory-safe") {
+                left := tload(or(scratch, owner))
+            }
+            if (left != 0) partExport[interval][address(uint160(owner))] = left;
+        }
+    }
+
     /// Verifies each reading and keeps its exported energy in transient storage for this batch, under
     /// the key `scratch | owner` (transient storage ends with the transaction; `scratch` keeps two
-    /// batches in one transaction apart).
-    function _recordReadings(bytes32 domain, bytes32 community, uint64 interval, bytes calldata readings, uint256 scratch) private {
+    /// batches in one transaction apart). For an owner continuing from an earlier part, what its
+    /// reading had left then stands instead: the part that used some of it recorded the remainder.
+    function _recordReadings(bytes32 domain, uint64 interval, bytes calldata readings, uint256 scratch, Part memory part) private {
         address signer = meterSigner;
         uint256 previous = 1; // owners 0 and 1 hold no key
         uint256 count = readings.length / READING_BYTES;
@@ -362,17 +489,24 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
             address expected = signer == address(0) ? address(uint160(owner)) : signer;
             if (!_signedBy(digest, bytes32(_word(p + 36, 32)), bytes32(_word(p + 68, 32)), expected)) revert BadMeterReading(i);
             // Stored + 1, so that 0 means "no reading in the batch".
+            uint256 left = exportedWh + 1;
+            if (part.checked) {
+                uint256 carriedLeft = _carriedExport(interval, address(uint160(owner)), part);
+                if (carriedLeft != 0) left = carriedLeft;
+            }
             assembly ("memory-safe") {
-                tstore(or(scratch, owner), add(exportedWh, 1))
+                tstore(or(scratch, owner), left)
             }
         }
     }
 
     /// Checks every fill against its signed order: owner, side, amounts, price limit, cancellation and
-    /// signature. Moves no money.
-    function _checkFills(bytes32 domain, bytes32 community, uint64 interval, bytes calldata fills) private view {
+    /// signature, and, in an interval settled in parts, against what the order filled in earlier
+    /// parts. Moves no money.
+    function _checkFills(bytes32 domain, uint64 interval, bytes calldata fills, uint256 scratch, Part memory part) private {
         uint256 current;
         uint256 currentFilledWh;
+        bool currentCarried;
         uint256 count = fills.length / FILL_BYTES;
         // Unchecked: every quantity is a uint64 from calldata, so sums of them stay far below 2^256.
         unchecked {
@@ -398,22 +532,53 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
                     // Distinct orders in increasing digest order: no order can be used twice in a batch,
                     // and its interval settles only once, so it can never be used again.
                     if (digest <= current) revert OrdersNotSorted(i);
+                    if (currentCarried) partFilled[bytes32(current)] = currentFilledWh;
                     if (_word(p + 37, 8) < accounts[owner].minNonce) revert OrderCancelled(i);
                     if (!_signedBy(bytes32(digest), bytes32(_word(p + 61, 32)), bytes32(_word(p + 93, 32)), owner)) revert BadSignature(i);
                     current = digest;
-                    currentFilledWh = 0;
+                    currentFilledWh = part.checked ? _earlierParts(interval, owner, bytes32(digest), scratch, part) : 0;
+                    currentCarried = _isCarried(part, uint160(owner));
                 }
                 currentFilledWh += filledWh;
                 if (currentFilledWh > _word(p + 21, 8)) revert InvalidFillAmount(i);
             }
         }
+        if (currentCarried) partFilled[bytes32(current)] = currentFilledWh;
+    }
+
+    /// In an interval settled in parts, what an order filled in earlier parts: nothing for an owner
+    /// new to the interval; for an owner that continues, what its order carried (and its reading's
+    /// remainder replaces any reading in this batch). An owner that took part without
+    /// continuing, or already in parts of a later interval, is refused.
+    function _earlierParts(uint64 interval, address owner, bytes32 digest, uint256 scratch, Part memory part)
+        private
+        returns (uint256 filled)
+    {
+        uint256 mark = accounts[owner].partMark;
+        uint256 seen = mark & ~uint256(1);
+        if (seen > part.mark) revert OwnerInLaterInterval(owner);
+        if (seen != part.mark) return 0;
+        if (mark & 1 == 0) revert OwnerAlreadySettled(owner);
+        filled = partFilled[digest];
+        uint256 left = partExport[interval][owner];
+        if (left != 0) {
+            uint256 key = scratch | uint160(owner);
+            assembly ("memory-safe") {
+                tstore(key, left)
+            }
+        }
+    }
+
+    /// What a continuing owner's reading had left after the earlier parts (exported Wh + 1), or 0 if
+    /// it is not continuing or none of its reading was used.
+    function _carriedExport(uint64 interval, address owner, Part memory part) private view returns (uint256) {
+        if (accounts[owner].partMark != part.mark | 1) return 0;
+        return partExport[interval][owner];
     }
 
     /// Walks the trades: gives each seller's delivered energy to its trades in batch order and charges
     /// it, per trade, the imbalance price for what it lacked, to that trade's buyer.
-    function _applyTrades(bytes32 community, uint64 interval, bytes calldata fills, bytes calldata trades, uint256 scratch, Ledger memory ledger)
-        private
-    {
+    function _applyTrades(uint64 interval, bytes calldata fills, bytes calldata trades, uint256 scratch, Ledger memory ledger) private {
         uint256 count = fills.length / FILL_BYTES;
         uint256 tradeCount = trades.length / TRADE_BYTES;
         bool mayLeaveOut = block.timestamp >= uint256(interval) + 2 * uint256(intervalLength);
@@ -438,7 +603,7 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
                 assembly ("memory-safe") {
                     left := tload(or(scratch, seller))
                 }
-                if (left == 0) left = _postedReading(community, interval, address(uint160(seller)), mayLeaveOut);
+                if (left == 0) left = _postedReading(interval, address(uint160(seller)), mayLeaveOut);
                 uint256 exported = left - 1;
                 uint256 delivered = exported < energyWh ? exported : energyWh;
                 assembly ("memory-safe") {
@@ -460,7 +625,7 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
 
     /// A seller's posted reading as exported Wh + 1; with none, 1 (nothing delivered) once the interval
     /// may leave readings out, and a revert before that.
-    function _postedReading(bytes32 community, uint64 interval, address seller, bool mayLeaveOut) private view returns (uint256) {
+    function _postedReading(uint64 interval, address seller, bool mayLeaveOut) private view returns (uint256) {
         uint256 posted = postedReadings[_readingKey(community, interval, seller)];
         if (posted != 0) return posted;
         if (!mayLeaveOut) revert MissingMeterReading(seller, uint256(interval) + 2 * uint256(intervalLength));
@@ -469,8 +634,12 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
 
     /// Moves escrow for every fill: a buyer, whose escrow must cover its whole fill at its price, pays
     /// for the delivered part and receives its sellers' charges; a seller, whose escrow must cover the
-    /// imbalance charge of its whole fill, is paid for the delivered part and pays its charges.
-    function _moveMoney(bytes calldata fills, Ledger memory ledger, bytes memory changes) private returns (uint256 paid, uint256 received) {
+    /// imbalance charge of its whole fill, is paid for the delivered part and pays its charges. In a
+    /// part that is not the last, also sets each owner's part mark.
+    function _moveMoney(bytes calldata fills, Ledger memory ledger, bytes memory changes, Part memory part)
+        private
+        returns (uint256 paid, uint256 received)
+    {
         uint256 count = fills.length / FILL_BYTES;
         uint256 imbalance = imbalancePrice;
         // Unchecked: quantities are uint64s from calldata; each subtraction is guarded before it.
@@ -506,13 +675,18 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
                     change = int256(amount) - int256(charges);
                 }
                 if (escrow > BALANCE_MASK) revert AmountTooLarge();
+                word = (word & ~BALANCE_MASK) | escrow;
+                if (part.writes) {
+                    uint256 mark = part.mark | (_isCarried(part, uint160(owner)) ? 1 : 0);
+                    word = (word & ~(MARK_MASK << MARK_SHIFT)) | (mark << MARK_SHIFT);
+                }
                 assembly ("memory-safe") {
-                    sstore(slot, or(and(word, not(BALANCE_MASK)), escrow))
+                    sstore(slot, word)
                     let at := add(add(changes, 0x20), mul(i, 36))
                     // Both stores stay inside this record's 36 bytes: the owner's top 4 bytes first,
                     // then its low 16 bytes and the change's low 128 bits (two's complement) at at+4.
                     mstore(at, shl(96, owner))
-                    mstore(add(at, 4), or(shl(128, owner), and(change, BALANCE_MASK)))
+                    mstore(add(at, 4), or(shl(128, owner), and(change, CHANGE_MASK)))
                 }
             }
         }
@@ -600,9 +774,9 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
 
     function _deposit(address owner, uint256 amount) private {
         if (paused) revert IsPaused();
-        if (amount > type(uint128).max - accounts[owner].balance) revert AmountTooLarge();
+        if (amount > type(uint96).max - accounts[owner].balance) revert AmountTooLarge();
         token.safeTransferFrom(owner, address(this), amount);
-        accounts[owner].balance += uint128(amount);
+        accounts[owner].balance += uint96(amount);
         emit Deposited(owner, amount);
     }
 }

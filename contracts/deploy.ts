@@ -1,11 +1,14 @@
 import { createPublicClient, createWalletClient, getAddress, http, zeroAddress, type Address, type Chain, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { VppError } from '../protocol/errors.ts'
+import { communityKey } from '../protocol/order.ts'
 import { devStablecoinAbi, devStablecoinBytecode, energySettlementAbi, energySettlementBytecode } from './generated/artifacts.ts'
 
 export interface Deployment {
   chainId: number
   settlement: Address
+  /** The one community the contract settles: keccak256 of its name, as orders sign it. */
+  community: Hex
   token: Address
   operator: Address
   feeRecipient: Address
@@ -51,11 +54,13 @@ export function chainFor(chainId: number, rpcUrl: string): Chain {
  * Deploys EnergySettlement (and, when no token is given, the 6-decimal DevStablecoin owned by the deployer).
  *
  * @example
- * const d = await deployContracts({ rpcUrl, deployerKey, feeRecipient })
+ * const d = await deployContracts({ rpcUrl, community: 'sunny-street', deployerKey, feeRecipient })
  * d.settlement // 0x…
  */
 export async function deployContracts(options: {
   rpcUrl: string
+  /** The community's name (market.yaml's `community`): the contract settles this community only. */
+  community: string
   deployerKey: Hex
   feeRecipient: Address
   operator?: Address
@@ -101,11 +106,12 @@ export async function deployContracts(options: {
   const settlementWindow = options.settlementWindow ?? settlementDefaults.settlementWindow
   const withdrawalDelay = options.withdrawalDelay ?? Math.max(settlementDefaults.withdrawalDelay, settlementWindow + 1)
   const intervalLength = options.intervalLength ?? settlementDefaults.intervalLength
-  const args = [token, operator, options.feeRecipient, guardian, meterSigner, BigInt(imbalancePrice), BigInt(settlementWindow), BigInt(withdrawalDelay), BigInt(intervalLength)] as const
+  const community = communityKey(options.community)
+  const args = [token, community, operator, options.feeRecipient, guardian, meterSigner, BigInt(imbalancePrice), BigInt(settlementWindow), BigInt(withdrawalDelay), BigInt(intervalLength)] as const
   const settlement = await deploy('EnergySettlement', await wallet.deployContract({ abi: energySettlementAbi, bytecode: energySettlementBytecode, args }))
   const [tokenDecimals, tokenSymbol] = await Promise.all([
     publicClient.readContract({ address: token, abi: devStablecoinAbi, functionName: 'decimals' }),
     publicClient.readContract({ address: token, abi: devStablecoinAbi, functionName: 'symbol' }),
   ])
-  return { chainId, settlement, token, operator, feeRecipient: options.feeRecipient, tokenDecimals, tokenSymbol, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalLength }
+  return { chainId, settlement, community, token, operator, feeRecipient: options.feeRecipient, tokenDecimals, tokenSymbol, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalLength }
 }

@@ -11,11 +11,12 @@ import { devStablecoinAbi, energySettlementAbi } from './generated/artifacts.ts'
 export async function loadDeployment(rpcUrl: string, settlement: Address): Promise<Deployment> {
   const client = createPublicClient({ transport: http(rpcUrl) })
   try {
-    const read = <F extends 'token' | 'operator' | 'feeRecipient' | 'guardian' | 'meterSigner'>(functionName: F) => client.readContract({ address: settlement, abi: energySettlementAbi, functionName })
+    const read = <F extends 'token' | 'community' | 'operator' | 'feeRecipient' | 'guardian' | 'meterSigner'>(functionName: F) => client.readContract({ address: settlement, abi: energySettlementAbi, functionName })
     const readNumber = async (functionName: 'imbalancePrice' | 'settlementWindow' | 'withdrawalDelay' | 'intervalLength') => Number(await client.readContract({ address: settlement, abi: energySettlementAbi, functionName }))
-    const [chainId, token, operator, feeRecipient, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalLength] = await Promise.all([
+    const [chainId, token, community, operator, feeRecipient, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalLength] = await Promise.all([
       client.getChainId(),
       read('token'),
+      read('community'),
       read('operator'),
       read('feeRecipient'),
       read('guardian'),
@@ -29,7 +30,7 @@ export async function loadDeployment(rpcUrl: string, settlement: Address): Promi
       client.readContract({ address: token, abi: devStablecoinAbi, functionName: 'decimals' }),
       client.readContract({ address: token, abi: devStablecoinAbi, functionName: 'symbol' }),
     ])
-    return { chainId, settlement: getAddress(settlement), token, operator, feeRecipient, tokenDecimals, tokenSymbol, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalLength }
+    return { chainId, settlement: getAddress(settlement), community, token, operator, feeRecipient, tokenDecimals, tokenSymbol, guardian, meterSigner, imbalancePrice, settlementWindow, withdrawalDelay, intervalLength }
   } catch (error) {
     throw new VppError('VPP_ERR_CHAIN', `cannot read the settlement contract at ${settlement} on ${rpcUrl}: is the address right and the RPC reachable? (${(error as { shortMessage?: string }).shortMessage ?? (error as Error).message})`)
   }

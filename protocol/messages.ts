@@ -109,6 +109,18 @@ export const intervalResultSchema = z.object({
         }),
       )
       .optional(),
+    /**
+     * An interval too large for one transaction settles in several, of at most `maxFills` fills each
+     * (EnergySettlement's `settleIntervalPart`, then `settleInterval`): the parts settled so far, in
+     * order; `tx` is null for a part whose every trade was left out.
+     */
+    parts: z
+      .object({
+        maxFills: z.number().int().min(2),
+        count: z.number().int().min(2),
+        settled: z.array(z.object({ tx: hash.nullable(), fills: z.number().int().nonnegative(), gasUsed: z.number().int().nonnegative() })),
+      })
+      .optional(),
     /** Orders left out because the contract would refuse them (cancelled on chain, escrow gone, …): their trades do not settle, every other trade does. */
     dropped: z.array(z.object({ order: hash, owner: addressSchema, reason: z.string() })).optional(),
   }),

@@ -28,7 +28,7 @@ export const settlementBenchmark: Benchmark = {
       const chain = chainFor(anvil.chainId, anvil.rpcUrl)
       const transport = http(anvil.rpcUrl)
       const client = createPublicClient({ chain, transport })
-      const deployment = await deployContracts({ rpcUrl: anvil.rpcUrl, deployerKey: ANVIL_DEV_KEYS[0], feeRecipient: privateKeyToAccount(ANVIL_DEV_KEYS[1]).address })
+      const deployment = await deployContracts({ rpcUrl: anvil.rpcUrl, community: 'bench-street', deployerKey: ANVIL_DEV_KEYS[0], feeRecipient: privateKeyToAccount(ANVIL_DEV_KEYS[1]).address })
       const operator = createWalletClient({ account: privateKeyToAccount(ANVIL_DEV_KEYS[0], { nonceManager }), chain, transport })
       const community = communityKey('bench-street')
 

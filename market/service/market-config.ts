@@ -23,6 +23,8 @@ export const marketConfigSchema = z
     maxOrderWh: z.number().int().positive().default(1_000_000),
     /** Orders one agent may have open in one interval: bounds what one member can add to a settlement batch. */
     maxOrdersPerInterval: z.number().int().min(1).max(1000).default(24),
+    /** Most fills in one settlement transaction (an interval with more settles in parts); default from the chain's block gas limit. */
+    settlementMaxFills: z.number().int().min(2).max(65_535).optional(),
     /** The utility's tariffs in base units per kWh, shown beside trading's earnings and savings. */
     referenceTariffs: z.object({ feedInPrice: z.number().int().nonnegative(), retailPrice: z.number().int().nonnegative() }).strict().optional(),
     rateLimit: z.object({ agent: rate.optional(), http: rate.optional() }).strict().optional(),

@@ -29,6 +29,9 @@ import { batchVerifier } from './batch-verifier.ts'
 import { SettlementSubmitter } from './settlement-submitter.ts'
 import { buildSettlementBatch, fillsOf } from './settlement-batch.ts'
 import { planSettlement } from './settlement-planner.ts'
+import { fillsPerPart, splitSettlement, type SettlementPart } from './settlement-parts.ts'
+import { settleInParts } from './settle-in-parts.ts'
+import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import { validateMeterReading } from './meter-validation.ts'
 
 export interface Member {
@@ -79,6 +82,11 @@ export interface MarketOptions {
    * settlement transaction, that one member can cause.
    */
   maxOrdersPerInterval?: number
+  /**
+   * Most fills one settlement transaction carries; an interval with more settles in parts. Default:
+   * what half of the chain's block gas limit holds (settlement-parts.ts).
+   */
+  settlementMaxFills?: number
   logger: Logger
 }
 
@@ -137,6 +145,9 @@ export class MarketService extends EventEmitter {
     this.agentLimiter = new RateLimiter(options.rateLimit?.agent?.burst ?? 40, options.rateLimit?.agent?.perSecond ?? 2)
     this.httpLimiter = new RateLimiter(options.rateLimit?.http?.burst ?? 400, options.rateLimit?.http?.perSecond ?? 20)
     this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey, { logger: options.logger })
+    if (options.chain.deployment.community.toLowerCase() !== this.communityKey.toLowerCase()) {
+      throw new VppError('VPP_ERR_CONFIG', `the settlement contract at ${options.chain.deployment.settlement} settles another community (key ${options.chain.deployment.community}), not "${options.community}" (key ${this.communityKey}): give the market the contract deployed for this community (vpp contracts deploy --community ${options.community})`)
+    }
     const contractInterval = options.chain.deployment.intervalLength
     if (this.intervalSeconds !== contractInterval) {
       throw new VppError('VPP_ERR_CONFIG', `intervalSeconds ${this.intervalSeconds} is not the settlement contract's interval length (${contractInterval} s): set the market's interval to ${contractInterval} s, or deploy a contract for this interval length (vpp contracts deploy --interval)`)
@@ -367,12 +378,15 @@ export class MarketService extends EventEmitter {
     const orders = new Map(this.store.ordersFor(interval).map((o) => [o.hash as string, o]))
     const readings = this.store.meterReadingsFor(interval)
     const onSubmitted = (tx: Hex) => this.store.updateSettlement(interval, { ...result.settlement, status: 'submitted', tx, error: null })
-    if (result.settlement.status === 'submitted' || (await this.submitter.isSettled(this.communityKey, interval))) {
+    if (!result.settlement.parts && (result.settlement.status === 'submitted' || (await this.submitter.isSettled(this.communityKey, interval)))) {
       // Already out (before a restart) or settled: the submitter waits for it or reports it.
       const batch = buildSettlementBatch(result.trades.filter((t) => !isDropped(result, t)), orders, readings)
       const outcome = await this.submitter.settle(this.communityKey, interval, batch, { knownTx: result.settlement.tx, onSubmitted })
       return this.recordSettlement(interval, { ...outcome, dropped: result.settlement.dropped })
     }
+    const maxFills = result.settlement.parts?.maxFills ?? this.options.settlementMaxFills ?? fillsPerPart(await this.submitter.blockGasLimit())
+    const parts = splitSettlement(result.trades, (hash) => orders.get(hash)?.signed.order.owner ?? '', maxFills)
+    if (parts.length > 1) return this.settleInParts(interval, result, parts, maxFills, orders, readings)
     const plan = await planSettlement(result.trades, orders, readings, (batch) => this.submitter.simulate(this.communityKey, interval, batch))
     if (plan.kind === 'wait') return void this.log.info({ interval, reason: plan.reason }, 'market: settlement not yet possible; tried again at the next gate closure')
     if (plan.kind === 'refused') return this.recordSettlement(interval, { ...result.settlement, status: 'failed', error: `refused: ${plan.reason}` })
@@ -383,6 +397,47 @@ export class MarketService extends EventEmitter {
     if (plan.kind === 'nothing') return this.recordSettlement(interval, { status: 'nothing', tx: null, error: 'every trade was left out', dropped: plan.dropped })
     const outcome = await this.submitter.settle(this.communityKey, interval, plan.batch, { onSubmitted })
     await this.recordSettlement(interval, { ...outcome, ...(plan.dropped.length ? { dropped: plan.dropped } : {}) })
+  }
+
+  /**
+   * An interval too large for one transaction: settled part after part (settle-in-parts.ts) once
+   * every seller's reading is in or may be left out, and after any earlier interval left half-settled,
+   * since the contract takes an owner's parts interval by interval.
+   */
+  private async settleInParts(
+    interval: number,
+    result: IntervalResult,
+    parts: SettlementPart[],
+    maxFills: number,
+    orders: Map<string, StoredOrder>,
+    readings: Map<string, SignedMeterReading>,
+  ): Promise<void> {
+    if (!result.settlement.parts) {
+      const earlier = this.store.unsettledIntervals(interval).find((i) => this.store.interval(i)?.settlement.parts)
+      if (earlier !== undefined) return void this.log.info({ interval, earlier }, 'market: settlement in parts waits for an earlier interval still settling in parts')
+      const sellers = new Set(result.trades.map((t) => t.seller.toLowerCase()))
+      const mayLeaveOut = Date.now() / 1000 >= interval + 2 * this.intervalSeconds
+      if (!mayLeaveOut && ![...sellers].every((s) => readings.has(s))) {
+        return void this.log.info({ interval }, 'market: settlement in parts waits for every seller\'s meter reading (or for the contract to let them be left out)')
+      }
+      this.log.info({ interval, parts: parts.length, maxFills }, 'market: interval too large for one transaction; settling it in parts')
+    }
+    const outcome = await settleInParts({
+      communityKey: this.communityKey,
+      interval,
+      settlement: result.settlement,
+      parts,
+      maxFills,
+      orders,
+      readings,
+      submitter: this.submitter,
+      save: (settlement) => void this.store.updateSettlement(interval, settlement),
+      log: this.log,
+    })
+    if (outcome.kind === 'wait') return void this.log.info({ interval, reason: outcome.reason }, 'market: settlement part not yet possible; tried again at the next gate closure')
+    const dropped = outcome.settlement.dropped ?? []
+    if (dropped.length > (result.settlement.dropped?.length ?? 0)) this.counters.increment('settlement_orders_dropped', dropped.length - (result.settlement.dropped?.length ?? 0))
+    this.recordSettlement(interval, outcome.settlement)
   }
 
   private recordSettlement(interval: number, settlement: IntervalResult['settlement']): void {

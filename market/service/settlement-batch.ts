@@ -13,7 +13,7 @@ interface GroupedFill {
 }
 
 /** A fill's key: under pay-as-bid one node trades an order at several prices. */
-const fillKey = (hash: string, node: string, price: number) => `${hash}|${node}|${price}`
+export const fillKey = (hash: string, node: string, price: number) => `${hash}|${node}|${price}`
 
 /**
  * An interval's trades as fills, grouped by order (by its hash, in order of first appearance) and keyed
@@ -112,6 +112,11 @@ export function encodeSettlementBatch(batch: SettlementBatch): [Hex, Hex, Hex] {
   const trades = batch.trades.map((t) => uintHex(BigInt(t.buyFill), 2) + uintHex(BigInt(t.sellFill), 2) + uintHex(t.energyWh, 8))
   const readings = batch.readings.map((r) => r.owner.slice(2) + uintHex(r.exportedWh, 8) + uintHex(r.importedWh, 8) + r.r.slice(2).padStart(64, '0') + r.vs.slice(2).padStart(64, '0'))
   return [`0x${fills.join('')}`, `0x${trades.join('')}`, `0x${readings.join('')}`]
+}
+
+/** `settleIntervalPart`'s packed `carried` owners (20 bytes each, as given: increasing). */
+export function encodeCarried(owners: readonly Address[]): Hex {
+  return `0x${owners.map((o) => o.slice(2).toLowerCase()).join('')}`
 }
 
 /**

@@ -4,7 +4,8 @@ import { chainFor, type Deployment } from '../../contracts/deploy.ts'
 import { energySettlementAbi } from '../../contracts/generated/artifacts.ts'
 import type { IntervalResult } from '../../protocol/messages.ts'
 import type { Logger } from '../../platform/logger.ts'
-import { encodeSettlementBatch, settlementAccessList, type SettlementBatch } from './settlement-batch.ts'
+import type { Address } from 'viem'
+import { encodeCarried, encodeSettlementBatch, settlementAccessList, type SettlementBatch } from './settlement-batch.ts'
 import type { SimulationVerdict } from './settlement-planner.ts'
 
 export interface SettlementOutcome {
@@ -30,6 +31,15 @@ const RECEIPT_TIMEOUT_MS = 120_000
 
 /** A revert is the contract's verdict on the batch: sending it again cannot change it. */
 class Reverted extends Error {}
+
+/**
+ * A part of an interval settled in several transactions that is not its last (`settleIntervalPart`),
+ * with the owners that continue into later parts. Without one, a batch is the whole interval or its
+ * last part (`settleInterval`).
+ */
+export interface EarlierPart {
+  carried: readonly Address[]
+}
 
 /**
  * Submits one `settleInterval` batch per interval from the operator key.
@@ -66,26 +76,28 @@ export class SettlementSubmitter {
     interval: number,
     batch: SettlementBatch,
     hooks: { knownTx?: Hex | null; onSubmitted?: (tx: Hex) => void } = {},
+    part?: EarlierPart,
   ): Promise<SettlementOutcome> {
     let knownTx = hooks.knownTx ?? null
     let lastError = 'no attempt made'
     for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
       if (attempt > 0) await sleep(Math.min(this.retry.maxDelayMs, this.retry.firstDelayMs * 2 ** (attempt - 1)))
       try {
-        if (await this.isSettled(communityKey, interval)) {
+        // Only the last part closes an interval: an earlier part's own transaction is its record.
+        if (!part && (await this.isSettled(communityKey, interval))) {
           const tx = knownTx ?? (await this.settlingTx(communityKey, interval))
           return tx ? await this.settled(tx, batch) : { status: 'settled', tx: null, error: null }
         }
         if (knownTx) {
-          const receipt = await this.publicClient.getTransactionReceipt({ hash: knownTx }).catch(() => null)
-          if (!receipt) {
-            // Sent before a restart or an outage and not mined yet: wait for it rather than send twice.
-            const mined = await this.publicClient.waitForTransactionReceipt({ hash: knownTx, timeout: RECEIPT_TIMEOUT_MS })
-            if (mined.status === 'success') return await this.settled(knownTx, batch)
-          }
-          knownTx = null // reverted or dropped: build and send it afresh
+          // Sent before a restart or an outage: if it is not mined yet, wait for it rather than send
+          // twice. (A mined part of an interval settled in parts does not show in isSettled.)
+          const receipt =
+            (await this.publicClient.getTransactionReceipt({ hash: knownTx }).catch(() => null)) ??
+            (await this.publicClient.waitForTransactionReceipt({ hash: knownTx, timeout: RECEIPT_TIMEOUT_MS }))
+          if (receipt.status === 'success') return await this.settled(knownTx, batch)
+          knownTx = null // reverted: build and send it afresh
         }
-        const tx = await this.send(communityKey, interval, batch)
+        const tx = await this.send(communityKey, interval, batch, part)
         knownTx = tx
         hooks.onSubmitted?.(tx)
         const receipt = await this.publicClient.waitForTransactionReceipt({ hash: tx, timeout: RECEIPT_TIMEOUT_MS })
@@ -105,16 +117,9 @@ export class SettlementSubmitter {
    * Run against the pending block, whose timestamp is the chain's now (the latest block's may be
    * minutes old on a quiet chain). RPC failures throw.
    */
-  async simulate(communityKey: Hex, interval: number, batch: SettlementBatch): Promise<SimulationVerdict> {
+  async simulate(communityKey: Hex, interval: number, batch: SettlementBatch, part?: EarlierPart): Promise<SimulationVerdict> {
     try {
-      await this.publicClient.simulateContract({
-        account: this.wallet.account,
-        address: this.deployment.settlement,
-        abi: energySettlementAbi,
-        functionName: 'settleInterval',
-        args: [communityKey, BigInt(interval), ...encodeSettlementBatch(batch)],
-        blockTag: 'pending',
-      })
+      await this.simulateCall(settlementCall(communityKey, interval, batch, part))
       return { ok: true }
     } catch (error) {
       const revert = error instanceof BaseError ? (error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null
@@ -136,20 +141,36 @@ export class SettlementSubmitter {
       args: { community: communityKey, interval: BigInt(interval) },
       fromBlock: 'earliest',
     })
-    return logs[0]?.transactionHash ?? null
+    // An interval settled in parts has one event per part; the last closed it.
+    return logs.at(-1)?.transactionHash ?? null
   }
 
-  private async send(communityKey: Hex, interval: number, batch: SettlementBatch): Promise<Hex> {
+  /** Runs the call as the operator on the pending block; a revert throws with the contract's error decoded. */
+  private async simulateCall(call: ReturnType<typeof settlementCall>): Promise<void> {
+    const common = { account: this.wallet.account, address: this.deployment.settlement, blockTag: 'pending' } as const
+    if (call.functionName === 'settleIntervalPart') await this.publicClient.simulateContract({ ...common, ...call })
+    else await this.publicClient.simulateContract({ ...common, ...call })
+  }
+
+  /** The chain's current block gas limit: what one settlement transaction can never exceed. */
+  async blockGasLimit(): Promise<bigint> {
+    return (await this.publicClient.getBlock({ blockTag: 'pending' })).gasLimit
+  }
+
+  private async send(communityKey: Hex, interval: number, batch: SettlementBatch, part?: EarlierPart): Promise<Hex> {
     const address = this.deployment.settlement
-    const args = [communityKey, BigInt(interval), ...encodeSettlementBatch(batch)] as const
-    const data = encodeFunctionData({ abi: energySettlementAbi, functionName: 'settleInterval', args })
+    const call = settlementCall(communityKey, interval, batch, part)
+    const data = encodeFunctionData(call)
     const accessList = settlementAccessList(batch, address, this.deployment.feeRecipient)
     const account = this.wallet.account
     try {
       // A revert here is the contract's verdict (decoded with the ABI); anything else is the RPC's.
-      await this.publicClient.simulateContract({ account, address, abi: energySettlementAbi, functionName: 'settleInterval', args, blockTag: 'pending' })
+      await this.simulateCall(call)
       const gas = await this.publicClient.estimateGas({ account, to: address, data, accessList, blockTag: 'pending' })
-      return await this.wallet.sendTransaction({ to: address, data, accessList, gas: gas + (gas * GAS_MARGIN_PCT) / 100n })
+      // The margin never past the block: a transaction above the block's gas limit is never mined.
+      const limit = await this.blockGasLimit()
+      const withMargin = gas + (gas * GAS_MARGIN_PCT) / 100n
+      return await this.wallet.sendTransaction({ to: address, data, accessList, gas: withMargin < limit ? withMargin : limit })
     } catch (error) {
       if (error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError)) throw new Reverted(describe(error))
       throw error
@@ -179,6 +200,14 @@ export class SettlementSubmitter {
     })
     return { status: 'settled', tx, error: null, shortfalls, receipt: { blockNumber: Number(receipt.blockNumber), gasUsed: Number(receipt.gasUsed) } }
   }
+}
+
+/** The contract call for a batch: `settleIntervalPart` for an earlier part, `settleInterval` otherwise. */
+function settlementCall(communityKey: Hex, interval: number, batch: SettlementBatch, part?: EarlierPart) {
+  const [fills, trades, readings] = encodeSettlementBatch(batch)
+  return part
+    ? ({ abi: energySettlementAbi, functionName: 'settleIntervalPart', args: [communityKey, BigInt(interval), fills, trades, readings, encodeCarried(part.carried)] } as const)
+    : ({ abi: energySettlementAbi, functionName: 'settleInterval', args: [communityKey, BigInt(interval), fills, trades, readings] } as const)
 }
 
 function describe(error: unknown): string {

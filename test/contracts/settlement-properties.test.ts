@@ -24,7 +24,7 @@ const topology: Topology = [
 ]
 
 beforeAll(async () => {
-  chain = await startTestChain(4)
+  chain = await startTestChain(4, { community: 'property-street' })
   kit = settlementKit(chain, community)
 })
 afterAll(async () => {

@@ -19,7 +19,7 @@ const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0
 const nextSlot = () => kit.slot()
 
 beforeAll(async () => {
-  chain = await startTestChain(4) // each home: 1,000 dUSD (1e9 base units) in escrow
+  chain = await startTestChain(4, { community: 'test-street' }) // each home: 1,000 dUSD (1e9 base units) in escrow
   kit = settlementKit(chain, community)
 })
 afterAll(async () => {
@@ -148,7 +148,7 @@ describe('settlement of a delivered interval', () => {
 
   it("takes readings signed by the deployment's meter data hub, and refuses the home's own signature there", async () => {
     const hubKey = generatePrivateKey()
-    const d = await deployContracts({ rpcUrl: chain.anvil.rpcUrl, deployerKey: ANVIL_DEV_KEYS[0], feeRecipient: chain.feeRecipient, token: chain.deployment.token, meterSigner: kit.address(hubKey) })
+    const d = await deployContracts({ rpcUrl: chain.anvil.rpcUrl, community: 'test-street', deployerKey: ANVIL_DEV_KEYS[0], feeRecipient: chain.feeRecipient, token: chain.deployment.token, meterSigner: kit.address(hubKey) })
     expect(d.meterSigner).toBe(kit.address(hubKey))
     const hubKit = settlementKit({ ...chain, deployment: d }, community)
     const [sellerKey, buyerKey] = keys()
@@ -300,8 +300,8 @@ describe('refused batches (each must revert)', () => {
     await rejects(kit.simulate(interval, withOwn), 'TradesDoNotMatchFill|OrdersNotSorted')
     // The recipient is fixed at deployment and the ABI has no way to name another one.
     const settle = energySettlementAbi.find((e) => e.type === 'function' && e.name === 'settleInterval')!
-    expect(settle.inputs.map((i) => i.name)).toEqual(['community', 'interval', 'fills', 'trades', 'readings'])
-    await rejects(deployContracts({ rpcUrl: chain.anvil.rpcUrl, deployerKey: ANVIL_DEV_KEYS[0], feeRecipient: zeroAddress, token: chain.deployment.token }), 'reverted|ZeroAddress')
+    expect(settle.inputs.map((i) => i.name)).toEqual(['community_', 'interval', 'fills', 'trades', 'readings'])
+    await rejects(deployContracts({ rpcUrl: chain.anvil.rpcUrl, community: 'test-street', deployerKey: ANVIL_DEV_KEYS[0], feeRecipient: zeroAddress, token: chain.deployment.token }), 'reverted|ZeroAddress')
   })
 
   it('a meter reading not signed by the meter signer', async () => {
@@ -381,7 +381,7 @@ describe('escrow', () => {
     const deployer = walletOf(ANVIL_DEV_KEYS[0])
     const tokenReceipt = await chain.publicClient.waitForTransactionReceipt({ hash: await deployer.deployContract({ abi: reentrantTokenAbi, bytecode: reentrantTokenBytecode }) })
     const token = tokenReceipt.contractAddress!
-    const d = await deployContracts({ rpcUrl: chain.anvil.rpcUrl, deployerKey: ANVIL_DEV_KEYS[0], feeRecipient: chain.feeRecipient, token, settlementWindow: 60, withdrawalDelay: 120, intervalLength: 20 })
+    const d = await deployContracts({ rpcUrl: chain.anvil.rpcUrl, community: 'test-street', deployerKey: ANVIL_DEV_KEYS[0], feeRecipient: chain.feeRecipient, token, settlementWindow: 60, withdrawalDelay: 120, intervalLength: 20 })
     const send = async (hash: Promise<Hex>) => chain.publicClient.waitForTransactionReceipt({ hash: await hash })
     await send(deployer.writeContract({ address: token, abi: reentrantTokenAbi, functionName: 'mint', args: [deployer.account.address, 1000n] }))
     await send(deployer.writeContract({ address: token, abi: reentrantTokenAbi, functionName: 'approve', args: [d.settlement, 1000n] }))
@@ -396,7 +396,7 @@ describe('escrow', () => {
   })
 
   it('pauses settlement and deposits for the guardian only, never withdrawals', async () => {
-    const d = await deployContracts({ rpcUrl: chain.anvil.rpcUrl, deployerKey: ANVIL_DEV_KEYS[0], feeRecipient: chain.feeRecipient, token: chain.deployment.token, settlementWindow: 60, withdrawalDelay: 120, intervalLength: 20 })
+    const d = await deployContracts({ rpcUrl: chain.anvil.rpcUrl, community: 'test-street', deployerKey: ANVIL_DEV_KEYS[0], feeRecipient: chain.feeRecipient, token: chain.deployment.token, settlementWindow: 60, withdrawalDelay: 120, intervalLength: 20 })
     const viemChain = chainFor(chain.deployment.chainId, chain.anvil.rpcUrl)
     const guardian = walletOf(ANVIL_DEV_KEYS[0])
     const home = walletOf(keys()[1])

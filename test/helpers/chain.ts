@@ -14,13 +14,14 @@ export interface TestChain {
 }
 
 /**
- * A fresh anvil with the contracts deployed and `homes` funded accounts (1000 dUSD each in escrow).
+ * A fresh anvil with the contracts deployed for community `deploy.community` (default 'street') and `homes` funded accounts (1000 dUSD each in escrow).
  * `deploy` overrides the settlement parameters, e.g. `{ intervalLength: 20 }` for a 20 s market.
  */
 export async function startTestChain(homes = 4, deploy: Partial<Parameters<typeof deployContracts>[0]> = {}): Promise<TestChain> {
+  // 'street': the community of the market tests and of startCommunity.
   const anvil = await startAnvil()
   const feeRecipient = privateKeyToAccount(ANVIL_DEV_KEYS[1]).address
-  const deployment = await deployContracts({ rpcUrl: anvil.rpcUrl, deployerKey: ANVIL_DEV_KEYS[0], feeRecipient, ...deploy })
+  const deployment = await deployContracts({ rpcUrl: anvil.rpcUrl, community: 'street', deployerKey: ANVIL_DEV_KEYS[0], feeRecipient, ...deploy })
   const homeKeys = Array.from({ length: homes }, () => generatePrivateKey())
   await fundHomesOnDevChain({ rpcUrl: anvil.rpcUrl, deployment, minterKey: ANVIL_DEV_KEYS[0], homeKeys, mintBaseUnits: 2_000_000_000n, escrowBaseUnits: 1_000_000_000n })
   const chain = chainFor(deployment.chainId, anvil.rpcUrl)

@@ -67,7 +67,7 @@ export async function startCommunity(options: { homes: number; intervalSeconds: 
     priceFloor: 1,
     priceCap: 1_000_000,
     maxOrderWh: 1_000_000,
-    logger: createLogger('market', 'silent'),
+    logger: createLogger('market', process.env.VPP_TEST_LOG ?? 'silent'),
     ...options.market,
   })
   await market.start()

@@ -3,7 +3,9 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { energySettlementAbi } from '../../contracts/generated/artifacts.ts'
 import { signMeterReading } from '../../edge-agent/meter-reading-signer.ts'
 import { signOrder } from '../../edge-agent/order-signer.ts'
-import { buildSettlementBatch, contractFill, contractReading, encodeSettlementBatch, type BuiltBatch, type SettlementBatch } from '../../market/service/settlement-batch.ts'
+import type { Address } from 'viem'
+import { buildSettlementBatch, contractFill, contractReading, encodeCarried, encodeSettlementBatch, type BatchTrade, type BuiltBatch, type SettlementBatch } from '../../market/service/settlement-batch.ts'
+import { splitSettlement } from '../../market/service/settlement-parts.ts'
 import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import { orderDomain, orderMessage, orderTypes, type Order, type SignedOrder } from '../../protocol/order.ts'
 import type { TestChain } from './chain.ts'
@@ -42,10 +44,10 @@ export function settlementKit(chain: TestChain, community: Hex) {
    * (`interval`, default each order's own), whatever the order itself names. A trade's seller gets
    * `sellerPrice` (default `price`); trades at different `node`s give an order one fill per node.
    */
-  const batch = (trades: KitTrade[], readings: SignedMeterReading[] = [], interval?: number): BuiltBatch => {
+  const marketView = (trades: KitTrade[], interval?: number) => {
     const onChain = (o: Order) => digest({ ...o, community, interval: interval ?? o.interval })
     const orders = new Map(trades.flatMap((t) => [t.buy, t.sell]).map((signed) => [onChain(signed.order) as string, { signed }]))
-    const batchTrades = trades.map((t) => ({
+    const batchTrades: BatchTrade[] = trades.map((t) => ({
       buyOrder: onChain(t.buy.order),
       sellOrder: onChain(t.sell.order),
       node: t.node ?? 'street',
@@ -53,7 +55,22 @@ export function settlementKit(chain: TestChain, community: Hex) {
       price: t.price,
       sellerPrice: t.sellerPrice ?? t.price,
     }))
-    return buildSettlementBatch(batchTrades, orders, new Map(readings.map((r) => [r.reading.owner.toLowerCase(), r])))
+    return { orders, batchTrades }
+  }
+  const byOwner = (readings: SignedMeterReading[]) => new Map(readings.map((r) => [r.reading.owner.toLowerCase(), r]))
+  const batch = (trades: KitTrade[], readings: SignedMeterReading[] = [], interval?: number): BuiltBatch => {
+    const { orders, batchTrades } = marketView(trades, interval)
+    return buildSettlementBatch(batchTrades, orders, byOwner(readings))
+  }
+
+  /** The interval as the market splits it into parts of at most `maxFills` fills (settlement-parts.ts). */
+  const parts = (trades: KitTrade[], readings: SignedMeterReading[], maxFills: number, interval?: number) => {
+    const { orders, batchTrades } = marketView(trades, interval)
+    return splitSettlement(batchTrades, (hash) => orders.get(hash)!.signed.order.owner, maxFills).map((p) => ({
+      batch: buildSettlementBatch(p.trades, orders, byOwner(readings)),
+      carried: p.carried,
+      last: p.last,
+    }))
   }
 
   /**
@@ -76,17 +93,33 @@ export function settlementKit(chain: TestChain, community: Hex) {
     return lastSlot
   }
 
-  const call = (interval: number, b: SettlementBatch) => ({
+  const call = (interval: number, b: SettlementBatch, at: Hex = community) => ({
     address: settlement,
     abi: energySettlementAbi,
     functionName: 'settleInterval' as const,
-    args: [community, BigInt(interval), ...encodeSettlementBatch(b)] as const,
+    args: [at, BigInt(interval), ...encodeSettlementBatch(b)] as const,
+  })
+  const partCall = (interval: number, b: SettlementBatch, carried: readonly Address[]) => ({
+    address: settlement,
+    abi: energySettlementAbi,
+    functionName: 'settleIntervalPart' as const,
+    args: [community, BigInt(interval), ...encodeSettlementBatch(b), encodeCarried(carried)] as const,
   })
 
   const settle = async (interval: number, b: SettlementBatch) => {
     const hash = await chain.operator.writeContract({ ...call(interval, b), chain: chain.operator.chain, account: chain.operator.account! })
     return chain.publicClient.waitForTransactionReceipt({ hash })
   }
+
+  /** Settles a part that is not the interval's last, `carried` continuing into later parts. */
+  const settlePart = async (interval: number, b: SettlementBatch, carried: readonly Address[]) => {
+    const hash = await chain.operator.writeContract({ ...partCall(interval, b, carried), chain: chain.operator.chain, account: chain.operator.account! })
+    return chain.publicClient.waitForTransactionReceipt({ hash })
+  }
+  const simulatePart = (interval: number, b: SettlementBatch, carried: readonly Address[]) =>
+    chain.publicClient.simulateContract({ ...partCall(interval, b, carried), account: chain.operator.account! })
+  /** Simulates `settleInterval` naming another community than the contract's. */
+  const simulateAt = (at: Hex, interval: number, b: SettlementBatch) => chain.publicClient.simulateContract({ ...call(interval, b, at), account: chain.operator.account! })
 
   /** Runs the call as the operator without sending it; rejects with the contract's error. */
   const simulate = (interval: number, b: SettlementBatch, account = chain.operator.account!) => chain.publicClient.simulateContract({ ...call(interval, b), account })
@@ -95,5 +128,5 @@ export function settlementKit(chain: TestChain, community: Hex) {
     chain.publicClient.readContract({ address: settlement, abi: energySettlementAbi, functionName: 'balanceOf', args: [owner], blockNumber })
 
   // rawFill and rawReading: one fill or reading exactly as given, for batches the contract must refuse.
-  return { address, order, sign, digest, reading, rawFill: contractFill, rawReading: contractReading, batch, slot, settle, simulate, balance }
+  return { address, order, sign, digest, reading, rawFill: contractFill, rawReading: contractReading, batch, parts, slot, settle, simulate, settlePart, simulatePart, simulateAt, balance }
 }

@@ -16,7 +16,7 @@ let kit: ReturnType<typeof settlementKit>
 const community = communityKey('submitter-street')
 
 beforeAll(async () => {
-  chain = await startTestChain(2)
+  chain = await startTestChain(2, { community: 'submitter-street' })
   kit = settlementKit(chain, community)
 })
 afterAll(async () => {

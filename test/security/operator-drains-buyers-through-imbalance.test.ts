@@ -19,7 +19,7 @@ let kit: ReturnType<typeof settlementKit>
 const community = communityKey('victim-street')
 
 beforeAll(async () => {
-  chain = await startTestChain(1) // the victim: 1,000 dUSD in escrow
+  chain = await startTestChain(1, { community: 'victim-street' }) // the victim: 1,000 dUSD in escrow
   kit = settlementKit(chain, community)
 })
 afterAll(async () => {

@@ -19,7 +19,7 @@ let kit: ReturnType<typeof settlementKit>
 const community = communityKey('early-street')
 
 beforeAll(async () => {
-  chain = await startTestChain(3)
+  chain = await startTestChain(3, { community: 'early-street' })
   kit = settlementKit(chain, community)
 })
 afterAll(async () => {

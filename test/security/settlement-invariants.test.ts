@@ -38,7 +38,7 @@ let settledBatches = 0
 
 beforeAll(async () => {
   hubKey = generatePrivateKey()
-  chain = await startTestChain(HONEST, { meterSigner: privateKeyToAccount(hubKey).address })
+  chain = await startTestChain(HONEST, { community: 'invariant-street', meterSigner: privateKeyToAccount(hubKey).address })
   kit = settlementKit(chain, community)
   keys = [...chain.homeKeys, ...sybilKeys]
   owners = keys.map((k) => privateKeyToAccount(k).address)

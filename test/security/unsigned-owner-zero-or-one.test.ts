@@ -21,7 +21,7 @@ const HIGH_S = { r: `0x${'11'.repeat(32)}` as const, vs: `0x${(SECP256K1_HALF_N 
 const GARBAGE = { r: `0x${'00'.repeat(32)}` as const, vs: `0x${'00'.repeat(32)}` as const }
 
 beforeAll(async () => {
-  chain = await startTestChain(1) // the victim buyer
+  chain = await startTestChain(1, { community: 'zero-street' }) // the victim buyer
   kit = settlementKit(chain, community)
 })
 afterAll(async () => {
