@@ -412,7 +412,8 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
         Part memory part = Part(earlierParts || !last, !last, (index + 1) * 2, 0);
         if (!last) part.carriedScratch = _recordCarried(carried);
         _recordReadings(domain, interval, readings, scratch, part);
-        _checkFills(domain, interval, fills, scratch, part);
+        _checkFills(domain, interval, fills);
+        if (part.checked) _checkParts(domain, interval, fills, scratch, part);
         Ledger memory ledger = Ledger(new uint256[](count), new uint256[](count), new uint256[](count), 0);
         _applyTrades(interval, fills, trades, scratch, ledger);
         if (!last) _recordCarriedExports(interval, carried, scratch);
@@ -501,12 +502,10 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     }
 
     /// Checks every fill against its signed order: owner, side, amounts, price limit, cancellation and
-    /// signature, and, in an interval settled in parts, against what the order filled in earlier
-    /// parts. Moves no money.
-    function _checkFills(bytes32 domain, uint64 interval, bytes calldata fills, uint256 scratch, Part memory part) private {
+    /// signature. Moves no money.
+    function _checkFills(bytes32 domain, uint64 interval, bytes calldata fills) private view {
         uint256 current;
         uint256 currentFilledWh;
-        bool currentCarried;
         uint256 count = fills.length / FILL_BYTES;
         // Unchecked: every quantity is a uint64 from calldata, so sums of them stay far below 2^256.
         unchecked {
@@ -532,18 +531,41 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
                     // Distinct orders in increasing digest order: no order can be used twice in a batch,
                     // and its interval settles only once, so it can never be used again.
                     if (digest <= current) revert OrdersNotSorted(i);
-                    if (currentCarried) partFilled[bytes32(current)] = currentFilledWh;
                     if (_word(p + 37, 8) < accounts[owner].minNonce) revert OrderCancelled(i);
                     if (!_signedBy(bytes32(digest), bytes32(_word(p + 61, 32)), bytes32(_word(p + 93, 32)), owner)) revert BadSignature(i);
                     current = digest;
-                    currentFilledWh = part.checked ? _earlierParts(interval, owner, bytes32(digest), scratch, part) : 0;
-                    currentCarried = _isCarried(part, uint160(owner));
+                    currentFilledWh = 0;
                 }
                 currentFilledWh += filledWh;
                 if (currentFilledWh > _word(p + 21, 8)) revert InvalidFillAmount(i);
             }
         }
-        if (currentCarried) partFilled[bytes32(current)] = currentFilledWh;
+    }
+
+    /// In an interval settled in parts, checks each order against what it filled in earlier parts
+    /// (never more than signed, over all parts) and records what a carried owner's orders have filled.
+    /// A pass of its own, so that an interval settled in one transaction pays nothing for it.
+    function _checkParts(bytes32 domain, uint64 interval, bytes calldata fills, uint256 scratch, Part memory part) private {
+        uint256 current;
+        uint256 filled;
+        bool carried;
+        uint256 count = fills.length / FILL_BYTES;
+        unchecked {
+            for (uint256 i; i < count; ++i) {
+                uint256 p = _at(fills, i * FILL_BYTES);
+                uint256 digest = uint256(_orderDigest(domain, community, interval, p));
+                if (digest != current) {
+                    if (carried) partFilled[bytes32(current)] = filled;
+                    address owner = address(uint160(_word(p, 20)));
+                    current = digest;
+                    filled = part.checked ? _earlierParts(interval, owner, bytes32(digest), scratch, part) : 0;
+                    carried = _isCarried(part, uint160(owner));
+                }
+                filled += _word(p + 45, 8);
+                if (filled > _word(p + 21, 8)) revert InvalidFillAmount(i);
+            }
+        }
+        if (carried) partFilled[bytes32(current)] = filled;
     }
 
     /// In an interval settled in parts, what an order filled in earlier parts: nothing for an owner
@@ -642,6 +664,7 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
     {
         uint256 count = fills.length / FILL_BYTES;
         uint256 imbalance = imbalancePrice;
+        bool writes = part.writes;
         // Unchecked: quantities are uint64s from calldata; each subtraction is guarded before it.
         unchecked {
             for (uint256 i; i < count; ++i) {
@@ -676,7 +699,7 @@ contract EnergySettlement is EIP712, ReentrancyGuardTransient {
                 }
                 if (escrow > BALANCE_MASK) revert AmountTooLarge();
                 word = (word & ~BALANCE_MASK) | escrow;
-                if (part.writes) {
+                if (writes) {
                     uint256 mark = part.mark | (_isCarried(part, uint160(owner)) ? 1 : 0);
                     word = (word & ~(MARK_MASK << MARK_SHIFT)) | (mark << MARK_SHIFT);
                 }
