@@ -25,7 +25,7 @@ export function canPublish(who: Principal, topic: string): boolean {
     )
   }
   if (agentTopic) return agentTopic.community === who.community && agentTopic.channel === 'awards'
-  return topic.startsWith(`vpp/v1/${who.community}/market/`)
+  return topic.startsWith(`vpp/v1/${who.community}/market/`) || topic === topics.brokerUsers(who.community)
 }
 
 /**

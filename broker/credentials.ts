@@ -15,8 +15,7 @@ const MAX_MEMORY = 256 * 1024 * 1024
  */
 export function hashPassword(password: string, cost = SCRYPT.N): string {
   const salt = randomBytes(16)
-  const hash = scryptSync(password, salt, SCRYPT.keyLength, { N: cost, r: SCRYPT.r, p: SCRYPT.p, maxmem: MAX_MEMORY })
-  return ['scrypt', cost, SCRYPT.r, SCRYPT.p, salt.toString('base64'), hash.toString('base64')].join('$')
+  return encodeHash(cost, salt, scryptSync(password, salt, SCRYPT.keyLength, { N: cost, r: SCRYPT.r, p: SCRYPT.p, maxmem: MAX_MEMORY }))
 }
 
 /**
@@ -37,4 +36,17 @@ export async function verifyPassword(password: string, encoded: string): Promise
 export function hashCost(encoded: string): number {
   const [scheme, n] = encoded.split('$')
   return scheme === 'scrypt' ? Number(n) || 0 : 0
+}
+
+/** `hashPassword` on libuv's thread pool, for a service that must not stall while it hashes. */
+export async function hashPasswordAsync(password: string, cost = SCRYPT.N): Promise<string> {
+  const salt = randomBytes(16)
+  const hash = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(password, salt, SCRYPT.keyLength, { N: cost, r: SCRYPT.r, p: SCRYPT.p, maxmem: MAX_MEMORY }, (error, key) => (error ? reject(error) : resolve(key))),
+  )
+  return encodeHash(cost, salt, hash)
+}
+
+function encodeHash(cost: number, salt: Buffer, hash: Buffer): string {
+  return ['scrypt', cost, SCRYPT.r, SCRYPT.p, salt.toString('base64'), hash.toString('base64')].join('$')
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../platform/logger.ts'
 import { Counters } from '../platform/counters.ts'
 import { listen } from '../platform/listen.ts'
 import { telemetrySchema, type Telemetry } from '../protocol/messages.ts'
-import { parseAgentTopic } from '../protocol/topics.ts'
+import { parseAgentTopic, topics } from '../protocol/topics.ts'
 import { hashCost, hashPassword, SCRYPT, verifyPassword } from './credentials.ts'
 import { DEFAULT_BROKER_LIMITS, Quota, type BrokerLimits } from './connection-limits.ts'
 import { canPublish, canSubscribe, type Principal } from './acl.ts'
@@ -24,6 +24,7 @@ import { coalesceWrites } from './write-coalescing.ts'
 import { cacheTopicMatches } from './match-cache.ts'
 import type { TelemetrySink } from './telemetry/telemetry-sink.ts'
 import type { User } from './users.ts'
+import { brokerUsersSchema, type BrokerUsers } from '../protocol/members.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -85,7 +86,7 @@ const DEFAULT_MAX_PACKET_BYTES = 256 * 1024
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
   const { logger } = options
   const counters = new Counters()
-  const users = new Map(options.users.map((u) => [u.username, u]))
+  const users = new LiveUsers(options.users)
   const principals = new WeakMap<object, Principal>()
   /** The user each connected client counts against, and the client ids connected (a take-over of one is no new session). */
   const sessionOf = new WeakMap<object, string>()
@@ -108,6 +109,27 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     logger.warn({ clientId: client?.id, topic, why }, 'broker: publish dropped')
     packet.topic = DROPPED_TOPIC
     packet.retain = false
+  }
+
+  /** The market's current members: accounts replaced, the removed refused and disconnected at once. */
+  const applyUsers = (community: string, payload: Buffer) => {
+    const parsed = brokerUsersSchema.safeParse(safeJson(payload))
+    if (!parsed.success) {
+      counters.increment('broker_users_invalid')
+      logger.error({ community, issue: parsed.error.issues[0]?.message }, 'broker: member list from the market refused')
+      return
+    }
+    const ignored = users.replace(community, parsed.data)
+    counters.increment('broker_users_updates')
+    if (ignored.length) logger.warn({ community, ignored }, 'broker: member names that belong to another account were ignored')
+    for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) {
+      const principal = principals.get(client)
+      if (principal?.role === 'agent' && principal.community === community && !users.get(principal.id)) {
+        counters.increment('clients_disconnected_removed')
+        logger.info({ clientId: client.id, agentId: principal.id }, 'broker: member removed; disconnecting it')
+        client.close()
+      }
+    }
   }
 
   const sink = options.telemetrySink
@@ -160,6 +182,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     },
     authorizePublish(client, packet, done) {
       const who = client ? principals.get(client) : undefined
+      if (who?.role === 'market' && packet.topic === topics.brokerUsers(who.community)) {
+        // The market's member registry: taken here, forwarded to nobody (it carries password hashes).
+        applyUsers(who.community, packet.payload as Buffer)
+        packet.topic = DROPPED_TOPIC
+        packet.retain = false
+        return done(null)
+      }
       // aedes publishes a Will with client set to the one whose Will it is (or null when restoring an
       // old one); the Will topic was checked like any publish when that client connected.
       if (!who || !canPublish(who, packet.topic)) {
@@ -337,6 +366,55 @@ function safeJson(payload: Buffer): unknown {
  * can never take over another home's session by connecting with its client id [MQTT-3.1.4-2].
  * `:` is not allowed in usernames, so a suffix cannot collide with another account.
  */
+/**
+ * The broker's accounts: those of its users file, and those the market's member registry sends for
+ * its community, which add agents and refuse removed ones. A service account of the file (market,
+ * dashboard) is never replaced or removed by the registry, so a member named "market" cannot take
+ * the market's place.
+ */
+class LiveUsers {
+  private readonly fromFile: Map<string, User>
+  private readonly fromRegistry = new Map<string, Map<string, User>>()
+  private readonly removed = new Map<string, Set<string>>()
+
+  constructor(users: readonly User[]) {
+    this.fromFile = new Map(users.map((u) => [u.username, u]))
+  }
+
+  get(username: string): User | undefined {
+    const file = this.fromFile.get(username)
+    if (file && file.role !== 'agent') return file
+    for (const [community, names] of this.removed) if (names.has(username) && (!file || file.community === community)) return undefined
+    for (const byName of this.fromRegistry.values()) {
+      const user = byName.get(username)
+      if (user) return user
+    }
+    return file
+  }
+
+  all(): User[] {
+    return [...this.fromFile.values(), ...[...this.fromRegistry.values()].flatMap((m) => [...m.values()])]
+  }
+
+  /** Sets a community's registry accounts; the names it had to ignore (another account's). */
+  replace(community: string, update: BrokerUsers): string[] {
+    const ignored: string[] = []
+    const accounts = new Map<string, User>()
+    for (const u of update.users) {
+      const file = this.fromFile.get(u.username)
+      const elsewhere = [...this.fromRegistry].some(([c, m]) => c !== community && m.has(u.username))
+      if ((file && (file.role !== 'agent' || file.community !== community)) || elsewhere) {
+        ignored.push(u.username)
+        continue
+      }
+      accounts.set(u.username, { username: u.username, passwordHash: u.passwordHash, role: 'agent', community })
+    }
+    this.fromRegistry.set(community, accounts)
+    this.removed.set(community, new Set(update.removed))
+    return ignored
+  }
+}
+
 /** The scrypt cost most users' hashes have (the default for none). */
 function mostCommonCost(costs: number[]): number {
   const counts = new Map<number, number>()

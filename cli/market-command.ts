@@ -50,7 +50,8 @@ export async function marketCommand(raw: Record<string, unknown>): Promise<void>
     logger,
   })
   await market.start()
-  const api = await startApiServer({ market, host: config.http.host, port: config.http.port, dashboardDir: config.dashboardDir, logger: logger.child({ part: 'api' }) })
-  console.log(`OpenVPP market for ${config.community}: ${config.members.length} homes, ${config.intervalSeconds} s intervals, API ${api.url}`)
+  const operatorToken = config.operatorTokenFile ? readSecret(config.operatorTokenFile, 'the operator token') : undefined
+  const api = await startApiServer({ market, host: config.http.host, port: config.http.port, dashboardDir: config.dashboardDir, operatorToken, logger: logger.child({ part: 'api' }) })
+  console.log(`OpenVPP market for ${config.community}: ${market.membership.registry.active().length} homes, ${config.intervalSeconds} s intervals, API ${api.url}`)
   onStopSignal(() => void api.close().then(() => market.stop()).then(() => process.exit(0)))
 }

@@ -54,6 +54,8 @@ export interface RunningNeighbourhood {
   api: RunningApiServer
   simulator: LiveNeighbourhood
   homes: HomeHandle[]
+  /** Bearer token for the operator's API calls (`vpp members … ` with VPP_OPERATOR_TOKEN). */
+  operatorToken: string
   stop(): Promise<void>
 }
 
@@ -142,7 +144,9 @@ export async function startNeighbourhood(options: NeighbourhoodOptions): Promise
     })
     await market.start()
     stack.push(() => market.stop())
-    const api = await startApiServer({ market, port: options.port, dashboardDir: options.dashboardDir, logger: logger.child({ part: 'api' }) })
+    // The operator's token for `vpp members …` and the dashboard's operator page, fresh each run.
+    const operatorToken = randomBytes(24).toString('base64url')
+    const api = await startApiServer({ market, port: options.port, dashboardDir: options.dashboardDir, operatorToken, logger: logger.child({ part: 'api' }) })
     stack.push(() => api.close())
 
     const homes: HomeHandle[] = []
@@ -167,7 +171,7 @@ export async function startNeighbourhood(options: NeighbourhoodOptions): Promise
       homes.push({ agentId: spec.id, privateKey: keys[i]!, mqttPassword: passwords[i]!, agent })
     }
 
-    return { url: api.url, community, chain, deployment, broker, market, api, simulator, homes, stop: stopAll }
+    return { url: api.url, community, chain, deployment, broker, market, api, simulator, homes, operatorToken, stop: stopAll }
   } catch (error) {
     await stopAll()
     throw error

@@ -12,6 +12,8 @@ import { contractsDeployCommand } from './contracts-commands.ts'
 import { brokerAddUserCommand, brokerRunCommand } from './broker-commands.ts'
 import { marketCommand } from './market-command.ts'
 import { simulateCommand } from './simulate-command.ts'
+import { walletBalanceCommand, walletDepositCommand, walletWithdrawCommand } from './wallet-commands.ts'
+import { agentJoinCommand, membersAddCommand, membersAnswerCommand, membersListCommand, membersPendingCommand, membersRemoveCommand, membersRotateKeyCommand } from './members-commands.ts'
 
 const program = new Command('vpp').description('OpenVPP: peer-to-peer energy trading for neighbours').showHelpAfterError().enablePositionalOptions()
 
@@ -75,6 +77,71 @@ agent
   .option('--profile <name>', 'vendor profile: huawei-sun2000, sungrow-sh, victron-gx, growatt-hybrid, sma, solaredge-hybrid, fronius-gen24')
   .option('--json', 'print the snapshot as JSON')
   .action(run((options: Record<string, unknown>) => agentReadCommand(options)))
+agent
+  .command('join')
+  .description("ask to join a community, signed with the home's key; the broker password is made here and only its hash is sent")
+  .requiredOption('--market <url>', 'the market, e.g. https://market.sunny-street.example')
+  .requiredOption('--agent <id>', 'the agent id to join as (its MQTT user name)')
+  .requiredOption('--key-file <file>', "the home's signing key (vpp keys new)")
+  .option('--node <id>', 'the grid node (transformer) the home is on, as the operator named it')
+  .option('--password-file <file>', 'where the broker password is kept (made if absent; default KEYFILE.mqtt-password)')
+  .option('--wait', "wait for the operator's answer")
+  .option('--wait-seconds <n>', 'how long to wait', '3600')
+  .action(run((options: Record<string, unknown>) => agentJoinCommand(options)))
+
+const wallet = program.command('wallet').description("the home's money in settlement escrow, with the agent's own key (agent.yaml)")
+const walletCommand = (name: string, description: string) =>
+  wallet
+    .command(name)
+    .description(description)
+    .option('--config <file>', "the home's agent.yaml (its key; chain.rpcUrl and chain.settlement; marketUrl)")
+    .option('--rpc <url>', 'chain RPC URL (instead of agent.yaml chain.rpcUrl)')
+    .option('--settlement <address>', 'settlement contract (instead of agent.yaml chain.settlement)')
+    .option('--json', 'print JSON')
+walletCommand('balance', 'escrow balance, what open orders and unsettled trades hold, a pending withdrawal, and the wallet').action(
+  run((options: Record<string, unknown>) => walletBalanceCommand(options)),
+)
+walletCommand('deposit', 'move stablecoin from the wallet into escrow: one permit signature, one transaction')
+  .argument('<amount>', "in the token's units, e.g. 25.00")
+  .action(run((amount: string, options: Record<string, unknown>) => walletDepositCommand(amount, options)))
+walletCommand('withdraw', 'request a withdrawal of AMOUNT, or take a requested one with --complete once its delay has passed')
+  .argument('[amount]', "in the token's units, e.g. 10.00")
+  .option('--complete', 'take the requested withdrawal')
+  .action(run((amount: string | undefined, options: Record<string, unknown>) => walletWithdrawCommand(amount, options)))
+
+const members = program.command('members').description("the community's members: list, add, remove, re-key, and answer join requests (operator)")
+const operatorCommand = (name: string, description: string) =>
+  members
+    .command(name)
+    .description(description)
+    .requiredOption('--market <url>', 'the market, e.g. http://127.0.0.1:8080')
+    .option('--token-file <file>', 'the operator token (market.yaml operatorTokenFile); or set VPP_OPERATOR_TOKEN')
+members
+  .command('list')
+  .description('every member, active or removed')
+  .requiredOption('--market <url>', 'the market, e.g. http://127.0.0.1:8080')
+  .action(run((options: Record<string, unknown>) => membersListCommand(options)))
+operatorCommand('add', 'add a home; prints the broker password made for it, once')
+  .requiredOption('--agent <id>', 'its agent id (MQTT user name)')
+  .requiredOption('--address <0x…>', 'the address its orders are signed with')
+  .option('--node <id>', 'its grid node (default: the root)')
+  .option('--password-stdin', 'take its broker password from stdin instead of making one')
+  .action(run((options: Record<string, unknown>) => membersAddCommand(options)))
+operatorCommand('remove', 'remove a home: disconnected at once, its open orders cancelled; its escrow stays its own')
+  .requiredOption('--agent <id>', 'its agent id')
+  .action(run((options: Record<string, unknown>) => membersRemoveCommand(options)))
+operatorCommand('rotate-key', "bind a home to a new signing key; the old key's open orders are cancelled")
+  .requiredOption('--agent <id>', 'its agent id')
+  .requiredOption('--address <0x…>', 'the new address')
+  .action(run((options: Record<string, unknown>) => membersRotateKeyCommand(options)))
+operatorCommand('pending', 'join requests waiting for an answer').action(run((options: Record<string, unknown>) => membersPendingCommand(options)))
+operatorCommand('approve', 'approve a join request: the home may log in and trade at once')
+  .argument('<agent>', 'the agent id that asked to join')
+  .action(run((id: string, options: Record<string, unknown>) => membersAnswerCommand('approve', id, options)))
+operatorCommand('refuse', 'refuse a join request')
+  .argument('<agent>', 'the agent id that asked to join')
+  .option('--reason <text>', 'why, for the log')
+  .action(run((id: string, options: Record<string, unknown>) => membersAnswerCommand('refuse', id, options)))
 
 const broker = program
   .command('broker')

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { TOPIC_ID_PATTERN } from '../protocol/topics.ts'
+import { addressSchema } from '../protocol/order.ts'
 import { VppError } from '../protocol/errors.ts'
 import { parseModbusUrl } from './modbus/modbus-url.ts'
 import { strategyParamsSchema } from './strategy.ts'
@@ -61,6 +62,10 @@ export const agentConfigSchema = z
     readOnly: z.boolean().default(false),
     /** Show the home in Home Assistant through the homeowner's own MQTT broker (optional). */
     homeAssistant: homeAssistantConfigSchema.optional(),
+    /** The chain and settlement contract, for `vpp wallet` (the homeowner's escrow); the agent itself needs neither. */
+    chain: z.object({ rpcUrl: z.url({ message: 'must be the chain RPC URL, e.g. https://mainnet.base.org' }), settlement: addressSchema }).strict().optional(),
+    /** The market's URL, for `vpp wallet balance` to show what open orders hold. */
+    marketUrl: z.url().optional(),
   })
   .strict()
 export type AgentConfig = z.infer<typeof agentConfigSchema>

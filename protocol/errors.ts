@@ -14,6 +14,9 @@ export const errorCodes = {
   VPP_ERR_CONTRACT_BUILD: 'contract compilation failed',
   VPP_ERR_CHAIN: 'chain request failed',
   VPP_ERR_PROCESS: 'child process failed',
+  VPP_ERR_MEMBER_EXISTS: 'agent id or address already in use',
+  VPP_ERR_NOT_FOUND: 'no such member or request',
+  VPP_ERR_UNAUTHORIZED: 'operator credential missing or wrong',
 } as const
 
 export type VppErrorCode = keyof typeof errorCodes

@@ -15,6 +15,8 @@ export const topics = {
   marketState: (community: string) => `${ROOT}/${community}/market/state`,
   marketInterval: (community: string, interval: number) => `${ROOT}/${community}/market/intervals/${interval}`,
   marketAll: (community: string) => `${ROOT}/${community}/market/#`,
+  /** The market tells the broker its members' accounts here; the broker takes it and forwards it to nobody. */
+  brokerUsers: (community: string) => `${ROOT}/${community}/broker/users`,
 }
 
 export interface ParsedAgentTopic {

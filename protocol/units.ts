@@ -49,3 +49,30 @@ export function parseDurationSeconds(text: string): number {
   const unit = match[2] ?? 's'
   return value * ({ d: 86_400, h: 3600, m: 60, s: 1 } as Record<string, number>)[unit]!
 }
+
+/**
+ * A token amount as a person writes it ("25", "25.5", "0.000001") in base units of a token with
+ * `decimals` decimals. Refuses more decimals than the token has, signs, exponents and grouping, rather
+ * than round or guess.
+ * @example parseTokenAmount('25.00', 6) // 25000000n
+ */
+export function parseTokenAmount(text: string, decimals: number): bigint {
+  const match = /^(\d+)(?:\.(\d*))?$/.exec(text.trim())
+  if (!match) throw new Error(`"${text}" is not an amount: write it in the token's units, e.g. 25 or 25.50`)
+  const fraction = match[2] ?? ''
+  if (fraction.length > decimals) throw new Error(`"${text}" has more than the token's ${decimals} decimals`)
+  return BigInt(match[1]!) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, '0') || '0')
+}
+
+/**
+ * Base units as the token's units, every decimal the token has.
+ * @example formatTokenAmount(25500000n, 6) // '25.500000'
+ */
+export function formatTokenAmount(baseUnits: bigint, decimals: number): string {
+  const negative = baseUnits < 0n
+  const abs = negative ? -baseUnits : baseUnits
+  const unit = 10n ** BigInt(decimals)
+  const whole = (abs / unit).toString()
+  const fraction = decimals > 0 ? `.${(abs % unit).toString().padStart(decimals, '0')}` : ''
+  return `${negative ? '-' : ''}${whole}${fraction}`
+}

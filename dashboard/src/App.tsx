@@ -8,6 +8,7 @@ import { HomeView } from './views/HomeView.tsx'
 import { MarketView } from './views/MarketView.tsx'
 import { NeighbourhoodView } from './views/NeighbourhoodView.tsx'
 import { TradesView } from './views/TradesView.tsx'
+import { MembersView } from './views/MembersView.tsx'
 
 const VIEWS = [
   { id: 'neighbourhood', label: 'Neighbourhood' },
@@ -15,6 +16,7 @@ const VIEWS = [
   { id: 'trades', label: 'Trades' },
   { id: 'home', label: 'My home' },
   { id: 'grid', label: 'Grid' },
+  { id: 'members', label: 'Members' },
 ] as const
 type ViewId = (typeof VIEWS)[number]['id']
 
@@ -88,6 +90,7 @@ export function App() {
         {view === 'trades' && <TradesView market={market} agents={agents} trades={trades} filter={tradeFilter} onFilter={setTradeFilter} />}
         {view === 'home' && <HomeView market={market} agents={agents} home={home} onHome={(id) => go({ view: 'home', home: id })} refresh={live.intervalEvents} />}
         {view === 'grid' && <GridView topology={topology} intervals={intervals} agents={agents} />}
+        {view === 'members' && <MembersView refresh={live.memberEvents} />}
       </main>
     </div>
   )

@@ -1,3 +1,4 @@
+import { formatTokenAmount } from '../../protocol/units.ts'
 /**
  * Display helpers. Values arrive as integers (W, Wh, base units); only display turns them into decimals.
  * A number and its unit are joined by a no-break space so a narrow screen never splits them.
@@ -32,6 +33,13 @@ export function shortHex(hex: string): string {
 /** An amount in token base units, in whole currency units. */
 export function formatMoney(baseUnits: number, decimals: number, symbol = ''): string {
   return `${(baseUnits / 10 ** decimals).toFixed(Math.min(decimals, 4))}${symbol ? `${NBSP}${symbol}` : ''}`
+}
+
+/** Exact base units (a decimal string or bigint from the API) in the token's units, cut to at most 4 decimals. */
+export function formatBaseUnits(baseUnits: string | bigint, decimals: number, symbol = ''): string {
+  const text = formatTokenAmount(BigInt(baseUnits), decimals)
+  const shown = decimals > 4 ? text.slice(0, text.length - (decimals - 4)) : text
+  return `${shown}${symbol ? `${NBSP}${symbol}` : ''}`
 }
 
 /** A share 0–1 as a whole percentage. */

@@ -16,6 +16,8 @@ export interface LiveMarket {
   orderEvents: number
   /** Counts intervals cleared or settled, so views with their own REST data know to re-read it. */
   intervalEvents: number
+  /** Counts membership changes (joins, approvals, removals), for the members view. */
+  memberEvents: number
 }
 
 const MAX_INTERVALS = 50
@@ -33,6 +35,7 @@ export function useLiveMarket(): LiveMarket {
   const [trades, setTrades] = useState<TradeView[]>([])
   const [orderEvents, setOrderEvents] = useState(0)
   const [intervalEvents, setIntervalEvents] = useState(0)
+  const [memberEvents, setMemberEvents] = useState(0)
 
   useEffect(() => {
     const socket = io({ transports: ['websocket', 'polling'] })
@@ -64,10 +67,11 @@ export function useLiveMarket(): LiveMarket {
       void loadTrades()
     })
     socket.on('order', () => setOrderEvents((n) => n + 1))
+    socket.on('member', () => setMemberEvents((n) => n + 1))
     return () => {
       socket.close()
     }
   }, [])
 
-  return { status, market, agents, intervals, trades, orderEvents, intervalEvents }
+  return { status, market, agents, intervals, trades, orderEvents, intervalEvents, memberEvents }
 }

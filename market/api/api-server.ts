@@ -11,6 +11,9 @@ import type { MarketService } from '../service/market-service.ts'
 import type { RejectReason } from '../service/order-validation.ts'
 import { openApiDocument } from './openapi.ts'
 import { clientKey } from '../service/client-key.ts'
+import { RateLimiter } from '../service/rate-limiter.ts'
+import { memberRoutes } from './member-routes.ts'
+import { escrowRoutes } from './escrow-routes.ts'
 
 /** HTTP status for each reason an order is refused. */
 const STATUS_FOR: Record<RejectReason, number> = {
@@ -40,6 +43,8 @@ export interface ApiServerOptions {
   dashboardDir?: string
   /** Origins besides the API's own that may open the socket.io feed, e.g. `https://dashboard.example`. */
   allowedOrigins?: string[]
+  /** Bearer token for the operator's calls (members, join approvals); without one they are refused. */
+  operatorToken?: string
   logger: Logger
 }
 
@@ -124,6 +129,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   app.get('/metrics', async (_req, res) => {
     res.type(market.metrics.registry.contentType).send(await market.metrics.registry.metrics())
   })
+  app.use('/api', escrowRoutes(market))
+  app.use('/api', memberRoutes(market, { operatorToken: options.operatorToken, limiter: new RateLimiter(10, 0.2) }))
   app.use('/api', (_req, res) => res.status(404).json({ error: 'not_found', message: 'no such API route: see README "API"' }))
 
   if (options.dashboardDir && existsSync(join(options.dashboardDir, 'index.html'))) {
@@ -170,7 +177,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     })
   })
   const forward = (event: string) => (payload: unknown) => io.emit(event, payload)
-  const handlers = (['market', 'agent', 'telemetry', 'interval', 'order'] as const).map((event) => [event, forward(event)] as const)
+  const handlers = (['market', 'agent', 'telemetry', 'interval', 'order', 'member'] as const).map((event) => [event, forward(event)] as const)
   for (const [event, handler] of handlers) market.on(event, handler)
 
   const host = options.host ?? '127.0.0.1'

@@ -11,7 +11,10 @@ export const marketConfigSchema = z
     community: z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, "_", "." or "-"'),
     intervalSeconds: z.number().int().min(2).max(86_400).default(900),
     mqtt: z.object({ url: z.string().regex(/^(mqtts?|wss?):\/\//, 'must be an mqtt://, mqtts:// or ws:// URL'), username: z.string().default('market'), passwordFile: z.string() }).strict(),
-    members: z.array(z.object({ agentId: z.string().regex(TOPIC_ID_PATTERN), address: addressSchema, node: z.string().optional() }).strict()).min(1),
+    /** Seeds the member registry: members it does not know yet are imported at start (vpp members manages them after that). */
+    members: z.array(z.object({ agentId: z.string().regex(TOPIC_ID_PATTERN), address: addressSchema, node: z.string().optional() }).strict()).default([]),
+    /** A file holding the operator's bearer token for `vpp members …` (mode 0600); without it operator calls are refused. */
+    operatorTokenFile: z.string().optional(),
     /** The grid tree (transformers, feeders, substation) with fees and capacities; one node when absent. */
     topology: topologySchema.optional(),
     pricing: z.enum(['pay-as-clear', 'pay-as-bid']).default('pay-as-clear'),

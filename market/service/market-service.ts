@@ -29,6 +29,9 @@ import { batchVerifier } from './batch-verifier.ts'
 import { SettlementSubmitter } from './settlement-submitter.ts'
 import { buildSettlementBatch, fillsOf } from './settlement-batch.ts'
 import { planSettlement } from './settlement-planner.ts'
+import { MemberRegistry } from './member-registry.ts'
+import { Membership } from './membership.ts'
+import { escrowHistory, type EscrowHistory } from '../../contracts/escrow-history.ts'
 import { fillsPerPart, splitSettlement, type SettlementPart } from './settlement-parts.ts'
 import { settleInParts } from './settle-in-parts.ts'
 import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
@@ -113,6 +116,9 @@ export class MarketService extends EventEmitter {
   private readonly telemetry: { store: TelemetryStore; writtenBy: 'broker' | 'market' }
   private readonly byAddress = new Map<string, string>()
   private readonly nodeOfAgent = new Map<string, string>()
+  private readonly root: string
+  /** Members joining, leaving and re-keyed while the market runs (membership.ts). */
+  readonly membership: Membership
   private readonly topology: Topology
   private readonly submitter: SettlementSubmitter
   private readonly escrow: EscrowReader
@@ -155,12 +161,47 @@ export class MarketService extends EventEmitter {
     this.topology = options.topology ?? singleNodeTopology()
     const root = this.topology.find((n) => n.parent === null)!.id
     const nodes = new Set(this.topology.map((n) => n.id))
+    this.root = root
     for (const m of options.members) {
       if (m.node !== undefined && !nodes.has(m.node)) throw new VppError('VPP_ERR_CONFIG', `member ${m.agentId} is at node "${m.node}", which is not in the topology`)
-      this.nodeOfAgent.set(m.agentId, m.node ?? root)
-      this.agents.set(m.agentId, { agentId: m.agentId, address: m.address, online: false, session: null, lastSeen: null, snapshot: null, node: m.node ?? root })
-      this.byAddress.set(m.address.toLowerCase(), m.agentId)
     }
+    // The registry is the membership; market.yaml's list only seeds it (members it does not know yet).
+    const registry = new MemberRegistry(join(options.dataDir, 'members.sqlite'))
+    registry.importMembers(options.members)
+    for (const m of registry.active()) {
+      if (m.node !== undefined && !nodes.has(m.node)) throw new VppError('VPP_ERR_CONFIG', `member ${m.agentId} is at node "${m.node}", which is no longer in the topology: put the node back or move the member`)
+      this.setAgent(m)
+    }
+    this.membership = new Membership(registry, {
+      community: options.community,
+      chainId: options.chain.deployment.chainId,
+      settlement: options.chain.deployment.settlement,
+      nodes,
+      publish: async (users) => {
+        await this.client?.publishAsync(topics.brokerUsers(options.community), JSON.stringify(users), { qos: 1 })
+      },
+      cancelOpenOrders: (address) => this.store.cancelOpenOrdersOf(address, this.openInterval),
+    })
+    this.membership.on('change', (change) => {
+      const member = registry.get(change.member.agentId)
+      if (member?.status === 'active') this.setAgent(member)
+      else if (member) {
+        this.agents.delete(member.agentId)
+        this.nodeOfAgent.delete(member.agentId)
+      }
+      this.counters.increment(`members.${change.event.kind}`)
+      this.log.info({ event: change.event }, 'market: membership changed')
+      this.emit('member', change)
+    })
+  }
+
+  /** A member as the market trades it: its node, its address, and its view for the dashboard (kept across changes). */
+  private setAgent(member: { agentId: string; address: Address; node?: string }): void {
+    const node = member.node ?? this.root
+    const view = this.agents.get(member.agentId)
+    this.nodeOfAgent.set(member.agentId, node)
+    this.agents.set(member.agentId, view ? { ...view, address: member.address, node } : { agentId: member.agentId, address: member.address, online: false, session: null, lastSeen: null, snapshot: null, node })
+    this.byAddress.set(member.address.toLowerCase(), member.agentId)
   }
 
   get log(): Logger {
@@ -173,6 +214,9 @@ export class MarketService extends EventEmitter {
     this.client = await mqtt.connectAsync(m.url, { username: m.username, password: m.password, clientId: m.username, protocolVersion: 4, clean: true, reconnectPeriod: 1000 })
     this.client.on('message', (topic, payload) => void this.onMessage(topic, payload))
     this.client.on('error', (error) => this.log.warn({ err: error.message }, 'market: MQTT error'))
+    // The broker learns the registry's accounts now and after every reconnect (it may have restarted).
+    await this.membership.publishToBroker()
+    this.client.on('connect', () => void this.membership.publishToBroker().catch((error: unknown) => this.log.warn({ err: String(error) }, 'market: could not send the member list to the broker')))
     await this.client.subscribeAsync(
       [topics.allAgents(community, 'state'), topics.allAgents(community, 'telemetry'), topics.allAgents(community, 'orders'), topics.allAgents(community, 'meter')],
       { qos: 1 },
@@ -196,6 +240,18 @@ export class MarketService extends EventEmitter {
     await this.client?.endAsync()
     await this.signatures.close()
     this.store.close()
+    this.membership.registry.close()
+  }
+
+  /** What `owner`'s escrow holds for, in base units: its open orders in the open interval, and its trades not yet settled. */
+  escrowHolds(owner: Address): { openOrders: bigint; unsettledTrades: bigint } {
+    const imbalancePrice = this.options.chain.deployment.imbalancePrice
+    return { openOrders: this.store.openOrdersHold(owner, this.openInterval, imbalancePrice), unsettledTrades: this.store.unsettledTradesHold(owner, imbalancePrice) }
+  }
+
+  /** `owner`'s escrow rebuilt from the contract's events (contracts/escrow-history.ts). */
+  escrowHistory(owner: Address): Promise<EscrowHistory> {
+    return escrowHistory(this.options.chain.rpcUrl, this.options.chain.deployment, owner)
   }
 
   state(): MarketState {

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
+import { openDurableDatabase } from '../../platform/durable-database.ts'
 import type { Address, Hex } from 'viem'
 import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import type { SignedOrder } from '../../protocol/order.ts'
@@ -36,9 +37,7 @@ export class MarketStore {
   private readonly db: Database.Database
 
   constructor(path: string) {
-    this.db = new Database(path)
-    this.db.pragma('journal_mode = WAL')
-    this.db.pragma('synchronous = FULL')
+    this.db = openDurableDatabase(path)
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS orders (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -129,6 +128,11 @@ export class MarketStore {
     return info.changes === 1
   }
 
+  /** Cancels every open order signed by `owner` for `interval` or later (a member removed or re-keyed); how many. */
+  cancelOpenOrdersOf(owner: Address, interval: number): number {
+    return this.db.prepare(`UPDATE orders SET cancelled = 1 WHERE lower(owner) = lower(?) AND interval >= ? AND cancelled = 0`).run(owner, interval).changes
+  }
+
   /** Cancels `replaces` and stores the new order in one transaction: both happen or neither. */
   replaceOrder(agentId: string, replaces: Hex, hash: Hex, signed: SignedOrder): 'replaced' | 'no_open_order' | 'duplicate' {
     try {
@@ -182,22 +186,26 @@ export class MarketStore {
    * trades in intervals not yet settled, bought at their price or sold at the imbalance price.
    */
   openExposure(owner: Address, openInterval: number, imbalancePrice: number): bigint {
+    return this.openOrdersHold(owner, openInterval, imbalancePrice) + this.unsettledTradesHold(owner, imbalancePrice)
+  }
+
+  /** What an owner's open orders in `openInterval` hold: buys at their limits, sells at the imbalance price. */
+  openOrdersHold(owner: Address, openInterval: number, imbalancePrice: number): bigint {
     const orders = this.db
-      .prepare(
-        `SELECT side, energy_wh, limit_price FROM orders WHERE lower(owner) = lower(?) AND interval = ? AND cancelled = 0`,
-      )
+      .prepare(`SELECT side, energy_wh, limit_price FROM orders WHERE lower(owner) = lower(?) AND interval = ? AND cancelled = 0`)
       .all(owner, openInterval) as { side: number; energy_wh: number; limit_price: number }[]
+    return orders.reduce((total, o) => total + orderHoldBaseUnits({ side: o.side, energyWh: o.energy_wh, limitPrice: o.limit_price }, imbalancePrice), 0n)
+  }
+
+  /** What an owner's awarded trades in intervals not yet settled hold: a buy at its price, a sell at the imbalance price. */
+  unsettledTradesHold(owner: Address, imbalancePrice: number): bigint {
     const awarded = this.db
       .prepare(
         `SELECT lower(t.buyer) = lower(?) AS bought, t.energy_wh, t.price FROM trades t JOIN intervals i ON i.interval = t.interval
          WHERE (lower(t.buyer) = lower(?) OR lower(t.seller) = lower(?)) AND json_extract(i.result, '$.settlement.status') IN (${UNSETTLED_SQL})`,
       )
       .all(owner, owner, owner) as { bought: number; energy_wh: number; price: number }[]
-    let total = 0n
-    for (const o of orders) total += orderHoldBaseUnits({ side: o.side, energyWh: o.energy_wh, limitPrice: o.limit_price }, imbalancePrice)
-    // An awarded trade holds what its fill can take: a buy at its price, a sell at the imbalance price.
-    for (const t of awarded) total += orderHoldBaseUnits({ side: t.bought ? 0 : 1, energyWh: t.energy_wh, limitPrice: t.price }, imbalancePrice)
-    return total
+    return awarded.reduce((total, t) => total + orderHoldBaseUnits({ side: t.bought ? 0 : 1, energyWh: t.energy_wh, limitPrice: t.price }, imbalancePrice), 0n)
   }
 
   /** Stores a clearing result and its trades in one transaction. */

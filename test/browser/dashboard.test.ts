@@ -6,6 +6,9 @@ import { startNeighbourhood, type RunningNeighbourhood } from '../../cli/neighbo
 import { startApiServer, type RunningApiServer } from '../../market/api/api-server.ts'
 import { createLogger } from '../../platform/logger.ts'
 import { haveChromium, launchChromium } from '../helpers/chromium.ts'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { hashPassword } from '../../broker/credentials.ts'
+import { joinDomain, joinMessage, joinTypes } from '../../protocol/members.ts'
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 const dashboardDir = fileURLToPath(new URL('../../dashboard/dist', import.meta.url))
@@ -102,6 +105,50 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running neighbou
     await page.screenshot({ path: `${artifacts}dashboard-grid.png`, fullPage: true })
   })
 
+  it('an operator approves a join request on the operator page, on a 375 px phone', async () => {
+    await page.setViewportSize({ width: 375, height: 800 })
+    // A home asks to join, signed with its key.
+    const key = generatePrivateKey()
+    const account = privateKeyToAccount(key)
+    const request = { community: hood.community, agentId: 'home-99', owner: account.address, node: '', passwordHash: hashPassword('home-99-password', 1024), requestedAt: Math.floor(Date.now() / 1000) }
+    const signature = await account.signTypedData({ domain: joinDomain(hood.deployment.chainId, hood.deployment.settlement), types: joinTypes, primaryType: 'JoinRequest', message: joinMessage(request) })
+    const asked = await fetch(`${hood.url}/api/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request, signature }) })
+    expect(asked.status).toBe(202)
+
+    await page.goto(`${hood.url}/?view=members`)
+    await page.locator('[data-testid="operator-token"]').fill(hood.operatorToken)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.locator('[data-testid="join-request"]', { hasText: 'home-99' }).waitFor({ timeout: 10_000 })
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+    await page.locator('[data-testid="approve-home-99"]').click()
+    await expect.poll(() => page.locator('[data-testid="operator-message"]').textContent()).toContain('home-99 approved')
+    await expect.poll(() => page.locator('[data-testid="member-row"]', { hasText: 'home-99' }).textContent()).toContain('active')
+    expect(await page.locator('[data-testid="join-request"]').count()).toBe(0)
+    const status = (await (await fetch(`${hood.url}/api/join/home-99`)).json()) as { status: string }
+    expect(status.status).toBe('approved')
+    await page.screenshot({ path: `${artifacts}dashboard-members.png`, fullPage: true })
+  })
+
+  it("shows a home's escrow on My home, and its balance change after a settlement, on a 375 px phone", { timeout: 150_000 }, async () => {
+    await page.setViewportSize({ width: 375, height: 800 })
+    // A home that trades: the seller of the latest trade.
+    const [latest] = (await (await fetch(`${hood.url}/api/trades?limit=1`)).json()) as { seller: string; sellerAgent: string }[]
+    await page.goto(`${hood.url}/?home=${latest!.sellerAgent}`)
+    const balance = page.locator('[data-testid="escrow-balance"]')
+    await expect.poll(() => balance.textContent(), { timeout: 10_000 }).toMatch(/\d/)
+    const settlements = page.locator('[data-testid="escrow-entry"][data-kind="settlement"]')
+    const before = { text: (await balance.textContent())!, settled: await settlements.count() }
+    // Wait (live, no reload) for the home's next settlement: its balance moves by that entry's amount.
+    await expect.poll(() => settlements.count(), { timeout: 120_000 }).toBeGreaterThan(before.settled)
+    await expect.poll(() => balance.textContent()).not.toBe(before.text)
+    const onChain = (await (await fetch(`${hood.url}/api/escrow/${latest!.seller}/history`)).json()) as { balance: string }
+    const shown = Number((await balance.textContent())!.replace(/[^\d.]/g, ''))
+    expect(Math.abs(shown - Number(onChain.balance) / 1e6)).toBeLessThan(0.0001)
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+    await page.screenshot({ path: `${artifacts}dashboard-escrow.png`, fullPage: true })
+    await page.setViewportSize({ width: 1280, height: 900 })
+  })
+
   it('logged no console errors', () => {
     expect(consoleErrors).toEqual([])
   })
@@ -116,7 +163,8 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running neighbou
     // Live data flows again: a new clearing shows without a reload.
     const before = await page.locator('[data-testid="gate-closure"]').textContent()
     await expect.poll(() => page.locator('[data-testid="gate-closure"]').textContent(), { timeout: 30_000 }).not.toBe(before)
-    expect(await page.locator('[data-testid="home-card"]').count()).toBe(4)
+    // Every member has its card: the four homes and the one approved on the operator page.
+    expect(await page.locator('[data-testid="home-card"]').count()).toBe(((await (await fetch(`${hood.url}/api/agents`)).json()) as unknown[]).length)
     // While the server was down the browser may only report the network failing (refused, reset, closed), nothing else.
     for (const error of consoleErrors) expect(error).toMatch(/^Failed to load resource: net::ERR_|WebSocket connection to .* failed/)
   })

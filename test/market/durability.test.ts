@@ -119,6 +119,6 @@ describe('vpp market durability', () => {
     expect(result.code).toBe(1)
     expect(result.stderr).toContain('intervalSeconds: Too small')
     expect(result.stderr).toContain('mqtt.url: must be an mqtt://')
-    expect(result.stderr).toContain('members: is required')
+    expect(result.stderr).toContain('chain: is required')
   })
 })

@@ -6,6 +6,7 @@ import { HomeCard } from '../components/HomeCard.tsx'
 import { HomeSelect } from '../components/HomeSelect.tsx'
 import { TimeChart } from '../components/TimeChart.tsx'
 import { TradeList } from '../components/TradeList.tsx'
+import { EscrowPanel } from '../components/EscrowPanel.tsx'
 import { formatEnergyWh, formatMoney } from '../format.ts'
 import { homeEconomics } from '../logic/economics.ts'
 import { useJson } from '../useJson.ts'
@@ -57,6 +58,7 @@ export function HomeView({ market, agents, home, onHome, refresh }: { market: Ma
           </div>
         </section>
       </div>
+      <EscrowPanel address={agent.address} decimals={decimals} symbol={symbol} refresh={refresh} />
       <TimeChart title={`${agent.agentId}: power, last hour`} unit="W" times={times} series={series} testId="home-chart" />
       <h2>Trades of {agent.agentId}</h2>
       <TradeList trades={trades ?? []} decimals={decimals} symbol={symbol} />
