@@ -54,7 +54,7 @@ OpenVPP is up.
   MQTT broker: ${hood.broker.url}
   Chain:       ${hood.chain.rpcUrl} (anvil, chain id ${hood.deployment.chainId})
   Settlement:  ${hood.deployment.settlement}
-  Operator:    VPP_OPERATOR_TOKEN=${hood.operatorToken} vpp members list --market ${hood.url}
+  Operator:    VPP_OPERATOR_TOKEN=${hood.operatorToken} npm run vpp -- members pending --market ${hood.url}
   Telemetry:   ${influxUrl ? `InfluxDB at ${influxUrl}` : 'in memory (set VPP_INFLUX_URL=http://HOST:8086/DB for InfluxDB)'}
 Press Ctrl-C to stop.
 `)

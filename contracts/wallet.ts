@@ -106,7 +106,7 @@ export class EscrowWallet {
   async completeWithdrawal(): Promise<Hex> {
     const status = await this.status()
     if (!status.pendingWithdrawal) throw new VppError('VPP_ERR_CONFIG', 'no withdrawal requested: run vpp wallet withdraw AMOUNT first')
-    const now = Number((await this.publicClient.getBlock()).timestamp)
+    const now = Number((await this.publicClient.getBlock({ blockTag: 'pending' })).timestamp)
     if (now < status.pendingWithdrawal.withdrawableAt) {
       throw new VppError('VPP_ERR_CONFIG', `the withdrawal may be taken from ${new Date(status.pendingWithdrawal.withdrawableAt * 1000).toISOString()} (in ${status.pendingWithdrawal.withdrawableAt - now} s)`)
     }
