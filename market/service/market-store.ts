@@ -5,7 +5,7 @@ import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import type { SignedOrder } from '../../protocol/order.ts'
 import type { IntervalResult, Trade } from '../../protocol/messages.ts'
 import type { BookOrder } from '../engine/clearing.ts'
-import { orderHoldBaseUnits } from './collateral.ts'
+import { orderHoldBaseUnits } from '../../protocol/collateral.ts'
 
 export interface StoredOrder extends BookOrder {
   agentId: string

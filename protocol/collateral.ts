@@ -1,4 +1,4 @@
-import { buyerPaysBaseUnits } from '../../protocol/units.ts'
+import { buyerPaysBaseUnits } from './units.ts'
 
 /**
  * What one order holds of its owner's escrow while it can still trade, in base units, as the contract
