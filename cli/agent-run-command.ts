@@ -43,11 +43,12 @@ export async function agentRunCommand(options: { config?: string }): Promise<voi
       discoveryPrefix: config.homeAssistant.discoveryPrefix,
     },
     readOnly: config.readOnly,
+    marketUrl: config.marketUrl,
     logger: logger.child({ part: 'agent', agentId: config.agentId }),
   })
   await agent.start()
   const device = describeModbusEndpoint(config.device.modbus)
-  console.error(`agent ${config.agentId} (${agent.account.address}) of ${config.community}: device ${device} unit ${unit}${profile ? ` (${profile.name})` : ''}, broker ${config.mqtt.url}`)
+  console.error(`agent ${config.agentId} (${agent.account.address}) of ${config.community}: device ${device} unit ${unit}${profile ? ` (${profile.name})` : ''}, broker ${config.mqtt.url}${config.marketUrl ? '' : '; no marketUrl, so bids are not budgeted to the escrow'}`)
   await new Promise<void>((resolve) => onStopSignal(() => void agent.stop().then(resolve)))
   console.error('agent stopped')
 }

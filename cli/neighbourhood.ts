@@ -161,6 +161,7 @@ export async function startNeighbourhood(options: NeighbourhoodOptions): Promise
         pollMs: 1000,
         telemetryMs: 2000,
         strategy: { ...DEMO_TARIFFS, steps: 2, minOrderWh: 1 },
+        marketUrl: api.url,
         dataDir: join(dataDir, 'agents', spec.id),
         // Homes with a battery steer it to deliver what they sold (their devices have SunSpec 124).
         battery: spec.batteryWh > 0 ? { maxW: spec.batteryMaxW, socFloorPct: 10, socCeilingPct: 95, capacityWh: spec.batteryWh, controlSeconds: 2 } : undefined,

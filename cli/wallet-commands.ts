@@ -4,7 +4,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import type { Address, Hex } from 'viem'
 import { EscrowWallet, type WalletStatus } from '../contracts/wallet.ts'
 import { agentConfigSchema } from '../edge-agent/agent-config.ts'
-import { escrowQueryMessage } from '../market/api/escrow-routes.ts'
+import { fetchOwnEscrow, type OwnEscrow } from '../edge-agent/escrow-client.ts'
 import { loadConfigFile } from '../platform/config-file.ts'
 import { VppError } from '../protocol/errors.ts'
 import { addressSchema } from '../protocol/order.ts'
@@ -32,23 +32,13 @@ async function openWallet(raw: Record<string, unknown>) {
   return { wallet: await EscrowWallet.open(rpcUrl, settlement, key as Hex), key: key as Hex, marketUrl: config.marketUrl, json: o.json }
 }
 
-/** What the home's open orders and unsettled trades hold, asked of the market with a query signed by the home's key. */
-async function holds(marketUrl: string | undefined, key: Hex): Promise<{ openOrders: bigint; unsettledTrades: bigint } | null> {
-  if (!marketUrl) return null
-  const account = privateKeyToAccount(key)
-  const at = Math.floor(Date.now() / 1000)
-  const signature = await account.signMessage({ message: escrowQueryMessage(account.address, at) })
-  try {
-    const response = await fetch(`${marketUrl.replace(/\/+$/, '')}/api/escrow/${account.address}?at=${at}&signature=${signature}`)
-    if (!response.ok) return null
-    const body = (await response.json()) as { openOrdersBaseUnits: string | null; unsettledTradesBaseUnits: string }
-    return { openOrders: BigInt(body.openOrdersBaseUnits ?? '0'), unsettledTrades: BigInt(body.unsettledTradesBaseUnits) }
-  } catch {
-    return null
-  }
+/** What the home's open orders and unsettled trades hold, and what is free, asked of the market with a query signed by the home's key. */
+async function holds(marketUrl: string | undefined, key: Hex): Promise<OwnEscrow | string> {
+  if (!marketUrl) return 'unknown (add marketUrl to agent.yaml to see what open orders hold)'
+  return fetchOwnEscrow(marketUrl, privateKeyToAccount(key)).catch((error: Error) => `unknown (${error.message})`)
 }
 
-function report(status: WalletStatus, held: { openOrders: bigint; unsettledTrades: bigint } | null, json: boolean): void {
+function report(status: WalletStatus, held: OwnEscrow | string, json: boolean): void {
   const amount = (base: bigint) => `${formatTokenAmount(base, status.decimals)} ${status.symbol}`
   if (json) {
     console.log(
@@ -61,7 +51,7 @@ function report(status: WalletStatus, held: { openOrders: bigint; unsettledTrade
           walletBaseUnits: status.walletBaseUnits.toString(),
           escrowBaseUnits: status.escrowBaseUnits.toString(),
           pendingWithdrawal: status.pendingWithdrawal && { baseUnits: status.pendingWithdrawal.baseUnits.toString(), withdrawableAt: status.pendingWithdrawal.withdrawableAt },
-          reserved: held && { openOrdersBaseUnits: held.openOrders.toString(), unsettledTradesBaseUnits: held.unsettledTrades.toString() },
+          reserved: typeof held === 'string' ? null : { openOrdersBaseUnits: held.openOrders.toString(), unsettledTradesBaseUnits: held.unsettledTrades.toString(), freeBaseUnits: held.free.toString() },
         },
         null,
         2,
@@ -71,11 +61,10 @@ function report(status: WalletStatus, held: { openOrders: bigint; unsettledTrade
   }
   console.log(`Home ${status.owner}`)
   console.log(`  Escrow:   ${amount(status.escrowBaseUnits)}`)
-  if (held) {
+  if (typeof held !== 'string') {
     console.log(`  Reserved: ${amount(held.openOrders)} by open orders, ${amount(held.unsettledTrades)} by trades not yet settled`)
-    const free = status.escrowBaseUnits - held.openOrders - held.unsettledTrades
-    console.log(`  Free:     ${amount(free > 0n ? free : 0n)} for new bids and offers`)
-  } else console.log('  Reserved: unknown (add marketUrl to agent.yaml to see what open orders hold)')
+    console.log(`  Free:     ${amount(held.free)} for new bids and offers`)
+  } else console.log(`  Reserved: ${held}`)
   if (status.pendingWithdrawal) {
     console.log(`  Withdrawal requested: ${amount(status.pendingWithdrawal.baseUnits)}, can be taken from ${new Date(status.pendingWithdrawal.withdrawableAt * 1000).toISOString()} (vpp wallet withdraw --complete)`)
   }

@@ -64,7 +64,7 @@ export const agentConfigSchema = z
     homeAssistant: homeAssistantConfigSchema.optional(),
     /** The chain and settlement contract, for `vpp wallet` (the homeowner's escrow); the agent itself needs neither. */
     chain: z.object({ rpcUrl: z.url({ message: 'must be the chain RPC URL, e.g. https://mainnet.base.org' }), settlement: addressSchema }).strict().optional(),
-    /** The market's URL, for `vpp wallet balance` to show what open orders hold. */
+    /** The market's URL: the agent asks it what its escrow has free and bids only what that covers; `vpp wallet balance` shows what open orders hold. */
     marketUrl: z.url().optional(),
   })
   .strict()

@@ -5,7 +5,7 @@ import type { Hex } from 'viem'
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import type { Logger } from '../platform/logger.ts'
 import { Counters } from '../platform/counters.ts'
-import { awardSchema, marketStateSchema, type Award, type MarketState } from '../protocol/messages.ts'
+import { awardSchema, marketStateSchema, type AgentState, type Award, type MarketState } from '../protocol/messages.ts'
 import type { Snapshot } from '../protocol/snapshot.ts'
 import { snapshotSchema } from '../protocol/snapshot.ts'
 import { topics } from '../protocol/topics.ts'
@@ -13,7 +13,9 @@ import { ModbusLink, type ModbusLinkOptions } from './modbus/modbus-link.ts'
 import type { ModbusEndpoint } from './modbus/modbus-url.ts'
 import { discoverSunSpec, readModels, type SunSpecDevice } from './sunspec/sunspec-discovery.ts'
 import { snapshotFromSunSpec, type NormalizeOptions } from './snapshot-normalizer.ts'
-import { planOrders, type StrategyParams } from './strategy.ts'
+import { planOrders, type PlannedOrder, type StrategyParams } from './strategy.ts'
+import { fitOrdersToEscrow } from './escrow-budget.ts'
+import { fetchOwnEscrow, type OwnEscrow } from './escrow-client.ts'
 import { LoadProfile, forecastInterval, type IntervalForecast } from './forecast.ts'
 import { signOrder } from './order-signer.ts'
 import { IntervalMeter } from './interval-meter.ts'
@@ -60,6 +62,11 @@ export interface EdgeAgentOptions {
   homeAssistant?: { url: string; username?: string; password?: string; discoveryPrefix: string }
   /** With no market state for this long, the market is out of reach: the battery goes back to self-consumption. Default 2 intervals. */
   marketSilenceSeconds?: number
+  /**
+   * The market's HTTP API: before each interval's orders the agent asks it (with a query signed by its
+   * key) what its escrow has free, and bids only what that covers. Absent: orders go out as planned.
+   */
+  marketUrl?: string
   logger: Logger
 }
 
@@ -117,6 +124,8 @@ export class EdgeAgent {
   private pollFailures = 0
   private nextPollAt = 0
   private stopped = false
+  /** Whether the escrow could not cover the last interval's plan (published in the agent's state); unknown until asked. */
+  escrowShort: boolean | undefined
 
   constructor(private readonly options: EdgeAgentOptions) {
     this.account = privateKeyToAccount(options.privateKey)
@@ -146,8 +155,7 @@ export class EdgeAgent {
     })
     this.client.on('connect', () => {
       this.session++
-      const state = { online: true, session: this.session, ts: new Date().toISOString(), address: this.account.address }
-      this.client?.publish(stateTopic, JSON.stringify(state), { qos: 1, retain: true })
+      this.publishState()
       this.client?.subscribe([topics.marketState(community), topics.agent(community, agentId, 'awards')], { qos: 1 })
       this.pump()
     })
@@ -484,8 +492,44 @@ export class EdgeAgent {
     })
   }
 
+  /** The retained `state` message: online, this connection's session, the key, and the escrow flag. */
+  private publishState(): void {
+    const state: AgentState = { online: true, session: this.session, ts: new Date().toISOString(), address: this.account.address, ...(this.escrowShort === undefined ? {} : { escrowShort: this.escrowShort }) }
+    this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'state'), JSON.stringify(state), { qos: 1, retain: true })
+  }
+
+  /**
+   * The interval's plan cut to what the escrow has free (edge-agent/escrow-budget.ts), with a warning and
+   * the state flag while it is short. When the market cannot be asked, the plan goes out as it is and
+   * intake refuses what the escrow does not cover.
+   */
+  private async affordable(planned: PlannedOrder[], interval: number): Promise<PlannedOrder[]> {
+    if (!this.options.marketUrl || planned.length === 0) return planned
+    let escrow: OwnEscrow
+    try {
+      escrow = await fetchOwnEscrow(this.options.marketUrl, this.account)
+    } catch (error) {
+      this.counters.increment('escrow_query_failed')
+      this.log.warn({ err: (error as Error).message }, 'agent: could not ask the market what the escrow has free; orders go out as planned')
+      return planned
+    }
+    const fit = fitOrdersToEscrow(planned, escrow.free, escrow.imbalancePrice, this.options.strategy.minOrderWh)
+    if (fit.short) {
+      this.counters.increment('orders_cut_for_escrow')
+      this.log.warn(
+        { interval, freeBaseUnits: escrow.free.toString(), plannedHoldBaseUnits: fit.plannedHoldBaseUnits.toString(), keptHoldBaseUnits: fit.keptHoldBaseUnits.toString() },
+        'agent: escrow cannot cover the planned orders; bidding only what it covers (vpp wallet deposit adds money)',
+      )
+    }
+    if (fit.short !== this.escrowShort) {
+      this.escrowShort = fit.short
+      this.publishState()
+    }
+    return fit.orders
+  }
+
   private async placeOrders(market: MarketState): Promise<void> {
-    const planned = planOrders(this.forecast(market).netWh, this.options.strategy)
+    const planned = await this.affordable(planOrders(this.forecast(market).netWh, this.options.strategy), market.openInterval)
     for (const [i, p] of planned.entries()) {
       const order = {
         owner: this.account.address,

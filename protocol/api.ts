@@ -13,6 +13,8 @@ export const agentViewSchema = z.object({
   snapshot: snapshotSchema.nullable(),
   /** The grid node (transformer) the home is connected to. */
   node: z.string().optional(),
+  /** The agent's last word on its escrow: true while it cannot cover the bids it wants to make (it bids less). */
+  escrowShort: z.boolean().optional(),
 })
 export type AgentView = z.infer<typeof agentViewSchema>
 
@@ -42,3 +44,24 @@ export const bookSchema = z.object({
   asks: z.number().int().nonnegative(),
 })
 export type Book = z.infer<typeof bookSchema>
+
+/** The text an owner signs (EIP-191) to see what its own open orders hold and what its escrow has free. */
+export const escrowQueryMessage = (owner: string, at: number) => `OpenVPP: escrow of ${owner.toLowerCase()} at ${at}`
+
+const baseUnitsText = z.string().regex(/^\d+$/, 'must be a whole number of base units')
+
+/**
+ * `GET /api/escrow/{address}`: what the owner's escrow is holding for. The parts only the owner may
+ * see (what its sealed open orders hold, and so what is free for more) are null unless the query is
+ * signed by the owner (`escrowQueryMessage`).
+ */
+export const escrowViewSchema = z.object({
+  owner: addressSchema,
+  unsettledTradesBaseUnits: baseUnitsText,
+  openOrdersBaseUnits: baseUnitsText.nullable(),
+  /** Escrow less withdrawals under way, open orders and unsettled trades: what a new order can still be backed by, as intake counts it. */
+  freeBaseUnits: baseUnitsText.nullable(),
+  /** What a seller that delivers nothing pays per kWh, and so what a sell order holds (protocol/collateral.ts). */
+  imbalancePrice: z.number().int().nonnegative(),
+})
+export type EscrowView = z.infer<typeof escrowViewSchema>

@@ -12,6 +12,8 @@ export const agentStateSchema = z.object({
   session: z.number().int().nonnegative().optional(),
   ts: z.iso.datetime().optional(),
   address: addressSchema.optional(),
+  /** True while the agent's escrow cannot cover the bids it wants to make, so it bids only what it can cover. */
+  escrowShort: z.boolean().optional(),
 })
 export type AgentState = z.infer<typeof agentStateSchema>
 

@@ -1,14 +1,13 @@
 import express, { type Router } from 'express'
 import { verifyMessage, type Hex } from 'viem'
 import { z } from 'zod'
+import { escrowQueryMessage, type EscrowView } from '../../protocol/api.ts'
 import { addressSchema, signatureSchema } from '../../protocol/order.ts'
 import type { MarketService } from '../service/market-service.ts'
 
 /** How far the time an escrow query was signed at may be from the market's clock. */
 const QUERY_SKEW_SECONDS = 300
 
-/** The text an owner signs (EIP-191) to see what its own open orders hold. */
-export const escrowQueryMessage = (owner: string, at: number) => `OpenVPP: escrow of ${owner.toLowerCase()} at ${at}`
 
 const querySchema = z.object({ at: z.coerce.number().int().positive().optional(), signature: signatureSchema.optional() })
 
@@ -16,7 +15,7 @@ const querySchema = z.object({ at: z.coerce.number().int().positive().optional()
  * `GET /api/escrow/{address}`: what the owner's escrow is holding for, in base units. Its unsettled
  * trades are public (trades are published at clearing); what its open orders hold is shown only to
  * the owner, with `?at=UNIX&signature=` over `escrowQueryMessage`, since the open book is sealed until
- * gate closure.
+ * gate closure. The shape is protocol/api.ts `escrowViewSchema`.
  */
 export function escrowRoutes(market: MarketService): Router {
   const router = express.Router()
@@ -27,7 +26,7 @@ export function escrowRoutes(market: MarketService): Router {
   router.get('/escrow/:address', async (req, res) => {
     const owner = addressSchema.parse(req.params.address)
     const query = querySchema.parse(req.query)
-    const holds = market.escrowHolds(owner)
+    const holds = await market.escrowHolds(owner)
     let ownerSigned = false
     if (query.at !== undefined && query.signature) {
       if (Math.abs(query.at - Date.now() / 1000) > QUERY_SKEW_SECONDS) {
@@ -40,11 +39,15 @@ export function escrowRoutes(market: MarketService): Router {
         return
       }
     }
-    res.json({
+    const view: EscrowView = {
       owner,
       unsettledTradesBaseUnits: holds.unsettledTrades.toString(),
       openOrdersBaseUnits: ownerSigned ? holds.openOrders.toString() : null,
-    })
+      // Free money less open orders would tell anyone what the sealed book holds.
+      freeBaseUnits: ownerSigned ? holds.free.toString() : null,
+      imbalancePrice: holds.imbalancePrice,
+    }
+    res.json(view)
   })
   return router
 }

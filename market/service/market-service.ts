@@ -243,10 +243,17 @@ export class MarketService extends EventEmitter {
     this.membership.registry.close()
   }
 
-  /** What `owner`'s escrow holds for, in base units: its open orders in the open interval, and its trades not yet settled. */
-  escrowHolds(owner: Address): { openOrders: bigint; unsettledTrades: bigint } {
+  /**
+   * What `owner`'s escrow holds for, in base units: its open orders in the open interval and its trades
+   * not yet settled; and what is left free for new orders, counted exactly as intake counts it.
+   */
+  async escrowHolds(owner: Address): Promise<{ openOrders: bigint; unsettledTrades: bigint; free: bigint; imbalancePrice: number }> {
     const imbalancePrice = this.options.chain.deployment.imbalancePrice
-    return { openOrders: this.store.openOrdersHold(owner, this.openInterval, imbalancePrice), unsettledTrades: this.store.unsettledTradesHold(owner, imbalancePrice) }
+    const { available } = await this.escrow.account(owner)
+    const openOrders = this.store.openOrdersHold(owner, this.openInterval, imbalancePrice)
+    const unsettledTrades = this.store.unsettledTradesHold(owner, imbalancePrice)
+    const exposure = openOrders + unsettledTrades
+    return { openOrders, unsettledTrades, free: available > exposure ? available - exposure : 0n, imbalancePrice }
   }
 
   /** `owner`'s escrow rebuilt from the contract's events (contracts/escrow-history.ts). */
@@ -707,6 +714,8 @@ export class MarketService extends EventEmitter {
     view.online = parsed.data.online
     this.metrics.agentsOnline.set(this.agentViews().filter((a) => a.online).length)
     view.session = parsed.data.session ?? view.session
+    // The Will ({online:false}) says nothing about escrow: the last word stands.
+    if (parsed.data.escrowShort !== undefined) view.escrowShort = parsed.data.escrowShort
     view.lastSeen = parsed.data.ts ?? new Date().toISOString()
     this.emit('agent', view)
   }

@@ -9,6 +9,7 @@ import { haveChromium, launchChromium } from '../helpers/chromium.ts'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { hashPassword } from '../../broker/credentials.ts'
 import { joinDomain, joinMessage, joinTypes } from '../../protocol/members.ts'
+import { EscrowWallet } from '../../contracts/wallet.ts'
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 const dashboardDir = fileURLToPath(new URL('../../dashboard/dist', import.meta.url))
@@ -147,6 +148,20 @@ describe.skipIf(!haveChromium)('dashboard in Chromium against a running neighbou
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
     await page.screenshot({ path: `${artifacts}dashboard-escrow.png`, fullPage: true })
     await page.setViewportSize({ width: 1280, height: 900 })
+  })
+
+  it('flags, live, a home whose escrow cannot cover its bids', { timeout: 90_000 }, async () => {
+    // A home that bids (the buyer of the latest trade) takes all its escrow out: its agent bids only
+    // what nothing covers (nothing) and says so; the neighbourhood page shows it on that home alone.
+    const [latest] = (await (await fetch(`${hood.url}/api/trades?limit=1`)).json()) as { buyerAgent: string }[]
+    const home = hood.homes.find((h) => h.agentId === latest!.buyerAgent)!
+    const wallet = await EscrowWallet.open(hood.chain.rpcUrl, hood.deployment.settlement, home.privateKey)
+    await wallet.requestWithdrawal((await wallet.status()).escrowBaseUnits)
+    await page.goto(hood.url)
+    const card = page.locator('[data-testid="home-card"]', { hasText: home.agentId })
+    await card.locator('[data-testid="escrow-short"]').waitFor({ timeout: 60_000 })
+    expect(await page.locator('[data-testid="escrow-short"]').count()).toBe(1)
+    await page.screenshot({ path: `${artifacts}dashboard-escrow-short.png`, fullPage: true })
   })
 
   it('logged no console errors', () => {

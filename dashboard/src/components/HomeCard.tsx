@@ -15,6 +15,11 @@ export function HomeCard({ agent, partners = [] }: { agent: AgentView; partners?
         <h3>{agent.agentId}</h3>
         <span className={`badge ${agent.online ? 'badge-online' : 'badge-offline'}`}>{agent.online ? 'online' : 'offline'}</span>
       </header>
+      {agent.escrowShort && (
+        <p className="escrow-short" role="status" data-testid="escrow-short">
+          Escrow too low: bidding only what it covers
+        </p>
+      )}
       <dl>
         <dt>Solar</dt>
         <dd>{formatWatts(s?.pv_w)}</dd>
