@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import mqtt, { type MqttClient } from 'mqtt'
@@ -11,6 +10,7 @@ import { createLogger } from '../../platform/logger.ts'
 import { topics } from '../../protocol/topics.ts'
 import { selfSignedCert } from '../helpers/tls-cert.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { missing } from '../helpers/requires.ts'
 
 const run = promisify(execFile)
 const community = 'street'
@@ -239,7 +239,7 @@ describe('aedes broker over TCP, TLS and WebSocket', () => {
   })
 })
 
-describe.skipIf(!existsSync('/usr/bin/mosquitto_pub'))('third-party clients (mosquitto_pub / mosquitto_sub)', () => {
+describe.skipIf(missing('mosquitto clients', '/usr/bin/mosquitto_pub', 'apt-get install -y mosquitto-clients'))('third-party clients (mosquitto_pub / mosquitto_sub)', () => {
   const common = () => ['-h', '127.0.0.1', '-p', String(broker.port), '-V', 'mqttv311']
 
   it('publishes an allowed message that our client receives', async () => {

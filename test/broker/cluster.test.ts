@@ -4,15 +4,16 @@ import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts'
 import { hashPassword } from '../../broker/credentials.ts'
 import { createLogger } from '../../platform/logger.ts'
 import { topics } from '../../protocol/topics.ts'
-import { haveRedis, startRedis } from '../helpers/redis.ts'
+import { REDIS_SERVER, startRedis } from '../helpers/redis.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { missing } from '../helpers/requires.ts'
 
 const community = 'street'
 let redis: Awaited<ReturnType<typeof startRedis>>
 let brokerA: RunningBroker
 let brokerB: RunningBroker
 
-describe.skipIf(!haveRedis)('cluster mode: two brokers on one Redis', () => {
+describe.skipIf(missing('Redis', REDIS_SERVER, 'apt-get install -y redis-server'))('cluster mode: two brokers on one Redis', () => {
   beforeAll(async () => {
     redis = await startRedis()
     const users = [

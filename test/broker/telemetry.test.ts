@@ -9,8 +9,9 @@ import { Counters } from '../../platform/counters.ts'
 import { createLogger } from '../../platform/logger.ts'
 import type { Snapshot } from '../../protocol/snapshot.ts'
 import { topics } from '../../protocol/topics.ts'
-import { haveInfluxd, startInfluxd, type RunningInfluxd } from '../helpers/influxd.ts'
+import { INFLUXD, startInfluxd, type RunningInfluxd } from '../helpers/influxd.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { missing } from '../helpers/requires.ts'
 
 const community = 'street'
 const snapshot = (tsMs: number, pvW: number): Snapshot => ({
@@ -46,7 +47,7 @@ describe('parseInfluxUrl', () => {
   })
 })
 
-describe.skipIf(!haveInfluxd)('telemetry sink into a real InfluxDB 1.x', () => {
+describe.skipIf(missing('InfluxDB', INFLUXD, 'apt-get install -y influxdb'))('telemetry sink into a real InfluxDB 1.x', () => {
   let influxd: RunningInfluxd
   let store: InfluxTelemetryStore
   let broker: RunningBroker

@@ -5,7 +5,8 @@ import type { Browser, Page } from 'playwright-core'
 import { startNeighbourhood, type RunningNeighbourhood } from '../../cli/neighbourhood.ts'
 import { startApiServer, type RunningApiServer } from '../../market/api/api-server.ts'
 import { createLogger } from '../../platform/logger.ts'
-import { haveChromium, launchChromium } from '../helpers/chromium.ts'
+import { CHROMIUM_PATH, launchChromium } from '../helpers/chromium.ts'
+import { missing } from '../helpers/requires.ts'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { hashPassword } from '../../broker/credentials.ts'
 import { joinDomain, joinMessage, joinTypes } from '../../protocol/members.ts'
@@ -19,7 +20,7 @@ let page: Page
 let restarted: RunningApiServer | undefined
 const consoleErrors: string[] = []
 
-describe.skipIf(!haveChromium)('dashboard in Chromium against a running neighbourhood', () => {
+describe.skipIf(missing('Chromium', CHROMIUM_PATH, 'apt-get install -y chromium'))('dashboard in Chromium against a running neighbourhood', () => {
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true })
     hood = await startNeighbourhood({ homes: 4, intervalSeconds: 5, port: 0, dashboardDir, logger: createLogger('browser', 'silent') })

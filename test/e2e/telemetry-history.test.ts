@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { startNeighbourhood, type RunningNeighbourhood } from '../../cli/neighbourhood.ts'
 import { createLogger } from '../../platform/logger.ts'
-import { haveInfluxd, startInfluxd, type RunningInfluxd } from '../helpers/influxd.ts'
+import { INFLUXD, startInfluxd, type RunningInfluxd } from '../helpers/influxd.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { missing } from '../helpers/requires.ts'
 
 interface History {
   store: string
@@ -34,7 +35,7 @@ describe('telemetry history through one store interface', () => {
     expect(((await bad.json()) as { message: string }).message).toMatch(/resolution/)
   })
 
-  it.skipIf(!haveInfluxd)('serves history from InfluxDB, written by the broker, when VPP_INFLUX_URL is set', async () => {
+  it.skipIf(missing('InfluxDB', INFLUXD, 'apt-get install -y influxdb'))('serves history from InfluxDB, written by the broker, when VPP_INFLUX_URL is set', async () => {
     const influxd: RunningInfluxd = await startInfluxd()
     running.push(() => influxd.stop())
     const hood = await startNeighbourhood({ homes: 2, intervalSeconds: 60, port: 0, influxUrl: influxd.url('openvpp'), logger: createLogger('t', 'silent') })

@@ -10,10 +10,11 @@ import { discoverSunSpec, readModels } from '../../edge-agent/sunspec/sunspec-di
 import { HomeModel, demoHomes } from '../../simulator/home-model.ts'
 import { VirtualSunSpecDevice } from '../../simulator/virtual-device.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { missing } from '../helpers/requires.ts'
 
 // A serial line cannot exist here without hardware: socat's pseudo-terminal pair stands in for the
 // RS-485 adapter and its cable, with the virtual device on one end and the agent's link on the other.
-const haveSocat = existsSync('/usr/bin/socat')
+const haveSocat = !missing('socat', '/usr/bin/socat', 'apt-get install -y socat')
 const dir = mkdtempSync(join(tmpdir(), 'vpp-rtu-'))
 const [devicePty, agentPty] = [join(dir, 'device'), join(dir, 'agent')]
 let socat: ChildProcess

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ModbusLink } from '../../edge-agent/modbus/modbus-link.ts'
@@ -10,6 +9,7 @@ import { snapshotSchema } from '../../protocol/snapshot.ts'
 import { HomeModel, demoHomes } from '../../simulator/home-model.ts'
 import { VirtualSunSpecDevice } from '../../simulator/virtual-device.ts'
 import { freePort } from '../../platform/free-port.ts'
+import { missing } from '../helpers/requires.ts'
 
 const run = promisify(execFile)
 const spec = demoHomes(2)[1]! // a home with a battery
@@ -66,7 +66,7 @@ describe('virtual SunSpec device over Modbus TCP', () => {
     expect(device.writes).toBe(0)
   })
 
-  it.skipIf(!existsSync('/usr/bin/mbpoll'))('is valid SunSpec to a third-party client (mbpoll)', async () => {
+  it.skipIf(missing('mbpoll', '/usr/bin/mbpoll', 'apt-get install -y mbpoll'))('is valid SunSpec to a third-party client (mbpoll)', async () => {
     const { stdout } = await run('mbpoll', ['-m', 'tcp', '-p', String(device.port), '-a', '1', '-t', '4:hex', '-0', '-r', '40000', '-c', '4', '-1', '127.0.0.1'])
     expect(stdout).toMatch(/\[40000\]:\s+0x5375/)
     expect(stdout).toMatch(/\[40001\]:\s+0x6E53/)

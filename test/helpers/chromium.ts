@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs'
 import { chromium, type Browser } from 'playwright-core'
 
 export const CHROMIUM_PATH = '/usr/bin/chromium'
-export const haveChromium = existsSync(CHROMIUM_PATH)
 
 /** Debian's Chromium, headless, with its phone-home features off (this machine has no internet). */
 export function launchChromium(): Promise<Browser> {

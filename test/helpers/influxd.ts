@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../../platform/free-port.ts'
 import { waitFor } from './wait-for.ts'
 
 export const INFLUXD = '/usr/bin/influxd'
-export const haveInfluxd = existsSync(INFLUXD)
 
 export interface RunningInfluxd {
   url: (database: string) => string

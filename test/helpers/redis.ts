@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { freePort } from '../../platform/free-port.ts'
 import { waitFor } from './wait-for.ts'
 
 export const REDIS_SERVER = '/usr/bin/redis-server'
-export const haveRedis = existsSync(REDIS_SERVER)
 
 /** Debian's redis-server on a free loopback port, nothing saved to disk. */
 export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {

@@ -65,13 +65,19 @@ describe('the clearing engine in C', () => {
     const workspace = new ClearingWorkspace()
     const params = { intervalSeconds: 900, pricing }
     const smallTree = compileTopology(suburbTopology(1, 3))
-    clearColumns(orderColumns(randomBook(500, suburbTopology(1, 3), 3), smallTree), smallTree, params, workspace)
+    // The C engine itself, never clearColumns (which would fall back to TypeScript without the addon
+    // and compare TypeScript with itself).
+    const natively = (columns: ReturnType<typeof orderColumns>, tree: ReturnType<typeof compileTopology>) =>
+      clearNatively(columns, tree, params, priorityKeyScheme(columns.side, columns.limitPrice, columns.seq, columns.count), workspace)
+    const small = orderColumns(randomBook(500, suburbTopology(1, 3), 3), smallTree)
+    expect(natively(small, smallTree)).toBeDefined()
     const topology = suburbTopology(10, 20, { feeder: 300, transformer: 40 })
     const tree = compileTopology(topology)
     const columns = orderColumns(randomBook(200_000, topology, 5), tree)
-    const native = clearColumns(columns, tree, params, workspace)
-    expect(native.linkCongested.some((c) => c === 1)).toBe(true)
-    expectSameResult(native, clearColumnsTypeScript(columns, tree, params))
+    const native = natively(columns, tree)
+    expect(native).toBeDefined()
+    expect(native!.linkCongested.some((c) => c === 1)).toBe(true)
+    expectSameResult(native!, clearColumnsTypeScript(columns, tree, params))
   })
 
   it('agrees when prices and sequence numbers are too far apart to pack (ranked keys)', () => {
