@@ -1,6 +1,6 @@
 import { cpus, totalmem } from 'node:os'
 
-/** One benchmark's output, as DESIGN.md "Benchmarks" specifies for bench/results/NAME.json. */
+/** One benchmark's output, as docs/architecture.md "Benchmarks" specifies for bench/results/NAME.json. */
 export interface BenchResult {
   name: string
   metrics: Record<string, number>

@@ -1,6 +1,7 @@
+import { agentChannels, isAgentChannel, type Role } from '../protocol/channels.ts'
 import { parseAgentTopic, topics } from '../protocol/topics.ts'
 
-export type Role = 'agent' | 'market' | 'dashboard'
+export type { Role } from '../protocol/channels.ts'
 
 export interface Principal {
   /** The agent id (for role `agent`), or the service account name. */
@@ -10,37 +11,33 @@ export interface Principal {
 }
 
 /**
- * May `who` publish to `topic`? (DESIGN.md "MQTT topics", ACL): an agent only under its own
- * `agents/{agentId}/`, never `awards`; the market under its community's `market/` and agents' `awards`.
+ * May `who` publish to `topic`? (docs/architecture.md "MQTT topics", ACL; each agent channel's
+ * publisher is in protocol/channels.ts): an agent only its own channels that agents publish; the
+ * market its community's `market/` topics, `broker/users` and the channels the market publishes to
+ * agents; a dashboard nothing.
  */
 export function canPublish(who: Principal, topic: string): boolean {
   if (who.role === 'dashboard') return false
   const agentTopic = parseAgentTopic(topic)
-  if (who.role === 'agent') {
-    return (
-      agentTopic !== null &&
-      agentTopic.community === who.community &&
-      agentTopic.agentId === who.id &&
-      ['state', 'telemetry', 'orders', 'meter'].includes(agentTopic.channel)
-    )
+  if (agentTopic) {
+    if (agentTopic.community !== who.community || !isAgentChannel(agentTopic.channel)) return false
+    const publisher = agentChannels[agentTopic.channel].publisher
+    return who.role === 'agent' ? publisher === 'agent' && agentTopic.agentId === who.id : publisher === 'market'
   }
-  if (agentTopic) return agentTopic.community === who.community && agentTopic.channel === 'awards'
-  return topic.startsWith(`vpp/v1/${who.community}/market/`) || topic === topics.brokerUsers(who.community)
+  return who.role === 'market' && (topic.startsWith(topics.marketPrefix(who.community)) || topic === topics.brokerUsers(who.community))
 }
 
 /**
- * May `who` subscribe to `filter`? An agent: its own awards and the public market topics only. A
- * dashboard (read-only): the market topics and every home's state and telemetry, never orders or awards.
+ * May `who` subscribe to `filter`? The market: everything of its community. A dashboard (read-only):
+ * the market topics and the agent channels dashboards read (state and telemetry, never orders or
+ * awards). An agent: the public market topics and its own channels that it reads (its awards).
  */
 export function canSubscribe(who: Principal, filter: string): boolean {
-  if (who.role === 'market') return filter.startsWith(`vpp/v1/${who.community}/`)
-  if (who.role === 'dashboard') {
-    const agentFilter = parseAgentTopic(filter)
-    if (agentFilter) return agentFilter.community === who.community && ['state', 'telemetry'].includes(agentFilter.channel)
-    return filter.startsWith(`vpp/v1/${who.community}/market/`)
-  }
-  if (filter === topics.agent(who.community, who.id, 'awards')) return true
-  const market = `vpp/v1/${who.community}/market/`
+  if (who.role === 'market') return filter.startsWith(topics.community(who.community))
   // A wildcard that could reach beyond market/ (e.g. vpp/v1/c/#) is refused, so no filter leaks agents' topics.
-  return filter.startsWith(market) || filter === `vpp/v1/${who.community}/market/#`
+  if (filter.startsWith(topics.marketPrefix(who.community))) return true
+  const agentFilter = parseAgentTopic(filter)
+  if (!agentFilter || agentFilter.community !== who.community || !isAgentChannel(agentFilter.channel)) return false
+  const channel = agentChannels[agentFilter.channel]
+  return who.role === 'dashboard' ? channel.dashboardReads : channel.ownerReads && agentFilter.agentId === who.id
 }

@@ -22,7 +22,7 @@ import { checkedChannel } from './payload-policy.ts'
 import { PayloadChecker } from './payload-checker.ts'
 import { coalesceWrites } from './write-coalescing.ts'
 import { cacheTopicMatches } from './match-cache.ts'
-import type { TelemetrySink } from './telemetry/telemetry-sink.ts'
+import type { TelemetrySink } from '../telemetry/telemetry-sink.ts'
 import type { User } from './users.ts'
 import { brokerUsersSchema, type BrokerUsers } from '../protocol/members.ts'
 
@@ -269,7 +269,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   if (sink) {
     // A server-side subscription: every telemetry message that passed the checks above.
-    aedes.subscribe('vpp/v1/+/agents/+/telemetry', (packet, callback) => {
+    aedes.subscribe(topics.everyCommunity('telemetry'), (packet, callback) => {
       const topic = parseAgentTopic(packet.topic)
       const payload = packet.payload as Buffer
       // Checked at publish (an agent's), or parsed here (the market's own, or one from another broker of the cluster).

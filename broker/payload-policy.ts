@@ -1,16 +1,9 @@
 import { z } from 'zod'
-import { agentStateSchema, telemetrySchema } from '../protocol/messages.ts'
-import { signedMeterReadingSchema } from '../protocol/meter-reading.ts'
-import { orderRequestSchema } from '../protocol/order.ts'
+import { agentChannels, agentPublishedChannels } from '../protocol/channels.ts'
 import { parseAgentTopic } from '../protocol/topics.ts'
 
-/** What an agent may publish on each of its channels. The market checks signatures; the broker checks shape. */
-export const agentPayloadSchemas: Record<string, z.ZodType> = {
-  state: agentStateSchema,
-  telemetry: telemetrySchema,
-  orders: orderRequestSchema,
-  meter: signedMeterReadingSchema,
-}
+/** What an agent may publish on each of its channels (protocol/channels.ts). The market checks signatures; the broker checks shape. */
+export const agentPayloadSchemas: Record<string, z.ZodType> = Object.fromEntries(agentPublishedChannels.map((c) => [c, agentChannels[c].schema]))
 
 /**
  * The same schemas compiled by zod (`z.compile`), as every message the broker passes is checked:

@@ -1,11 +1,11 @@
 import { z } from 'zod'
-import { TOPIC_ID_PATTERN } from '../protocol/topics.ts'
+import { topicIdSchema } from '../protocol/topic-id.ts'
 
 /** One broker account; `username` is the agent id for agents. */
 export const userSchema = z.object({
-  username: z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, "_", "." or "-", at most 64'),
+  username: topicIdSchema,
   passwordHash: z.string().startsWith('scrypt$', 'must be a scrypt hash made by `vpp broker adduser`'),
   role: z.enum(['agent', 'market', 'dashboard']),
-  community: z.string().regex(TOPIC_ID_PATTERN),
+  community: topicIdSchema,
 })
 export type User = z.infer<typeof userSchema>

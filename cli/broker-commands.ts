@@ -5,19 +5,19 @@ import { z } from 'zod'
 import { startBroker } from '../broker/mqtt-broker.ts'
 import { brokerConfigSchema } from '../broker/broker-config.ts'
 import { readUsersFile, upsertUser } from '../broker/users-file.ts'
-import { InfluxTelemetryStore } from '../broker/telemetry/influx-telemetry-store.ts'
-import { TelemetrySink } from '../broker/telemetry/telemetry-sink.ts'
+import { InfluxTelemetryStore } from '../telemetry/influx-telemetry-store.ts'
+import { TelemetrySink } from '../telemetry/telemetry-sink.ts'
 import { Counters } from '../platform/counters.ts'
 import { loadConfigFile, validateConfig } from '../platform/config-file.ts'
 import { createLogger } from '../platform/logger.ts'
-import { TOPIC_ID_PATTERN } from '../protocol/topics.ts'
+import { topicIdSchema } from '../protocol/topic-id.ts'
 import { parseOptions } from './parse-options.ts'
 import { onStopSignal } from '../platform/stop-signal.ts'
 
 const adduserSchema = z.object({
   users: z.string().min(1),
-  community: z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, "_", "." or "-"'),
-  agent: z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, "_", "." or "-"'),
+  community: topicIdSchema,
+  agent: topicIdSchema,
   role: z.enum(['agent', 'market', 'dashboard']),
 })
 

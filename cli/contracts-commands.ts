@@ -7,7 +7,7 @@ import { deployContracts, settlementDefaults } from '../contracts/deploy.ts'
 import { parseDurationSeconds } from '../protocol/units.ts'
 import { addressSchema } from '../protocol/order.ts'
 import { VppError } from '../protocol/errors.ts'
-import { TOPIC_ID_PATTERN } from '../protocol/topics.ts'
+import { topicIdSchema } from '../protocol/topic-id.ts'
 import { parseOptions } from './parse-options.ts'
 
 const duration = z.string().transform((text, ctx) => {
@@ -22,7 +22,7 @@ const duration = z.string().transform((text, ctx) => {
 const deploySchema = z
   .object({
     rpc: z.url({ message: 'must be an RPC URL such as http://127.0.0.1:8545' }),
-    community: z.string({ message: "is required: the community's name, as in market.yaml (the contract settles that community only)" }).regex(TOPIC_ID_PATTERN, 'letters, digits, "_", "." or "-"'),
+    community: z.string({ message: "is required: the community's name, as in market.yaml (the contract settles that community only)" }).pipe(topicIdSchema),
     token: addressSchema.optional(),
     feeRecipient: addressSchema.optional(),
     operator: addressSchema.optional(),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { loadDeployment } from '../contracts/load-deployment.ts'
-import { InfluxTelemetryStore } from '../broker/telemetry/influx-telemetry-store.ts'
+import { InfluxTelemetryStore } from '../telemetry/influx-telemetry-store.ts'
 import { startApiServer } from '../market/api/api-server.ts'
 import { marketConfigSchema } from '../market/service/market-config.ts'
 import { MarketService } from '../market/service/market-service.ts'

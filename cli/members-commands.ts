@@ -7,11 +7,11 @@ import { hashPasswordAsync } from '../broker/credentials.ts'
 import { VppError } from '../protocol/errors.ts'
 import { joinDomain, joinMessage, joinStatusSchema, joinTypes, type JoinRequest, type JoinStatus } from '../protocol/members.ts'
 import { addressSchema } from '../protocol/order.ts'
-import { TOPIC_ID_PATTERN } from '../protocol/topics.ts'
+import { topicIdSchema } from '../protocol/topic-id.ts'
 import { parseOptions } from './parse-options.ts'
 
 const marketUrl = z.url({ message: 'must be the market URL, e.g. http://127.0.0.1:8080' }).transform((u) => u.replace(/\/+$/, ''))
-const agentId = z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, "_", "." or "-", at most 64')
+const agentId = topicIdSchema
 const operatorOptions = { market: marketUrl, tokenFile: z.string().optional() }
 
 /** The operator token: --token-file, else VPP_OPERATOR_TOKEN. */

@@ -17,8 +17,8 @@ import { MarketService } from '../market/service/market-service.ts'
 import { startApiServer, type RunningApiServer } from '../market/api/api-server.ts'
 import { EdgeAgent } from '../edge-agent/edge-agent.ts'
 import type { Topology } from '../market/engine/topology.ts'
-import { InfluxTelemetryStore } from '../broker/telemetry/influx-telemetry-store.ts'
-import { TelemetrySink } from '../broker/telemetry/telemetry-sink.ts'
+import { InfluxTelemetryStore } from '../telemetry/influx-telemetry-store.ts'
+import { TelemetrySink } from '../telemetry/telemetry-sink.ts'
 import { Counters } from '../platform/counters.ts'
 
 export interface NeighbourhoodOptions {

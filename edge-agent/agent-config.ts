@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { TOPIC_ID_PATTERN } from '../protocol/topics.ts'
+import { topicIdSchema } from '../protocol/topic-id.ts'
 import { addressSchema } from '../protocol/order.ts'
 import { VppError } from '../protocol/errors.ts'
 import { parseModbusUrl } from './modbus/modbus-url.ts'
@@ -7,7 +7,7 @@ import { strategyParamsSchema } from './strategy.ts'
 import { batteryLimitsSchema } from './battery-controller.ts'
 import { homeAssistantConfigSchema } from './home-assistant.ts'
 
-const topicId = z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, ".", "_" or "-" (no spaces or slashes), at most 64')
+const topicId = topicIdSchema
 
 /**
  * `agent.yaml` for `vpp agent --config`: one home, its device, its broker and its key. Unknown keys

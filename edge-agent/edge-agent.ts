@@ -8,7 +8,7 @@ import { Counters } from '../platform/counters.ts'
 import { awardSchema, marketStateSchema, type AgentState, type Award, type MarketState } from '../protocol/messages.ts'
 import type { Snapshot } from '../protocol/snapshot.ts'
 import { snapshotSchema } from '../protocol/snapshot.ts'
-import { topics } from '../protocol/topics.ts'
+import { publishOptions, topics } from '../protocol/topics.ts'
 import { ModbusLink, type ModbusLinkOptions } from './modbus/modbus-link.ts'
 import type { ModbusEndpoint } from './modbus/modbus-url.ts'
 import { discoverSunSpec, readModels, type SunSpecDevice } from './sunspec/sunspec-discovery.ts'
@@ -150,13 +150,13 @@ export class EdgeAgent {
       clean: true,
       keepalive: 30,
       reconnectPeriod: 1000,
-      will: { topic: stateTopic, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
+      will: { topic: stateTopic, payload: Buffer.from(JSON.stringify({ online: false })), ...publishOptions('state') },
       ...(this.options.mqtt.ca ? { ca: this.options.mqtt.ca } : {}),
     })
     this.client.on('connect', () => {
       this.session++
       this.publishState()
-      this.client?.subscribe([topics.marketState(community), topics.agent(community, agentId, 'awards')], { qos: 1 })
+      this.client?.subscribe([topics.marketState(community), topics.agent(community, agentId, 'awards')], { qos: publishOptions('awards').qos })
       this.pump()
     })
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload))
@@ -191,7 +191,7 @@ export class EdgeAgent {
     const stateTopic = topics.agent(this.options.community, this.options.agentId, 'state')
     this.flushTelemetry() // what was sampled since the last flush waits in the outbox for the next start
     if (this.steering !== null) await this.writeBattery(null).catch((error) => this.log.error({ err: error }, 'agent: could not hand the battery back on stop'))
-    if (this.client?.connected) await this.client.publishAsync(stateTopic, JSON.stringify({ online: false, session: this.session, ts: new Date().toISOString() }), { qos: 1, retain: true })
+    if (this.client?.connected) await this.client.publishAsync(stateTopic, JSON.stringify({ online: false, session: this.session, ts: new Date().toISOString() }), publishOptions('state'))
     await this.client?.endAsync()
     if (this.homeAssistant?.connected) await this.homeAssistant.publishAsync(homeAssistantTopics(this.options.agentId, this.options.homeAssistant!.discoveryPrefix).availability, 'offline', { qos: 1, retain: true })
     await this.homeAssistant?.endAsync()
@@ -292,7 +292,7 @@ export class EdgeAgent {
       const topic = topics.agent(this.options.community, this.options.agentId, message.channel)
       // mqtt.js keeps an unacknowledged QoS 1 message across reconnects and calls back on its PUBACK;
       // an error means it was not sent (the client ended): it stays in the outbox for the next start.
-      this.client.publish(topic, message.payload, { qos: 1 }, (error) => {
+      this.client.publish(topic, message.payload, publishOptions(message.channel), (error) => {
         if (this.outboxClosed) return // the agent stopped: the message is still on disk for the next start
         if (error) return this.outbox.release(message.id)
         this.outbox.acknowledge(message.id)
@@ -339,7 +339,7 @@ export class EdgeAgent {
   }
 
   /**
-   * After each interval, a signed reading of what the home exported and imported in it (DESIGN.md
+   * After each interval, a signed reading of what the home exported and imported in it (docs/architecture.md
    * step 4): settlement pays a seller only for what its reading shows it delivered.
    */
   private meterInterval(snapshot: Snapshot): void {
@@ -495,7 +495,7 @@ export class EdgeAgent {
   /** The retained `state` message: online, this connection's session, the key, and the escrow flag. */
   private publishState(): void {
     const state: AgentState = { online: true, session: this.session, ts: new Date().toISOString(), address: this.account.address, ...(this.escrowShort === undefined ? {} : { escrowShort: this.escrowShort }) }
-    this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'state'), JSON.stringify(state), { qos: 1, retain: true })
+    this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'state'), JSON.stringify(state), publishOptions('state'))
   }
 
   /**
@@ -541,7 +541,7 @@ export class EdgeAgent {
         nonce: market.openInterval * NONCES_PER_INTERVAL + i,
       }
       const signed = await signOrder(this.account, order, market.chainId, market.settlement)
-      this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'orders'), JSON.stringify(signed), { qos: 1 })
+      this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'orders'), JSON.stringify(signed), publishOptions('orders'))
       this.counters.increment('orders_sent')
     }
     this.log.debug({ interval: market.openInterval, orders: planned.length }, 'agent: orders sent')

@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3'
 import type { Telemetry } from '../protocol/messages.ts'
 
-export type OutboxChannel = 'telemetry' | 'meter'
+import type { OutboxChannel } from '../protocol/channels.ts'
+
+export type { OutboxChannel } from '../protocol/channels.ts'
 
 export interface OutboxMessage {
   id: number

@@ -13,7 +13,7 @@ export interface NormalizeOptions {
 }
 
 /**
- * Turns decoded SunSpec models into the normalized snapshot of DESIGN.md: whole watts and watt-hours,
+ * Turns decoded SunSpec models into the normalized snapshot of docs/architecture.md: whole watts and watt-hours,
  * null for anything the device does not report, `load_w` derived from the power balance when not measured.
  */
 export function snapshotFromSunSpec(models: DecodedModel[], at: Date, options: NormalizeOptions = {}): Snapshot {

@@ -1,12 +1,12 @@
 import { z } from 'zod'
 import { addressSchema, orderDomain, signatureSchema } from './order.ts'
-import { TOPIC_ID_PATTERN } from './topics.ts'
+import { topicIdSchema } from './topic-id.ts'
 
 // A community's members: who may trade (an agent id bound to the address that signs its orders, at a
 // grid node) and log in to the broker. The market's member registry is the one source of truth; the
 // broker is told of every change on its own topic (topics.brokerUsers).
 
-const topicId = z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, "_", "." or "-", at most 64')
+const topicId = topicIdSchema
 
 /**
  * A broker password hash as `hashPassword` writes it (`scrypt$N$r$p$salt$hash`), with parameters a

@@ -71,6 +71,8 @@ export const intervalResultSchema = z.object({
   bestAsk: z.number().int().nonnegative().nullable(),
   orders: z.number().int().nonnegative(),
   trades: z.array(tradeSchema),
+  /** Over MQTT only: this many trades were left out so the message fits the broker's packet limit; `GET /api/trades?interval=` has them all. */
+  tradesOmitted: z.number().int().positive().optional(),
   /** Per grid node: its pay-as-clear buyer and seller price and the energy traded there. */
   nodes: z.array(
     z.object({

@@ -4,7 +4,7 @@ import { addressSchema, bytes32Schema, signatureSchema } from './order.ts'
 const uint64Safe = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 
 /**
- * What a home's grid connection exported and imported during one interval (DESIGN.md step 4), as
+ * What a home's grid connection exported and imported during one interval (docs/architecture.md step 4), as
  * the settlement contract's `MeterReading` struct. A seller is paid only for what its reading shows
  * it exported.
  */

@@ -9,7 +9,7 @@ export const signatureSchema = z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be
 
 export const Side = { buy: 0, sell: 1 } as const
 
-/** The Order struct of DESIGN.md, as JSON on the wire (uint64 fields as safe integers). */
+/** The Order struct of docs/architecture.md, as JSON on the wire (uint64 fields as safe integers). */
 export const orderSchema = z.object({
   owner: addressSchema,
   community: bytes32Schema,

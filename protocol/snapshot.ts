@@ -13,7 +13,7 @@ export const deviceInfoSchema = z.object({
 export type DeviceInfo = z.infer<typeof deviceInfoSchema>
 
 /**
- * The normalized device snapshot (DESIGN.md): `vpp agent read --json` prints it and telemetry carries it.
+ * The normalized device snapshot (docs/architecture.md): `vpp agent read --json` prints it and telemetry carries it.
  * Signs: `grid_w` positive = import, `battery_w` positive = discharging into the home.
  */
 export const snapshotSchema = z.object({

@@ -1,17 +1,23 @@
+import { agentChannels, marketChannels, type AgentChannel } from './channels.ts'
+
+export type { AgentChannel } from './channels.ts'
+
 /**
- * MQTT topic builders for `vpp/v1/{community}/...` (DESIGN.md "MQTT topics"). Every part builds and
+ * MQTT topic builders for `vpp/v1/{community}/...` (docs/architecture.md "MQTT topics"). Every part builds and
  * parses topics here so the ACL, the market and the agents can never disagree on a name.
  */
 const ROOT = 'vpp/v1'
 
-/** Community and agent ids are MQTT topic levels: no wildcards, separators or empty strings. */
-export const TOPIC_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
-
-export type AgentChannel = 'state' | 'telemetry' | 'orders' | 'meter' | 'awards'
 
 export const topics = {
   agent: (community: string, agentId: string, channel: AgentChannel) => `${ROOT}/${community}/agents/${agentId}/${channel}`,
   allAgents: (community: string, channel: AgentChannel) => `${ROOT}/${community}/agents/+/${channel}`,
+  /** One channel of every agent of every community (the telemetry sink of a shared broker). */
+  everyCommunity: (channel: AgentChannel) => `${ROOT}/+/agents/+/${channel}`,
+  /** Everything of one community: the market subscribes below it. */
+  community: (community: string) => `${ROOT}/${community}/`,
+  /** The public market topics of a community, all below this prefix. */
+  marketPrefix: (community: string) => `${ROOT}/${community}/market/`,
   marketState: (community: string) => `${ROOT}/${community}/market/state`,
   marketInterval: (community: string, interval: number) => `${ROOT}/${community}/market/intervals/${interval}`,
   marketAll: (community: string) => `${ROOT}/${community}/market/#`,
@@ -42,4 +48,16 @@ export function parseAgentTopic(topic: string): Readonly<ParsedAgentTopic> | nul
   if (parsedTopics.size >= PARSED_TOPICS_MAX) parsedTopics.clear()
   parsedTopics.set(topic, parsed)
   return parsed
+}
+
+/** How an agent channel's messages are published (QoS, retain), from the channel table. */
+export function publishOptions(channel: AgentChannel): { qos: 0 | 1; retain: boolean } {
+  const { qos, retain } = agentChannels[channel]
+  return { qos, retain }
+}
+
+/** How the market's own topics are published (QoS, retain), from the channel table. */
+export function marketPublishOptions(channel: keyof typeof marketChannels): { qos: 0 | 1; retain: boolean } {
+  const { qos, retain } = marketChannels[channel]
+  return { qos, retain }
 }

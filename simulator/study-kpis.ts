@@ -1,4 +1,5 @@
 import type { StudyRun } from './study.ts'
+import { buyerPaysBaseUnitsNumber, sellerReceivesBaseUnitsNumber } from '../protocol/units.ts'
 
 /**
  * The study's key figures, by the published definitions (docs: README "Simulating a year"):
@@ -43,7 +44,7 @@ export interface StudyKpis {
 export function homeCosts(run: StudyRun): Float64Array {
   const { retailPerKwh, feedInPerKwh } = run.scenario.tariffs
   const h = run.homes
-  return Float64Array.from(h.ids, (_, i) => Math.floor((h.importWh[i]! * retailPerKwh) / 1000) - Math.floor((h.exportWh[i]! * feedInPerKwh) / 1000) + h.paid[i]! - h.received[i]!)
+  return Float64Array.from(h.ids, (_, i) => buyerPaysBaseUnitsNumber(h.importWh[i]!, retailPerKwh) - sellerReceivesBaseUnitsNumber(h.exportWh[i]!, feedInPerKwh) + h.paid[i]! - h.received[i]!)
 }
 
 /**
@@ -55,7 +56,7 @@ export function homeCosts(run: StudyRun): Float64Array {
 export function noTradingCosts(run: StudyRun): Float64Array {
   const { retailPerKwh, feedInPerKwh } = run.scenario.tariffs
   const h = run.homes
-  return Float64Array.from(h.ids, (_, i) => Math.floor(((h.importWh[i]! + h.boughtWh[i]!) * retailPerKwh) / 1000) - Math.floor(((h.exportWh[i]! + h.soldWh[i]!) * feedInPerKwh) / 1000))
+  return Float64Array.from(h.ids, (_, i) => buyerPaysBaseUnitsNumber(h.importWh[i]! + h.boughtWh[i]!, retailPerKwh) - sellerReceivesBaseUnitsNumber(h.exportWh[i]! + h.soldWh[i]!, feedInPerKwh))
 }
 
 /**

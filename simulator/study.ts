@@ -6,6 +6,7 @@ import { dayTypeOf, seasonalDayOfYear, standardLoadW, summerWeight } from './mod
 import { mulberry32 } from './random.ts'
 import { scenarioHomes, scenarioTopology, type Scenario } from './scenario.ts'
 import { cloudyPlaneIrradiance, sunPosition } from './solar.ts'
+import { buyerPaysBaseUnitsNumber, sellerReceivesBaseUnitsNumber } from '../protocol/units.ts'
 
 /**
  * How the homes run: `no-trading` is today (self-consumption, the rest to and from the utility at
@@ -309,13 +310,13 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
           const energyWh = tradeEnergyWh[k]!
           const buyerPrice = tradeBuyerPrice[k]!
           const sellerPrice = buyerPrice - feePerKwh[tradeNode[k]!]!
-          // As the settlement contract computes it: whole base units, rounded down per fill.
-          const pay = Math.floor((energyWh * buyerPrice) / 1000)
+          // As the settlement contract computes it (protocol/units.ts): the buyer pays rounded up, the seller gets rounded down.
+          const pay = buyerPaysBaseUnitsNumber(energyWh, buyerPrice)
           if (record) {
             homeBoughtWh[buyer]! += energyWh
             homeSoldWh[seller]! += energyWh
             homePaid[buyer]! += pay
-            homeReceived[seller]! += Math.floor((energyWh * sellerPrice) / 1000)
+            homeReceived[seller]! += sellerReceivesBaseUnitsNumber(energyWh, sellerPrice)
           }
           deficit[buyer]! -= energyWh
           if (isBatteryOrder[sellOrder]) {

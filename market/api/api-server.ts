@@ -14,6 +14,7 @@ import { clientKey } from '../service/client-key.ts'
 import { RateLimiter } from '../service/rate-limiter.ts'
 import { memberRoutes } from './member-routes.ts'
 import { escrowRoutes } from './escrow-routes.ts'
+import { resolutionSchema } from '../../protocol/telemetry-history.ts'
 
 /** HTTP status for each reason an order is refused. */
 const STATUS_FOR: Record<RejectReason, number> = {
@@ -55,7 +56,7 @@ export interface RunningApiServer {
 }
 
 const historyQuery = z.object({
-  resolution: z.enum(['raw', '1m', '15m']).default('raw'),
+  resolution: resolutionSchema.default('raw'),
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
 })
@@ -109,9 +110,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     res.json(market.store.recentIntervals(query.limit))
   })
   app.get('/api/trades', (req, res) => {
-    const query = listQuery.parse(req.query)
+    const query = listQuery.extend({ interval: z.coerce.number().int().nonnegative().optional(), offset: z.coerce.number().int().nonnegative().default(0) }).parse(req.query)
     res.json(
-      market.store.recentTrades(query.limit, query.owner).map((t) => ({
+      market.store.recentTrades(query.limit, query.owner, query.interval, query.offset).map((t) => ({
         ...t,
         buyerAgent: market.agentIdOf(t.buyer) ?? null,
         sellerAgent: market.agentIdOf(t.seller) ?? null,

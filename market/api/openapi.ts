@@ -44,6 +44,8 @@ export function openApiDocument(): object {
           parameters: [
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
             { name: 'owner', in: 'query', schema: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' } },
+            { name: 'interval', in: 'query', schema: { type: 'integer', minimum: 0 } },
+            { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
           ],
           responses: { 200: { description: 'Trades', content: json(z.array(tradeViewSchema)) } },
         },

@@ -38,7 +38,7 @@ export interface ClearingResult {
   fills: OrderFill[]
 }
 
-/** Bids: highest price first; then earlier acceptance; then order hash (DESIGN.md tie-break). */
+/** Bids: highest price first; then earlier acceptance; then order hash (docs/architecture.md tie-break). */
 export function compareBids(a: BookOrder, b: BookOrder): number {
   return b.limitPrice - a.limitPrice || a.seq - b.seq || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0)
 }

@@ -1,5 +1,5 @@
 /**
- * How an order's priority key is made (DESIGN.md "Market clearing"): one exact integer per order that
+ * How an order's priority key is made (docs/architecture.md "Market clearing"): one exact integer per order that
  * sorts bids by price descending and asks ascending, then by acceptance sequence. Packing price and
  * sequence into one number lets the engine sort with the native numeric sort and compare with one
  * `<`; orders that tie on both (never in the service, which numbers every order) go by hash.

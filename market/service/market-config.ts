@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { addressSchema } from '../../protocol/order.ts'
-import { TOPIC_ID_PATTERN } from '../../protocol/topics.ts'
+import { topicIdSchema } from '../../protocol/topic-id.ts'
 import { topologySchema } from '../engine/topology.ts'
 
 const rate = z.object({ burst: z.number().int().positive(), perSecond: z.number().positive() }).strict()
@@ -8,11 +8,11 @@ const rate = z.object({ burst: z.number().int().positive(), perSecond: z.number(
 /** `vpp market --config market.yaml`: one community's market, validated with errors that name the key. */
 export const marketConfigSchema = z
   .object({
-    community: z.string().regex(TOPIC_ID_PATTERN, 'letters, digits, "_", "." or "-"'),
+    community: topicIdSchema,
     intervalSeconds: z.number().int().min(2).max(86_400).default(900),
     mqtt: z.object({ url: z.string().regex(/^(mqtts?|wss?):\/\//, 'must be an mqtt://, mqtts:// or ws:// URL'), username: z.string().default('market'), passwordFile: z.string() }).strict(),
     /** Seeds the member registry: members it does not know yet are imported at start (vpp members manages them after that). */
-    members: z.array(z.object({ agentId: z.string().regex(TOPIC_ID_PATTERN), address: addressSchema, node: z.string().optional() }).strict()).default([]),
+    members: z.array(z.object({ agentId: topicIdSchema, address: addressSchema, node: z.string().optional() }).strict()).default([]),
     /** A file holding the operator's bearer token for `vpp members …` (mode 0600); without it operator calls are refused. */
     operatorTokenFile: z.string().optional(),
     /** The grid tree (transformers, feeders, substation) with fees and capacities; one node when absent. */

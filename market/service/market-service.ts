@@ -8,9 +8,12 @@ import { Counters } from '../../platform/counters.ts'
 import { agentStateSchema, telemetrySchema, type Award, type IntervalResult, type MarketState } from '../../protocol/messages.ts'
 import { communityKey, signedCancelSchema } from '../../protocol/order.ts'
 import type { AgentView, Book } from '../../protocol/api.ts'
-import { MemoryTelemetryStore } from '../../broker/telemetry/memory-telemetry-store.ts'
-import type { HistoryQuery, TelemetrySample, TelemetryStore } from '../../broker/telemetry/telemetry-store.ts'
-import { parseAgentTopic, topics } from '../../protocol/topics.ts'
+import { MemoryTelemetryStore } from '../../telemetry/memory-telemetry-store.ts'
+import { TelemetrySink } from '../../telemetry/telemetry-sink.ts'
+import type { HistoryQuery, TelemetryStore } from '../../telemetry/telemetry-store.ts'
+import type { TelemetrySample } from '../../protocol/telemetry-history.ts'
+import { marketPublishOptions, parseAgentTopic, publishOptions, topics } from '../../protocol/topics.ts'
+import { agentPublishedChannels } from '../../protocol/channels.ts'
 import { intervalStart } from '../../protocol/units.ts'
 import type { Deployment } from '../../contracts/deploy.ts'
 import { clearHierarchical, type PricingRule } from '../engine/hierarchical-clearing.ts'
@@ -27,7 +30,8 @@ import { SignaturePool } from './signature-pool.ts'
 import { nativeClearing } from '../engine/native-clearing.ts'
 import { batchVerifier } from './batch-verifier.ts'
 import { SettlementSubmitter } from './settlement-submitter.ts'
-import { buildSettlementBatch, fillsOf } from './settlement-batch.ts'
+import { buildSettlementBatch } from './settlement-batch.ts'
+import { intervalAwards, intervalResult } from './interval-result.ts'
 import { planSettlement } from './settlement-planner.ts'
 import { MemberRegistry } from './member-registry.ts'
 import { Membership } from './membership.ts'
@@ -50,6 +54,8 @@ export const DEFAULT_INTERVAL_SECONDS = 900
 export const DEFAULT_MAX_ORDERS_PER_INTERVAL = 24
 /** How many past clearing results stay retained on the broker for late subscribers. */
 const RETAINED_RESULTS = 96
+/** Largest interval result published whole over MQTT: under the broker's default packet limit (256 KiB). */
+const MAX_RESULT_MESSAGE_BYTES = 200 * 1024
 
 export interface MarketOptions {
   community: string
@@ -114,6 +120,8 @@ export class MarketService extends EventEmitter {
   readonly intervalSeconds: number
   private readonly agents = new Map<string, AgentView>()
   private readonly telemetry: { store: TelemetryStore; writtenBy: 'broker' | 'market' }
+  /** The one telemetry writer (telemetry/telemetry-sink.ts), here when the market fills its own store. */
+  private readonly telemetrySink: TelemetrySink | undefined
   private readonly byAddress = new Map<string, string>()
   private readonly nodeOfAgent = new Map<string, string>()
   private readonly root: string
@@ -146,6 +154,7 @@ export class MarketService extends EventEmitter {
     this.communityKey = communityKey(options.community)
     this.intervalSeconds = options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS
     this.telemetry = options.telemetry ?? { store: new MemoryTelemetryStore(), writtenBy: 'market' }
+    if (this.telemetry.writtenBy === 'market') this.telemetrySink = new TelemetrySink(this.telemetry.store, { flushMs: 100, logger: options.logger, counters: this.counters })
     this.escrow = new EscrowReader(options.chain.rpcUrl, options.chain.deployment)
     this.digestPrefix = digestPrefix(options.chain.deployment.chainId, options.chain.deployment.settlement)
     this.agentLimiter = new RateLimiter(options.rateLimit?.agent?.burst ?? 40, options.rateLimit?.agent?.perSecond ?? 2)
@@ -178,7 +187,7 @@ export class MarketService extends EventEmitter {
       settlement: options.chain.deployment.settlement,
       nodes,
       publish: async (users) => {
-        await this.client?.publishAsync(topics.brokerUsers(options.community), JSON.stringify(users), { qos: 1 })
+        await this.client?.publishAsync(topics.brokerUsers(options.community), JSON.stringify(users), marketPublishOptions('brokerUsers'))
       },
       cancelOpenOrders: (address) => this.store.cancelOpenOrdersOf(address, this.openInterval),
     })
@@ -217,10 +226,7 @@ export class MarketService extends EventEmitter {
     // The broker learns the registry's accounts now and after every reconnect (it may have restarted).
     await this.membership.publishToBroker()
     this.client.on('connect', () => void this.membership.publishToBroker().catch((error: unknown) => this.log.warn({ err: String(error) }, 'market: could not send the member list to the broker')))
-    await this.client.subscribeAsync(
-      [topics.allAgents(community, 'state'), topics.allAgents(community, 'telemetry'), topics.allAgents(community, 'orders'), topics.allAgents(community, 'meter')],
-      { qos: 1 },
-    )
+    await this.client.subscribeAsync(agentPublishedChannels.map((channel) => topics.allAgents(community, channel)), { qos: 1 })
     await this.publishState()
     // Intervals delivered before a restart but not yet settled: settle them now, oldest first.
     for (const interval of this.store.unsettledIntervals(this.deliveringInterval)) this.queueSettlement(interval)
@@ -238,6 +244,7 @@ export class MarketService extends EventEmitter {
     for (const early of this.earlySettlements) clearTimeout(early)
     await this.settling
     await this.client?.endAsync()
+    await this.telemetrySink?.close()
     await this.signatures.close()
     this.store.close()
     this.membership.registry.close()
@@ -368,35 +375,7 @@ export class MarketService extends EventEmitter {
       { intervalSeconds: this.intervalSeconds, pricing: this.options.pricing ?? 'pay-as-clear' },
     )
     stopTimer()
-    const trades = outcome.trades.map((t) => ({
-      interval,
-      buyer: t.buyer,
-      seller: t.seller,
-      buyOrder: t.buyOrder,
-      sellOrder: t.sellOrder,
-      energyWh: t.energyWh,
-      price: t.buyerPrice,
-      sellerPrice: t.sellerPrice,
-      node: t.node,
-    }))
-    const bids = orders.filter((o) => o.side === 0).map((o) => o.limitPrice)
-    const asks = orders.filter((o) => o.side === 1).map((o) => o.limitPrice)
-    const result: IntervalResult = {
-      community: this.options.community,
-      interval,
-      clearingPrice: outcome.volumeWh > 0 ? Math.floor(trades.reduce((sum, t) => sum + t.energyWh * t.price, 0) / outcome.volumeWh) : null,
-      volumeWh: outcome.volumeWh,
-      bestBid: bids.length ? Math.max(...bids) : null,
-      bestAsk: asks.length ? Math.min(...asks) : null,
-      orders: orders.length,
-      trades,
-      nodes: outcome.nodes,
-      congested: outcome.links.filter((l) => l.congested).map((l) => l.node),
-      demandWh: orders.filter((o) => o.side === 0).reduce((n, o) => n + o.energyWh, 0),
-      supplyWh: orders.filter((o) => o.side === 1).reduce((n, o) => n + o.energyWh, 0),
-      links: outcome.links.map((l) => ({ node: l.node, capacityWh: l.capacityWh, upWh: l.upWh, downWh: l.downWh })),
-      settlement: { status: trades.length ? 'pending' : 'nothing', tx: null, error: null },
-    }
+    const result = intervalResult(this.options.community, interval, orders, outcome)
     this.store.saveClearing(result)
     this.counters.increment('intervals_cleared')
     this.counters.increment('energy_traded_wh', outcome.volumeWh)
@@ -407,22 +386,10 @@ export class MarketService extends EventEmitter {
     this.publishResult(result)
     // An empty retained payload deletes the retained message [MQTT-3.3.1-10]: the broker keeps a bounded history.
     const expired = interval - RETAINED_RESULTS * this.intervalSeconds
-    this.client?.publish(topics.marketInterval(this.options.community, expired), '', { qos: 1, retain: true })
+    this.client?.publish(topics.marketInterval(this.options.community, expired), '', marketPublishOptions('intervals'))
 
-    const fills = fillsOf(result, orders)
-    const byAgent = new Map<string, StoredOrder[]>()
-    for (const o of orders) byAgent.set(o.agentId, [...(byAgent.get(o.agentId) ?? []), o])
-    for (const [agentId, own] of byAgent) {
-      const awardFills = own.map((o) => {
-        const mine = fills.filter((f) => f.hash === o.hash)
-        const filledWh = mine.reduce((n, f) => n + f.filledWh, 0)
-        // One number per order for the agent: the volume-weighted mean of its own prices.
-        const price = filledWh ? Math.floor(mine.reduce((n, f) => n + f.filledWh * f.price, 0) / filledWh) : null
-        return { orderHash: o.hash, side: o.side, energyWh: o.energyWh, filledWh, price }
-      })
-      const netWh = awardFills.reduce((sum, f) => sum + (f.side === 1 ? f.filledWh : -f.filledWh), 0)
-      const award: Award = { interval, fills: awardFills, netWh }
-      this.client?.publish(topics.agent(this.options.community, agentId, 'awards'), JSON.stringify(award), { qos: 1 })
+    for (const [agentId, award] of intervalAwards(result, orders)) {
+      this.client?.publish(topics.agent(this.options.community, agentId, 'awards'), JSON.stringify(award), publishOptions('awards'))
     }
     this.log.info({ interval, orders: orders.length, price: result.clearingPrice, volumeWh: outcome.volumeWh, congested: result.congested }, 'market: cleared')
     return result
@@ -577,13 +544,17 @@ export class MarketService extends EventEmitter {
   }
 
   private publishResult(result: IntervalResult): void {
-    this.client?.publish(topics.marketInterval(this.options.community, result.interval), JSON.stringify(result), { qos: 1, retain: true })
+    let payload = JSON.stringify(result)
+    // A large interval's trades would pass the broker's packet limit, and the broker closes the
+    // connection of a client that sends such a packet: the trades stay on the REST API instead.
+    if (payload.length > MAX_RESULT_MESSAGE_BYTES) payload = JSON.stringify({ ...result, trades: [], tradesOmitted: result.trades.length })
+    this.client?.publish(topics.marketInterval(this.options.community, result.interval), payload, marketPublishOptions('intervals'))
   }
 
   private async publishState(): Promise<void> {
     const state = this.state()
     this.emit('market', state)
-    await this.client?.publishAsync(topics.marketState(this.options.community), JSON.stringify(state), { qos: 1, retain: true })
+    await this.client?.publishAsync(topics.marketState(this.options.community), JSON.stringify(state), marketPublishOptions('state'))
   }
 
   private async onMessage(topic: string, payload: Buffer): Promise<void> {
@@ -726,9 +697,7 @@ export class MarketService extends EventEmitter {
     const parsed = telemetrySchema.safeParse(safeJson(payload))
     if (!parsed.success) return this.countInvalid('telemetry', agentId)
     const samples = parsed.data.samples
-    if (this.telemetry.writtenBy === 'market') {
-      void this.telemetry.store.write(samples.map((snapshot) => ({ community: this.options.community, agentId, snapshot })))
-    }
+    this.telemetrySink?.accept(this.options.community, agentId, parsed.data)
     view.snapshot = samples[samples.length - 1]!
     view.lastSeen = view.snapshot.ts
     this.counters.increment('telemetry_samples', samples.length)

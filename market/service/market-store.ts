@@ -35,6 +35,8 @@ class DuplicateInReplace extends Error {}
  */
 export class MarketStore {
   private readonly db: Database.Database
+  /** Prepared once: intake stores every accepted order with it. */
+  private insertOrderStatement: Database.Statement | undefined
 
   constructor(path: string) {
     this.db = openDurableDatabase(path)
@@ -108,13 +110,22 @@ export class MarketStore {
   /** Stores an accepted order; false when an order with this hash is already stored. */
   insertOrder(agentId: string, hash: Hex, signed: SignedOrder): boolean {
     const o = signed.order
-    const info = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO orders (hash, interval, agent_id, owner, side, energy_wh, limit_price, payload, accepted_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
+    this.insertOrderStatement ??= this.db.prepare(
+      `INSERT OR IGNORE INTO orders (hash, interval, agent_id, owner, side, energy_wh, limit_price, payload, accepted_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    const info = this.insertOrderStatement
       .run(hash, o.interval, agentId, o.owner, o.side, o.energyWh, o.limitPrice, JSON.stringify(signed), new Date().toISOString())
     return info.changes === 1
+  }
+
+  /** Stores many accepted orders in one transaction (an import, a replayed log); how many were new. */
+  insertOrders(entries: Iterable<{ agentId: string; hash: Hex; signed: SignedOrder }>): number {
+    return this.db.transaction(() => {
+      let added = 0
+      for (const e of entries) if (this.insertOrder(e.agentId, e.hash, e.signed)) added++
+      return added
+    })()
   }
 
   /**
@@ -246,15 +257,17 @@ export class MarketStore {
     return rows.map((r) => JSON.parse(r.result) as IntervalResult)
   }
 
-  recentTrades(limit: number, owner?: Address): TradeRow[] {
+  /** Trades, newest interval first; of one owner and of one interval when given; `offset` pages through them. */
+  recentTrades(limit: number, owner?: Address, interval?: number, offset = 0): TradeRow[] {
     const rows = this.db
       .prepare(
-        `SELECT t.interval, t.buy_order, t.sell_order, t.buyer, t.seller, t.energy_wh, t.price, t.seller_price, t.node, i.result
+        `SELECT t.interval, t.buy_order, t.sell_order, t.buyer, t.seller, t.energy_wh, t.price, t.seller_price, t.node,
+                json_extract(i.result, '$.settlement.tx') AS tx, json_extract(i.result, '$.settlement.status') AS status
          FROM trades t JOIN intervals i ON i.interval = t.interval
-         WHERE (? IS NULL OR lower(t.buyer) = lower(?) OR lower(t.seller) = lower(?))
-         ORDER BY t.interval DESC, t.id ASC LIMIT ?`,
+         WHERE (? IS NULL OR lower(t.buyer) = lower(?) OR lower(t.seller) = lower(?)) AND (? IS NULL OR t.interval = ?)
+         ORDER BY t.interval DESC, t.id ASC LIMIT ? OFFSET ?`,
       )
-      .all(owner ?? null, owner ?? null, owner ?? null, limit) as {
+      .all(owner ?? null, owner ?? null, owner ?? null, interval ?? null, interval ?? null, limit, offset) as {
       interval: number
       buy_order: Hex
       sell_order: Hex
@@ -264,24 +277,22 @@ export class MarketStore {
       price: number
       seller_price: number
       node: string
-      result: string
+      tx: Hex | null
+      status: IntervalResult['settlement']['status']
     }[]
-    return rows.map((r) => {
-      const settlement = (JSON.parse(r.result) as IntervalResult).settlement
-      return {
-        interval: r.interval,
-        buyOrder: r.buy_order,
-        sellOrder: r.sell_order,
-        buyer: r.buyer,
-        seller: r.seller,
-        energyWh: r.energy_wh,
-        price: r.price,
-        sellerPrice: r.seller_price,
-        node: r.node,
-        settlementTx: settlement.tx,
-        settlementStatus: settlement.status,
-      }
-    })
+    return rows.map((r) => ({
+      interval: r.interval,
+      buyOrder: r.buy_order,
+      sellOrder: r.sell_order,
+      buyer: r.buyer,
+      seller: r.seller,
+      energyWh: r.energy_wh,
+      price: r.price,
+      sellerPrice: r.seller_price,
+      node: r.node,
+      settlementTx: r.tx,
+      settlementStatus: r.status,
+    }))
   }
 
   close(): void {

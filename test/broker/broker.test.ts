@@ -73,7 +73,7 @@ describe('credentials', () => {
   })
 })
 
-describe('ACL rules (DESIGN.md)', () => {
+describe('ACL rules (docs/architecture.md)', () => {
   const agent = { id: 'home-01', role: 'agent' as const, community }
   const wall = { id: 'wall', role: 'dashboard' as const, community }
   it('lets an agent publish only under its own agents/{id}/, never awards', () => {

@@ -125,7 +125,7 @@ describe.skipIf(missing('Chromium', CHROMIUM_PATH, 'apt-get install -y chromium'
     await page.locator('[data-testid="approve-home-99"]').click()
     await expect.poll(() => page.locator('[data-testid="operator-message"]').textContent()).toContain('home-99 approved')
     await expect.poll(() => page.locator('[data-testid="member-row"]', { hasText: 'home-99' }).textContent()).toContain('active')
-    expect(await page.locator('[data-testid="join-request"]').count()).toBe(0)
+    await expect.poll(() => page.locator('[data-testid="join-request"]').count()).toBe(0)
     const status = (await (await fetch(`${hood.url}/api/join/home-99`)).json()) as { status: string }
     expect(status.status).toBe('approved')
     await page.screenshot({ path: `${artifacts}dashboard-members.png`, fullPage: true })

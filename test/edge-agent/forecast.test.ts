@@ -5,12 +5,21 @@ import { planOrders } from '../../edge-agent/strategy.ts'
 const tariffs = { feedInPrice: 80_000, retailPrice: 300_000, steps: 2, minOrderWh: 1 }
 
 describe('interval forecast', () => {
+  it('follows a clear-sky bell from 06:00 to 20:00, at its top at 13:00 and half of it 3.5 h either side', () => {
+    expect(clearSkyShape(13)).toBe(1)
+    expect(clearSkyShape(9.5)).toBeCloseTo(0.5, 12)
+    expect(clearSkyShape(16.5)).toBeCloseTo(0.5, 12)
+    for (const night of [0, 5, 6, 20, 23.5]) expect(clearSkyShape(night)).toBe(0)
+  })
+
   it('carries the recent solar along the day: rising before noon, falling after', () => {
     const morning = forecastInterval({ recentPvW: 2000, recentLoadW: 0, nowHour: 9, targetStartHour: 10, intervalSeconds: 3600 })
     const afternoon = forecastInterval({ recentPvW: 2000, recentLoadW: 0, nowHour: 16, targetStartHour: 17, intervalSeconds: 3600 })
     expect(morning.pvWh).toBeGreaterThan(2000)
     expect(afternoon.pvWh).toBeLessThan(2000)
-    expect(morning.pvWh).toBe(Math.round(2000 * (clearSkyShape(10.5) / clearSkyShape(9))))
+    // Worked by hand: the shape is cos²((h − 13)/7 · π/2), 0.71694 at 10:30 (the hour's middle) and
+    // 0.38874 at 09:00, so 2000 W for an hour becomes 2000 × 1.84428 = 3688.5 Wh.
+    expect(morning.pvWh).toBe(3689)
     // Solar measured when the textbook day says night (a simulated day, a clock off): kept as measured.
     expect(forecastInterval({ recentPvW: 1200, recentLoadW: 0, nowHour: 2, targetStartHour: 2, intervalSeconds: 900 }).pvWh).toBe(300)
   })

@@ -39,7 +39,7 @@ describe('virtual SunSpec device over Modbus TCP', () => {
     expect(found.models[0]).toMatchObject({ address: 40002, length: 66 })
   })
 
-  it('reads back the home model as a normalized snapshot (DESIGN.md signs and units)', async () => {
+  it('reads back the home model as a normalized snapshot (docs/architecture.md signs and units)', async () => {
     const snapshot = snapshotFromSunSpec(await readModels(read, await discoverSunSpec(read)), new Date())
     expect(snapshotSchema.parse(snapshot)).toEqual(snapshot)
     const r = model.last

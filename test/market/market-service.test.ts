@@ -26,9 +26,10 @@ let api: RunningApiServer
 const homes: { agentId: string; key: Hex }[] = []
 
 beforeAll(async () => {
-  // Each home: 1,000 dUSD (1e9 base units) in escrow. The fourth home only floods, so its rate-limit
-  // bucket is full whatever the earlier tests spent.
-  chain = await startTestChain(4, { intervalLength: 3600 })
+  // Each home: 1,000 dUSD (1e9 base units) in escrow. Every test that counts on a home's escrow or
+  // rate-limit bucket has a home of its own (3: collateral, 4: flooding, 5: replacing, 6: metrics), so
+  // each one holds whichever tests run before it.
+  chain = await startTestChain(6, { intervalLength: 3600 })
   chain.homeKeys.forEach((key, i) => homes.push({ agentId: `home-0${i + 1}`, key }))
   broker = await startBroker({
     users: [
@@ -123,12 +124,13 @@ describe('cancel and replace before gate closure', () => {
   })
 
   it('replaces an order in one step, freeing its collateral for the new one', async () => {
-    const buyer = homes[2]!
-    // The buyer's escrow is already committed to open buys of 1,000,000,000: nothing more fits …
+    const buyer = homes[4]!
+    // The buyer's escrow (1,000,000,000) committed to open buys at their limits: nothing more fits …
+    for (const energyWh of [600_000, 400_000]) expect((await post(JSON.stringify(await sign(orderOf(buyer, { side: 0, energyWh, limitPrice: 1_000_000 }), buyer.key)))).status).toBe(201)
     const tooMuch = await sign(orderOf(buyer, { side: 0, energyWh: 100, limitPrice: 1_000_000 }), buyer.key)
     expect((await post(JSON.stringify(tooMuch))).body.error).toBe('insufficient_collateral')
     // … but replacing its 400,000 Wh buy by a 300,000 Wh one frees room.
-    const old = market.store.ordersFor(market.state().openInterval).find((o) => o.side === 0 && o.energyWh === 400_000)!
+    const old = market.store.ordersFor(market.state().openInterval).find((o) => o.agentId === buyer.agentId && o.energyWh === 400_000)!
     const successor = await sign(orderOf(buyer, { side: 0, energyWh: 300_000, limitPrice: 1_000_000 }), buyer.key)
     const replaced = await post(JSON.stringify({ ...successor, replaces: old.hash }))
     expect(replaced).toMatchObject({ status: 201, body: { kind: 'replace' } })
@@ -186,6 +188,15 @@ describe('RateLimiter', () => {
 
 describe('metrics and API description', () => {
   it('exposes Prometheus counters by reason', async () => {
+    // Its own refusals, one of each: a forged signature, an uncovered buy, a cancel of no open order.
+    const home = homes[5]!
+    expect((await post(JSON.stringify(await sign(orderOf(home), homes[0]!.key)))).body.error).toBe('bad_signature')
+    // A buy of 1,000,000 Wh at 1,000,000 per kWh holds all 1,000,000,000 of the escrow; one Wh more is not covered.
+    expect((await post(JSON.stringify(await sign(orderOf(home, { side: 0, energyWh: 1_000_000, limitPrice: 1_000_000 }), home.key)))).status).toBe(201)
+    expect((await post(JSON.stringify(await sign(orderOf(home, { side: 0, energyWh: 1, limitPrice: 1_000_000 }), home.key)))).body.error).toBe('insufficient_collateral')
+    const cancel = { owner: privateKeyToAccount(home.key).address, orderHash: `0x${'77'.repeat(32)}` as Hex }
+    const signature = await privateKeyToAccount(home.key).signTypedData({ domain: orderDomain(chain.deployment.chainId, chain.deployment.settlement), types: cancelTypes, primaryType: 'Cancel', message: cancel })
+    expect((await post(JSON.stringify({ cancel, signature }))).body.error).toBe('unknown_order')
     const text = await (await fetch(`${api.url}/metrics`)).text()
     expect(text).toMatch(/vpp_orders_rejected_total\{reason="bad_signature"\} [1-9]/)
     expect(text).toMatch(/vpp_orders_rejected_total\{reason="insufficient_collateral"\} [1-9]/)

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pino } from 'pino'
 import { createTestClient, http, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { ANVIL_DEV_KEYS } from '../../contracts/anvil.ts'
@@ -41,12 +42,16 @@ async function tradeBatch() {
 describe('settlement submitter', () => {
   it('rides out an RPC outage with back-off and settles the interval exactly once', async () => {
     const proxy = await startSwitchableProxy(Number(new URL(chain.anvil.rpcUrl).port))
-    const submitter = new SettlementSubmitter(`http://127.0.0.1:${proxy.port}`, chain.deployment, ANVIL_DEV_KEYS[0], { retry: { firstDelayMs: 200, maxDelayMs: 400, attempts: 30 } })
+    // The submitter's own log of each failed attempt, so the test sees the outage ridden out.
+    const retries: { attempt: number }[] = []
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void retries.push(JSON.parse(line) as { attempt: number }) })
+    const submitter = new SettlementSubmitter(`http://127.0.0.1:${proxy.port}`, chain.deployment, ANVIL_DEV_KEYS[0], { retry: { firstDelayMs: 200, maxDelayMs: 400, attempts: 30 }, logger })
     const { interval, batch } = await tradeBatch()
     await proxy.down()
     const outcome = submitter.settle(community, interval, batch)
-    // Let a few attempts fail against the closed port, then bring the RPC back.
-    await new Promise((resolve) => setTimeout(resolve, 1200))
+    // Three attempts fail against the closed port, then the RPC comes back.
+    await waitFor('three failed attempts', () => retries.length >= 3, 20_000, 50)
+    expect(retries.slice(0, 3).map((r) => r.attempt)).toEqual([1, 2, 3])
     expect(await chain.publicClient.readContract({ address: chain.deployment.settlement, abi: energySettlementAbi, functionName: 'intervalSettled', args: [community, BigInt(interval)] })).toBe(false)
     await proxy.up()
     // settle() never rejects: an RPC failure is retried, a revert is a 'failed' outcome.

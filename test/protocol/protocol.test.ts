@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buyerPaysBaseUnits, intervalStart, parseDurationSeconds, sellerReceivesBaseUnits, energyWhFromPower } from '../../protocol/units.ts'
+import { buyerPaysBaseUnits, buyerPaysBaseUnitsNumber, intervalStart, parseDurationSeconds, sellerReceivesBaseUnits, sellerReceivesBaseUnitsNumber, energyWhFromPower } from '../../protocol/units.ts'
 import { signedOrderSchema, communityKey } from '../../protocol/order.ts'
 import { snapshotSchema } from '../../protocol/snapshot.ts'
 import { marketStateSchema, telemetrySchema } from '../../protocol/messages.ts'
@@ -19,7 +19,21 @@ const validOrder = {
 }
 
 describe('units', () => {
-  it('rounds the buyer up and the seller down (DESIGN.md)', () => {
+  it('rounds the same on plain numbers, up to 2^53', () => {
+    expect([buyerPaysBaseUnitsNumber(3, 333_333), sellerReceivesBaseUnitsNumber(3, 333_333)]).toEqual([1000, 999])
+    expect([buyerPaysBaseUnitsNumber(1000, 250_000), sellerReceivesBaseUnitsNumber(1000, 250_000)]).toEqual([250_000, 250_000])
+    // At the top of the exact range, a thousandth either side of a whole number still rounds the right way.
+    expect(buyerPaysBaseUnitsNumber(9_007_199_254_740_001, 1)).toBe(9_007_199_254_741)
+    expect(sellerReceivesBaseUnitsNumber(9_007_199_254_739_999, 1)).toBe(9_007_199_254_739)
+    for (let k = 0; k < 2000; k++) {
+      const wh = Math.floor(Math.random() * 10_000_000)
+      const price = Math.floor(Math.random() * 900_000_000)
+      expect(BigInt(buyerPaysBaseUnitsNumber(wh, price)), `${wh} × ${price}`).toBe(buyerPaysBaseUnits(BigInt(wh), BigInt(price)))
+      expect(BigInt(sellerReceivesBaseUnitsNumber(wh, price)), `${wh} × ${price}`).toBe(sellerReceivesBaseUnits(BigInt(wh), BigInt(price)))
+    }
+  })
+
+  it('rounds the buyer up and the seller down (docs/architecture.md)', () => {
     expect(buyerPaysBaseUnits(3n, 333_333n)).toBe(1000n)
     expect(sellerReceivesBaseUnits(3n, 333_333n)).toBe(999n)
     expect(buyerPaysBaseUnits(1000n, 250_000n)).toBe(250_000n)

@@ -105,8 +105,18 @@ describe('runStudy', () => {
     expect(k0.savingsBaseUnits).toBe(0)
     // Money moves, electrons do not: the same physical peaks.
     expect(p2p.transformers.peakImportW).toEqual(base.transformers.peakImportW)
-    // The no-trading counterfactual derived from the P2P run is the no-trading run itself.
-    expect(sum(homeSavings(p2p))).toBe(k1.savingsBaseUnits)
+    // The no-trading counterfactual derived from the P2P run is the no-trading run itself: home by home,
+    // what it bought from neighbours it would have imported, what it sold it would have exported...
+    p2p.homes.ids.forEach((id, i) => {
+      expect(p2p.homes.importWh[i]! + p2p.homes.boughtWh[i]!, id).toBe(base.homes.importWh[i])
+      expect(p2p.homes.exportWh[i]! + p2p.homes.soldWh[i]!, id).toBe(base.homes.exportWh[i])
+    })
+    // ...and each home's saving is its no-trading bill less its P2P bill, worked here from the runs' meters and payments.
+    const { retailPerKwh, feedInPerKwh } = street.tariffs
+    // A bill rounds as every payment does: what the home pays up, what it is paid down.
+    const bill = (run: StudyRun, i: number) =>
+      Math.ceil((run.homes.importWh[i]! * retailPerKwh) / 1000) - Math.floor((run.homes.exportWh[i]! * feedInPerKwh) / 1000) + run.homes.paid[i]! - run.homes.received[i]!
+    expect(Array.from(homeSavings(p2p))).toEqual(p2p.homes.ids.map((_, i) => bill(base, i) - bill(p2p, i)))
     expect(k1.netCostBaseUnits + k1.savingsBaseUnits).toBe(k0.netCostBaseUnits)
   })
 

@@ -1,9 +1,10 @@
 import type { TradeView } from '../../../protocol/api.ts'
+import { buyerPaysBaseUnitsNumber, sellerReceivesBaseUnitsNumber } from '../../../protocol/units.ts'
 
 export interface HomeEconomics {
   soldWh: number
   boughtWh: number
-  /** What the home was paid for what it sold, base units (DESIGN.md rounding: the seller's side rounds down). */
+  /** What the home was paid for what it sold, base units (docs/architecture.md rounding: the seller's side rounds down). */
   earned: number
   /** What it paid for what it bought (rounded up, as the buyer is charged). */
   paid: number
@@ -24,13 +25,13 @@ export function homeEconomics(trades: readonly TradeView[], address: string, tar
   for (const t of trades) {
     if (t.seller.toLowerCase() === me) {
       out.soldWh += t.energyWh
-      out.earned += Math.floor((t.energyWh * t.sellerPrice) / 1000)
-      if (tariffs) out.extraVsFeedIn += Math.floor((t.energyWh * t.sellerPrice) / 1000) - Math.floor((t.energyWh * tariffs.feedInPrice) / 1000)
+      out.earned += sellerReceivesBaseUnitsNumber(t.energyWh, t.sellerPrice)
+      if (tariffs) out.extraVsFeedIn += sellerReceivesBaseUnitsNumber(t.energyWh, t.sellerPrice) - sellerReceivesBaseUnitsNumber(t.energyWh, tariffs.feedInPrice)
     }
     if (t.buyer.toLowerCase() === me) {
       out.boughtWh += t.energyWh
-      out.paid += Math.ceil((t.energyWh * t.price) / 1000)
-      if (tariffs) out.savedVsRetail += Math.ceil((t.energyWh * tariffs.retailPrice) / 1000) - Math.ceil((t.energyWh * t.price) / 1000)
+      out.paid += buyerPaysBaseUnitsNumber(t.energyWh, t.price)
+      if (tariffs) out.savedVsRetail += buyerPaysBaseUnitsNumber(t.energyWh, tariffs.retailPrice) - buyerPaysBaseUnitsNumber(t.energyWh, t.price)
     }
   }
   return out

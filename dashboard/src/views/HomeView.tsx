@@ -1,7 +1,7 @@
 import { useMemo } from 'react'
 import type { AgentView, TradeView } from '../../../protocol/api.ts'
 import type { MarketState } from '../../../protocol/messages.ts'
-import type { TelemetrySample } from '../../../broker/telemetry/telemetry-store.ts'
+import type { TelemetrySample } from '../../../protocol/telemetry-history.ts'
 import { HomeCard } from '../components/HomeCard.tsx'
 import { HomeSelect } from '../components/HomeSelect.tsx'
 import { TimeChart } from '../components/TimeChart.tsx'

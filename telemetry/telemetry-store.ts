@@ -1,4 +1,7 @@
-import type { Snapshot } from '../../protocol/snapshot.ts'
+import type { Snapshot } from '../protocol/snapshot.ts'
+import type { Resolution, TelemetrySample } from '../protocol/telemetry-history.ts'
+
+export type { Resolution, TelemetrySample } from '../protocol/telemetry-history.ts'
 
 /** One snapshot of one home, as the sink stores it. */
 export interface TelemetryPoint {
@@ -6,18 +9,6 @@ export interface TelemetryPoint {
   agentId: string
   snapshot: Snapshot
 }
-
-/** The numbers the history charts need, per sample or per downsampled bucket (means). */
-export interface TelemetrySample {
-  ts: string
-  pv_w: number | null
-  grid_w: number | null
-  battery_w: number | null
-  load_w: number | null
-  battery_soc_pct: number | null
-}
-
-export type Resolution = 'raw' | '1m' | '15m'
 
 export interface HistoryQuery {
   community: string

@@ -1,5 +1,5 @@
 import { InfluxDB, type IPoint } from 'influx'
-import { VppError } from '../../protocol/errors.ts'
+import { VppError } from '../protocol/errors.ts'
 import { SAMPLE_FIELDS, type HistoryQuery, type TelemetryPoint, type TelemetrySample, type TelemetryStore } from './telemetry-store.ts'
 
 export interface InfluxTelemetryOptions {

@@ -1,6 +1,6 @@
-import type { Logger } from '../../platform/logger.ts'
-import type { Counters } from '../../platform/counters.ts'
-import type { Telemetry } from '../../protocol/messages.ts'
+import type { Logger } from '../platform/logger.ts'
+import type { Counters } from '../platform/counters.ts'
+import type { Telemetry } from '../protocol/messages.ts'
 import type { TelemetryPoint, TelemetryStore } from './telemetry-store.ts'
 
 export interface TelemetrySinkOptions {
