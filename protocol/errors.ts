@@ -22,6 +22,31 @@ export const errorCodes = {
 export type VppErrorCode = keyof typeof errorCodes
 
 /**
+ * Why the market refuses an order, cancellation or replacement (code `VPP_ERR_ORDER_REJECTED`), each
+ * with the HTTP status `POST /api/orders` answers it with. Over MQTT the reason is counted
+ * (`orders_rejected.{reason}`) and logged.
+ */
+export const orderRejections = {
+  malformed_json: { status: 400, meaning: 'the payload is not JSON' },
+  invalid_schema: { status: 400, meaning: 'the payload is not a signed order, replacement or cancellation' },
+  energy_out_of_range: { status: 400, meaning: "energy above the market's largest order" },
+  price_out_of_range: { status: 400, meaning: "limit price outside the market's price band (zero is never taken)" },
+  wrong_community: { status: 400, meaning: 'signed for another community' },
+  bad_signature: { status: 403, meaning: 'not signed by the owner (or a malleable signature)' },
+  unknown_agent: { status: 403, meaning: 'the sender is not a member' },
+  owner_mismatch: { status: 403, meaning: "the owner is not the sending member's address" },
+  insufficient_collateral: { status: 402, meaning: 'the escrow does not cover it on top of open orders and unsettled trades' },
+  interval_not_open: { status: 409, meaning: 'not for the interval open to orders' },
+  duplicate: { status: 409, meaning: 'already accepted' },
+  order_cancelled: { status: 409, meaning: 'its nonce was cancelled on chain (cancelUpTo)' },
+  unknown_order: { status: 404, meaning: 'no such open order of this owner to cancel or replace' },
+  rate_limited: { status: 429, meaning: 'too many orders from this sender; slow down' },
+  too_many_orders: { status: 429, meaning: "the agent's open orders for the interval are at the cap" },
+} as const satisfies Record<string, { status: number; meaning: string }>
+
+export type RejectReason = keyof typeof orderRejections
+
+/**
  * Base class of every deliberate OpenVPP error: a stable code, a message that says what to do,
  * and structured details for logs.
  *

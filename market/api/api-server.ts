@@ -15,25 +15,9 @@ import { RateLimiter } from '../service/rate-limiter.ts'
 import { memberRoutes } from './member-routes.ts'
 import { escrowRoutes } from './escrow-routes.ts'
 import { resolutionSchema } from '../../protocol/telemetry-history.ts'
+import { orderRejections } from '../../protocol/errors.ts'
 
 /** HTTP status for each reason an order is refused. */
-const STATUS_FOR: Record<RejectReason, number> = {
-  malformed_json: 400,
-  invalid_schema: 400,
-  energy_out_of_range: 400,
-  price_out_of_range: 400,
-  wrong_community: 400,
-  bad_signature: 403,
-  unknown_agent: 403,
-  owner_mismatch: 403,
-  insufficient_collateral: 402,
-  interval_not_open: 409,
-  duplicate: 409,
-  rate_limited: 429,
-  unknown_order: 404,
-  order_cancelled: 409,
-  too_many_orders: 429,
-}
 
 export interface ApiServerOptions {
   market: MarketService
@@ -123,7 +107,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
     const outcome = await market.submitOrder(body, { httpClient: clientKey(req.socket.remoteAddress ?? 'unknown') })
     if (outcome.ok) res.status(outcome.kind === 'cancel' ? 200 : 201).json({ hash: outcome.hash, kind: outcome.kind })
-    else res.status(STATUS_FOR[outcome.reason]).json({ error: outcome.reason, message: outcome.message })
+    else res.status(orderRejections[outcome.reason].status).json({ error: outcome.reason, message: outcome.message })
   })
   const openApi = openApiDocument()
   app.get('/api/openapi.json', (_req, res) => res.json(openApi))

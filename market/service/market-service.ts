@@ -5,8 +5,8 @@ import mqtt, { type MqttClient } from 'mqtt'
 import type { Address, Hex } from 'viem'
 import type { Logger } from '../../platform/logger.ts'
 import { Counters } from '../../platform/counters.ts'
-import { agentStateSchema, telemetrySchema, type Award, type IntervalResult, type MarketState } from '../../protocol/messages.ts'
-import { communityKey, signedCancelSchema } from '../../protocol/order.ts'
+import { agentStateSchema, telemetrySchema, type IntervalResult, type MarketState } from '../../protocol/messages.ts'
+import { communityKey, type SignedCancel } from '../../protocol/order.ts'
 import type { AgentView, Book } from '../../protocol/api.ts'
 import { MemoryTelemetryStore } from '../../telemetry/memory-telemetry-store.ts'
 import { TelemetrySink } from '../../telemetry/telemetry-sink.ts'
@@ -20,9 +20,10 @@ import { clearHierarchical, type PricingRule } from '../engine/hierarchical-clea
 import { singleNodeTopology, type Topology } from '../engine/topology.ts'
 import { VppError } from '../../protocol/errors.ts'
 import { digestPrefix } from '../../protocol/order-digest.ts'
-import { isUnsettled, MarketStore, type StoredOrder } from './market-store.ts'
-import { cancelSigner, validateOrderPayload, type IntakeContext, type RejectReason } from './order-validation.ts'
+import { isUnsettled, MarketStore } from './market-store.ts'
+import { cancelSigner, parseOrderRequest, validateOrder, type IntakeContext, type RejectReason } from './order-validation.ts'
 import { RateLimiter } from './rate-limiter.ts'
+import { AgentRegistry } from './agent-registry.ts'
 import { EscrowReader } from './escrow-reader.ts'
 import { coversOrder, orderHoldBaseUnits } from '../../protocol/collateral.ts'
 import { MarketMetrics } from './market-metrics.ts'
@@ -30,15 +31,11 @@ import { SignaturePool } from './signature-pool.ts'
 import { nativeClearing } from '../engine/native-clearing.ts'
 import { batchVerifier } from './batch-verifier.ts'
 import { SettlementSubmitter } from './settlement-submitter.ts'
-import { buildSettlementBatch } from './settlement-batch.ts'
+import { SettlementQueue } from './settlement-queue.ts'
 import { intervalAwards, intervalResult } from './interval-result.ts'
-import { planSettlement } from './settlement-planner.ts'
 import { MemberRegistry } from './member-registry.ts'
 import { Membership } from './membership.ts'
 import { escrowHistory, type EscrowHistory } from '../../contracts/escrow-history.ts'
-import { fillsPerPart, splitSettlement, type SettlementPart } from './settlement-parts.ts'
-import { settleInParts } from './settle-in-parts.ts'
-import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import { validateMeterReading } from './meter-validation.ts'
 
 export interface Member {
@@ -118,12 +115,10 @@ export class MarketService extends EventEmitter {
   readonly store: MarketStore
   readonly communityKey: Hex
   readonly intervalSeconds: number
-  private readonly agents = new Map<string, AgentView>()
+  private readonly agents: AgentRegistry
   private readonly telemetry: { store: TelemetryStore; writtenBy: 'broker' | 'market' }
   /** The one telemetry writer (telemetry/telemetry-sink.ts), here when the market fills its own store. */
   private readonly telemetrySink: TelemetrySink | undefined
-  private readonly byAddress = new Map<string, string>()
-  private readonly nodeOfAgent = new Map<string, string>()
   private readonly root: string
   /** Members joining, leaving and re-keyed while the market runs (membership.ts). */
   readonly membership: Membership
@@ -142,8 +137,8 @@ export class MarketService extends EventEmitter {
   private client: MqttClient | undefined
   private timer: NodeJS.Timeout | undefined
   /** Settlements due as soon as an interval whose readings are all in has ended. */
-  private readonly earlySettlements = new Set<NodeJS.Timeout>()
-  private settling: Promise<void> = Promise.resolve()
+  /** Settles cleared intervals on chain, one after another (settlement-queue.ts). */
+  private readonly settlements: SettlementQueue
   private openInterval = 0
   private stopped = false
 
@@ -160,6 +155,24 @@ export class MarketService extends EventEmitter {
     this.agentLimiter = new RateLimiter(options.rateLimit?.agent?.burst ?? 40, options.rateLimit?.agent?.perSecond ?? 2)
     this.httpLimiter = new RateLimiter(options.rateLimit?.http?.burst ?? 400, options.rateLimit?.http?.perSecond ?? 20)
     this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey, { logger: options.logger })
+    this.settlements = new SettlementQueue({
+      communityKey: this.communityKey,
+      intervalSeconds: this.intervalSeconds,
+      deployment: options.chain.deployment,
+      store: this.store,
+      submitter: this.submitter,
+      maxFills: options.settlementMaxFills,
+      counters: this.counters,
+      log: options.logger,
+      onSettled: (status) => {
+        this.metrics.settlements.inc({ status })
+        this.escrow.invalidate()
+      },
+      onRecorded: (result) => {
+        this.publishResult(result)
+        this.emit('interval', result)
+      },
+    })
     if (options.chain.deployment.community.toLowerCase() !== this.communityKey.toLowerCase()) {
       throw new VppError('VPP_ERR_CONFIG', `the settlement contract at ${options.chain.deployment.settlement} settles another community (key ${options.chain.deployment.community}), not "${options.community}" (key ${this.communityKey}): give the market the contract deployed for this community (vpp contracts deploy --community ${options.community})`)
     }
@@ -171,6 +184,7 @@ export class MarketService extends EventEmitter {
     const root = this.topology.find((n) => n.parent === null)!.id
     const nodes = new Set(this.topology.map((n) => n.id))
     this.root = root
+    this.agents = new AgentRegistry(root)
     for (const m of options.members) {
       if (m.node !== undefined && !nodes.has(m.node)) throw new VppError('VPP_ERR_CONFIG', `member ${m.agentId} is at node "${m.node}", which is not in the topology`)
     }
@@ -179,7 +193,7 @@ export class MarketService extends EventEmitter {
     registry.importMembers(options.members)
     for (const m of registry.active()) {
       if (m.node !== undefined && !nodes.has(m.node)) throw new VppError('VPP_ERR_CONFIG', `member ${m.agentId} is at node "${m.node}", which is no longer in the topology: put the node back or move the member`)
-      this.setAgent(m)
+      this.agents.set(m)
     }
     this.membership = new Membership(registry, {
       community: options.community,
@@ -193,24 +207,12 @@ export class MarketService extends EventEmitter {
     })
     this.membership.on('change', (change) => {
       const member = registry.get(change.member.agentId)
-      if (member?.status === 'active') this.setAgent(member)
-      else if (member) {
-        this.agents.delete(member.agentId)
-        this.nodeOfAgent.delete(member.agentId)
-      }
+      if (member?.status === 'active') this.agents.set(member)
+      else if (member) this.agents.remove(member.agentId)
       this.counters.increment(`members.${change.event.kind}`)
       this.log.info({ event: change.event }, 'market: membership changed')
       this.emit('member', change)
     })
-  }
-
-  /** A member as the market trades it: its node, its address, and its view for the dashboard (kept across changes). */
-  private setAgent(member: { agentId: string; address: Address; node?: string }): void {
-    const node = member.node ?? this.root
-    const view = this.agents.get(member.agentId)
-    this.nodeOfAgent.set(member.agentId, node)
-    this.agents.set(member.agentId, view ? { ...view, address: member.address, node } : { agentId: member.agentId, address: member.address, online: false, session: null, lastSeen: null, snapshot: null, node })
-    this.byAddress.set(member.address.toLowerCase(), member.agentId)
   }
 
   get log(): Logger {
@@ -229,7 +231,7 @@ export class MarketService extends EventEmitter {
     await this.client.subscribeAsync(agentPublishedChannels.map((channel) => topics.allAgents(community, channel)), { qos: 1 })
     await this.publishState()
     // Intervals delivered before a restart but not yet settled: settle them now, oldest first.
-    for (const interval of this.store.unsettledIntervals(this.deliveringInterval)) this.queueSettlement(interval)
+    for (const interval of this.store.unsettledIntervals(this.deliveringInterval)) this.settlements.queue(interval)
     this.schedule()
     this.log.info({ community, openInterval: this.openInterval, intervalSeconds: this.intervalSeconds, signatureBatching: this.signatures.batching }, 'market: started')
     const verifier = batchVerifier()
@@ -241,8 +243,7 @@ export class MarketService extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
-    for (const early of this.earlySettlements) clearTimeout(early)
-    await this.settling
+    await this.settlements.stop()
     await this.client?.endAsync()
     await this.telemetrySink?.close()
     await this.signatures.close()
@@ -289,7 +290,7 @@ export class MarketService extends EventEmitter {
   }
 
   agentViews(): AgentView[] {
-    return [...this.agents.values()]
+    return this.agents.all()
   }
 
   get telemetryStoreKind(): TelemetryStore['kind'] {
@@ -317,7 +318,7 @@ export class MarketService extends EventEmitter {
   }
 
   agentIdOf(address: string): string | undefined {
-    return this.byAddress.get(address.toLowerCase())
+    return this.agents.agentIdOf(address)
   }
 
   private schedule(): void {
@@ -347,18 +348,7 @@ export class MarketService extends EventEmitter {
     void this.publishState()
     const result = this.clear(interval)
     this.emit('interval', result)
-    for (const unsettled of this.store.unsettledIntervals(interval - this.intervalSeconds)) this.queueSettlement(unsettled)
-  }
-
-  private queueSettlement(interval: number): void {
-    if (this.stopped) return
-    this.settling = this.settling
-      .then(() => (this.stopped ? undefined : this.settle(interval)))
-      .catch((error: unknown) => {
-        // One interval's failure never takes the market down, nor stops the next interval's settlement.
-        this.counters.increment('settlements_errored')
-        this.log.error({ interval, err: error }, 'market: settlement errored; tried again at the next gate closure')
-      })
+    for (const unsettled of this.store.unsettledIntervals(interval - this.intervalSeconds)) this.settlements.queue(unsettled)
   }
 
   /** The interval whose delivery ended at the last gate closure, or earlier ones. */
@@ -370,7 +360,7 @@ export class MarketService extends EventEmitter {
     const orders = this.store.ordersFor(interval)
     const stopTimer = this.metrics.clearingSeconds.startTimer()
     const outcome = clearHierarchical(
-      orders.map((o) => ({ ...o, node: this.nodeOfAgent.get(o.agentId)! })),
+      orders.map((o) => ({ ...o, node: this.agents.nodeOf(o.agentId)! })),
       this.topology,
       { intervalSeconds: this.intervalSeconds, pricing: this.options.pricing ?? 'pay-as-clear' },
     )
@@ -395,94 +385,6 @@ export class MarketService extends EventEmitter {
     return result
   }
 
-  private async settle(interval: number): Promise<void> {
-    const result = this.store.interval(interval)
-    if (!result || !isUnsettled(result.settlement.status)) return
-    const d = this.options.chain.deployment
-    if (Date.now() / 1000 >= interval + d.settlementWindow) {
-      // The contract will never take it now: its buys and sells stop holding escrow.
-      this.counters.increment('settlements_expired')
-      this.log.error({ interval }, 'market: interval expired unsettled (its settlement window closed)')
-      return this.recordSettlement(interval, { ...result.settlement, status: 'expired', error: `settlement window closed at ${interval + d.settlementWindow}` })
-    }
-    const orders = new Map(this.store.ordersFor(interval).map((o) => [o.hash as string, o]))
-    const readings = this.store.meterReadingsFor(interval)
-    const onSubmitted = (tx: Hex) => this.store.updateSettlement(interval, { ...result.settlement, status: 'submitted', tx, error: null })
-    if (!result.settlement.parts && (result.settlement.status === 'submitted' || (await this.submitter.isSettled(this.communityKey, interval)))) {
-      // Already out (before a restart) or settled: the submitter waits for it or reports it.
-      const batch = buildSettlementBatch(result.trades.filter((t) => !isDropped(result, t)), orders, readings)
-      const outcome = await this.submitter.settle(this.communityKey, interval, batch, { knownTx: result.settlement.tx, onSubmitted })
-      return this.recordSettlement(interval, { ...outcome, dropped: result.settlement.dropped })
-    }
-    const maxFills = result.settlement.parts?.maxFills ?? this.options.settlementMaxFills ?? fillsPerPart(await this.submitter.blockGasLimit())
-    const parts = splitSettlement(result.trades, (hash) => orders.get(hash)?.signed.order.owner ?? '', maxFills)
-    if (parts.length > 1) return this.settleInParts(interval, result, parts, maxFills, orders, readings)
-    const plan = await planSettlement(result.trades, orders, readings, (batch) => this.submitter.simulate(this.communityKey, interval, batch))
-    if (plan.kind === 'wait') return void this.log.info({ interval, reason: plan.reason }, 'market: settlement not yet possible; tried again at the next gate closure')
-    if (plan.kind === 'refused') return this.recordSettlement(interval, { ...result.settlement, status: 'failed', error: `refused: ${plan.reason}` })
-    if (plan.dropped.length) {
-      this.counters.increment('settlement_orders_dropped', plan.dropped.length)
-      this.log.warn({ interval, dropped: plan.dropped }, 'market: orders left out of settlement (their trades do not settle; every other trade does)')
-    }
-    if (plan.kind === 'nothing') return this.recordSettlement(interval, { status: 'nothing', tx: null, error: 'every trade was left out', dropped: plan.dropped })
-    const outcome = await this.submitter.settle(this.communityKey, interval, plan.batch, { onSubmitted })
-    await this.recordSettlement(interval, { ...outcome, ...(plan.dropped.length ? { dropped: plan.dropped } : {}) })
-  }
-
-  /**
-   * An interval too large for one transaction: settled part after part (settle-in-parts.ts) once
-   * every seller's reading is in or may be left out, and after any earlier interval left half-settled,
-   * since the contract takes an owner's parts interval by interval.
-   */
-  private async settleInParts(
-    interval: number,
-    result: IntervalResult,
-    parts: SettlementPart[],
-    maxFills: number,
-    orders: Map<string, StoredOrder>,
-    readings: Map<string, SignedMeterReading>,
-  ): Promise<void> {
-    if (!result.settlement.parts) {
-      const earlier = this.store.unsettledIntervals(interval).find((i) => this.store.interval(i)?.settlement.parts)
-      if (earlier !== undefined) return void this.log.info({ interval, earlier }, 'market: settlement in parts waits for an earlier interval still settling in parts')
-      const sellers = new Set(result.trades.map((t) => t.seller.toLowerCase()))
-      const mayLeaveOut = Date.now() / 1000 >= interval + 2 * this.intervalSeconds
-      if (!mayLeaveOut && ![...sellers].every((s) => readings.has(s))) {
-        return void this.log.info({ interval }, 'market: settlement in parts waits for every seller\'s meter reading (or for the contract to let them be left out)')
-      }
-      this.log.info({ interval, parts: parts.length, maxFills }, 'market: interval too large for one transaction; settling it in parts')
-    }
-    const outcome = await settleInParts({
-      communityKey: this.communityKey,
-      interval,
-      settlement: result.settlement,
-      parts,
-      maxFills,
-      orders,
-      readings,
-      submitter: this.submitter,
-      save: (settlement) => void this.store.updateSettlement(interval, settlement),
-      log: this.log,
-    })
-    if (outcome.kind === 'wait') return void this.log.info({ interval, reason: outcome.reason }, 'market: settlement part not yet possible; tried again at the next gate closure')
-    const dropped = outcome.settlement.dropped ?? []
-    if (dropped.length > (result.settlement.dropped?.length ?? 0)) this.counters.increment('settlement_orders_dropped', dropped.length - (result.settlement.dropped?.length ?? 0))
-    this.recordSettlement(interval, outcome.settlement)
-  }
-
-  private recordSettlement(interval: number, settlement: IntervalResult['settlement']): void {
-    this.counters.increment(`settlements_${settlement.status}`)
-    this.metrics.settlements.inc({ status: settlement.status })
-    this.escrow.invalidate()
-    if (settlement.status === 'failed' || settlement.status === 'expired') this.log.error({ interval, error: settlement.error }, 'market: settlement failed')
-    else this.log.info({ interval, tx: settlement.tx, shortfalls: settlement.shortfalls?.length ?? 0 }, 'market: settled')
-    const updated = this.store.updateSettlement(interval, settlement)
-    if (updated) {
-      this.publishResult(updated)
-      this.emit('interval', updated)
-    }
-  }
-
   /**
    * A signed meter reading for a delivered interval: stored once verified; when it is the last one
    * the interval's sellers owed, the interval settles at once instead of at the next gate closure.
@@ -496,7 +398,7 @@ export class MarketService extends EventEmitter {
       meterSigner: d.meterSigner,
       intervalSeconds: this.intervalSeconds,
       nowSeconds: Date.now() / 1000,
-      addressOf: (id) => this.agents.get(id)?.address,
+      addressOf: (id) => this.agents.addressOf(id),
       allow: () => this.meterLimiter.take(agentId),
       // On the signature pool's workers, as orders are: a reading never costs the market's thread a recovery.
       recover: (digest, signature, claimed) => this.signatures.recoverDigest(digest, signature, claimed),
@@ -534,13 +436,7 @@ export class MarketService extends EventEmitter {
     if (![...sellers].every((s) => readings.has(s))) return
     // Every seller's reading is in: settle now rather than at the next gate closure, but not before
     // the interval has ended, which the contract requires.
-    const wait = Math.max(0, (interval + this.intervalSeconds) * 1000 - Date.now() + 1000)
-    const early = setTimeout(() => {
-      this.earlySettlements.delete(early)
-      this.queueSettlement(interval)
-    }, wait)
-    early.unref()
-    this.earlySettlements.add(early)
+    this.settlements.queueAt(interval, (interval + this.intervalSeconds) * 1000 + 1000)
   }
 
   private publishResult(result: IntervalResult): void {
@@ -582,7 +478,7 @@ export class MarketService extends EventEmitter {
       priceFloor: this.options.priceFloor,
       priceCap: this.options.priceCap,
       maxOrderWh: this.options.maxOrderWh,
-      addressOf: (agentId) => this.agents.get(agentId)?.address,
+      addressOf: (agentId) => this.agents.addressOf(agentId),
       recoverOrder: (order, signature) => this.signatures.recoverOrder(order, signature, this.digestPrefix),
     }
   }
@@ -592,14 +488,18 @@ export class MarketService extends EventEmitter {
    * EIP-712 signature, collateral for buys; acknowledged only once durably stored.
    */
   async submitOrder(payload: Buffer | string, source: OrderSource): Promise<SubmitOutcome> {
-    const agentId = 'mqttAgentId' in source ? source.mqttAgentId : this.agentIdOf(claimedOwner(payload) ?? '') ?? 'unregistered'
+    // Parsed once, here where it arrives; everything after works on the typed request.
+    const parsed = parseOrderRequest(payload)
+    const viaBroker = 'mqttAgentId' in source
+    const claimedOwner = parsed.ok ? ('cancel' in parsed.request ? parsed.request.cancel.owner : parsed.request.order.owner) : ''
+    const agentId = viaBroker ? source.mqttAgentId : (this.agentIdOf(claimedOwner) ?? 'unregistered')
     // Keyed by what is authenticated before the signature is checked: the broker's login, or the
     // HTTP client's address (an owner named in an unverified body proves nothing).
-    const allowed = 'mqttAgentId' in source ? this.agentLimiter.take(agentId) : this.httpLimiter.take(source.httpClient)
+    const allowed = viaBroker ? this.agentLimiter.take(agentId) : this.httpLimiter.take(source.httpClient)
     if (!allowed) return this.reject(agentId, 'rate_limited', 'too many orders; slow down')
-    const json = safeJson(Buffer.from(payload))
-    if (json && typeof json === 'object' && 'cancel' in json) return this.cancel(json, agentId, 'mqttAgentId' in source)
-    const verdict = await validateOrderPayload(payload, agentId, this.intakeContext())
+    if (!parsed.ok) return this.reject(agentId, parsed.reason, parsed.message)
+    if ('cancel' in parsed.request) return this.cancel(parsed.request, agentId, viaBroker)
+    const verdict = await validateOrder(parsed.request, agentId, this.intakeContext())
     if (!verdict.ok) return this.reject(agentId, verdict.reason, verdict.message)
     const o = verdict.signed.order
     const replaces = verdict.signed.replaces
@@ -640,15 +540,13 @@ export class MarketService extends EventEmitter {
   }
 
   /** A signed cancellation: the owner's own open order leaves the book before gate closure. */
-  private cancel(json: object, agentId: string, viaBroker: boolean): SubmitOutcome {
-    const parsed = signedCancelSchema.safeParse(json)
-    if (!parsed.success) return this.reject(agentId, 'invalid_schema', `cancel: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`)
-    const { owner, orderHash } = parsed.data.cancel
-    const registered = this.agents.get(agentId)?.address
+  private cancel(request: SignedCancel, agentId: string, viaBroker: boolean): SubmitOutcome {
+    const { owner, orderHash } = request.cancel
+    const registered = this.agents.addressOf(agentId)
     if (!registered) return this.reject(agentId, 'unknown_agent', `agent ${agentId} is not registered in this community`)
     if (viaBroker && registered.toLowerCase() !== owner.toLowerCase()) return this.reject(agentId, 'owner_mismatch', `agent ${agentId} is registered as ${registered}, not ${owner}`)
     const d = this.options.chain.deployment
-    const signer = cancelSigner(parsed.data, d.chainId, d.settlement)
+    const signer = cancelSigner(request, d.chainId, d.settlement)
     if (!signer || signer.toLowerCase() !== owner.toLowerCase()) return this.reject(agentId, 'bad_signature', 'the cancellation is not signed by the order owner')
     if (!this.store.cancelOrder(orderHash, owner, this.openInterval)) return this.reject(agentId, 'unknown_order', `no open order ${orderHash} of ${owner} in interval ${this.openInterval}`)
     this.counters.increment('orders_cancelled')
@@ -678,50 +576,28 @@ export class MarketService extends EventEmitter {
   }
 
   private onAgentState(agentId: string, payload: Buffer): void {
-    const view = this.agents.get(agentId)
-    if (!view) return
     const parsed = agentStateSchema.safeParse(safeJson(payload))
-    if (!parsed.success) return this.countInvalid('state', agentId)
-    view.online = parsed.data.online
-    this.metrics.agentsOnline.set(this.agentViews().filter((a) => a.online).length)
-    view.session = parsed.data.session ?? view.session
-    // The Will ({online:false}) says nothing about escrow: the last word stands.
-    if (parsed.data.escrowShort !== undefined) view.escrowShort = parsed.data.escrowShort
-    view.lastSeen = parsed.data.ts ?? new Date().toISOString()
+    if (!parsed.success) return this.agents.addressOf(agentId) ? this.countInvalid('state', agentId) : undefined
+    const view = this.agents.applyState(agentId, parsed.data)
+    if (!view) return
+    this.metrics.agentsOnline.set(this.agents.onlineCount)
     this.emit('agent', view)
   }
 
   private onTelemetry(agentId: string, payload: Buffer): void {
-    const view = this.agents.get(agentId)
-    if (!view) return
     const parsed = telemetrySchema.safeParse(safeJson(payload))
-    if (!parsed.success) return this.countInvalid('telemetry', agentId)
-    const samples = parsed.data.samples
+    if (!parsed.success) return this.agents.addressOf(agentId) ? this.countInvalid('telemetry', agentId) : undefined
+    const view = this.agents.applyTelemetry(agentId, parsed.data)
+    if (!view) return
     this.telemetrySink?.accept(this.options.community, agentId, parsed.data)
-    view.snapshot = samples[samples.length - 1]!
-    view.lastSeen = view.snapshot.ts
-    this.counters.increment('telemetry_samples', samples.length)
-    this.emit('telemetry', { agentId, snapshot: view.snapshot })
+    this.counters.increment('telemetry_samples', parsed.data.samples.length)
+    this.emit('telemetry', { agentId, snapshot: view.snapshot! })
   }
 
   private countInvalid(channel: string, agentId: string): void {
     this.counters.increment(`invalid_${channel}`)
     this.log.warn({ agentId, channel }, 'market: invalid payload dropped')
   }
-}
-
-/** The owner an order payload names, before anything is verified (to find the agent for an HTTP order). */
-function claimedOwner(payload: Buffer | string): string | undefined {
-  const json = safeJson(Buffer.from(payload)) as { order?: { owner?: unknown }; cancel?: { owner?: unknown } } | undefined
-  const owner = json?.order?.owner ?? json?.cancel?.owner
-  return typeof owner === 'string' ? owner : undefined
-}
-
-/** Whether a trade names an order the interval's settlement left out. */
-function isDropped(result: IntervalResult, trade: { buyOrder: string; sellOrder: string }): boolean {
-  const dropped = result.settlement.dropped
-  if (!dropped?.length) return false
-  return dropped.some((d) => d.order.toLowerCase() === trade.buyOrder.toLowerCase() || d.order.toLowerCase() === trade.sellOrder.toLowerCase())
 }
 
 function safeJson(payload: Buffer): unknown {

@@ -1,8 +1,9 @@
 import { hashTypedData, type Address, type Hex } from 'viem'
-import { cancelTypes, orderDomain, signedOrderSchema, type Order, type SignedCancel, type SignedOrder } from '../../protocol/order.ts'
+import { cancelTypes, orderDomain, signedCancelSchema, signedOrderSchema, type Order, type SignedCancel, type SignedOrder } from '../../protocol/order.ts'
 import { bytesHex, orderDigester } from '../../protocol/order-digest.ts'
 import { recoverSigner } from './recover-signer.ts'
 import type { OrderSignature } from './signature-pool.ts'
+import type { RejectReason } from '../../protocol/errors.ts'
 
 /** One digester per chain and contract: the domain separator is computed once. */
 const digesters = new Map<string, (order: Order) => Uint8Array>()
@@ -13,22 +14,7 @@ function digesterFor(chainId: number, settlement: Address) {
   return digester
 }
 
-export type RejectReason =
-  | 'malformed_json'
-  | 'invalid_schema'
-  | 'unknown_agent'
-  | 'owner_mismatch'
-  | 'wrong_community'
-  | 'interval_not_open'
-  | 'energy_out_of_range'
-  | 'price_out_of_range'
-  | 'bad_signature'
-  | 'duplicate'
-  | 'rate_limited'
-  | 'insufficient_collateral'
-  | 'unknown_order'
-  | 'order_cancelled'
-  | 'too_many_orders'
+export type { RejectReason } from '../../protocol/errors.ts'
 
 export interface IntakeContext {
   communityKey: Hex
@@ -65,24 +51,44 @@ export function cancelSigner(cancel: SignedCancel, chainId: number, settlement: 
   return recoverSigner(Buffer.from(digest.slice(2), 'hex'), cancel.signature)
 }
 
+/** An order request as it arrives (MQTT or HTTP), parsed once: a signed order (maybe replacing one) or a signed cancellation. */
+export type OrderRequest = SignedOrder | SignedCancel
+
+export type ParsedRequest = { ok: true; request: OrderRequest } | { ok: false; reason: 'malformed_json' | 'invalid_schema'; message: string }
+
 /**
- * Checks one order payload from agent `agentId` against everything the market can know before storing
- * it: shape (zod), the sender's registered address, community, open interval, quantity and price
- * range, and that the EIP-712 signature recovers to the owner. Cheapest checks first.
+ * Parses an order request's bytes with the protocol's schemas, once, at the edge where it arrives;
+ * everything after works on the typed request. A payload with a `cancel` member is a cancellation.
  */
-export async function validateOrderPayload(payload: Buffer | string, agentId: string, ctx: IntakeContext): Promise<ValidationResult> {
+export function parseOrderRequest(payload: Buffer | string): ParsedRequest {
   let json: unknown
   try {
     json = JSON.parse(payload.toString())
   } catch {
-    return reject('malformed_json', 'payload is not JSON')
+    return { ok: false, reason: 'malformed_json', message: 'payload is not JSON' }
   }
-  const parsed = signedOrderSchema.safeParse(json)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    return reject('invalid_schema', `${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`)
-  }
-  const { order, signature } = parsed.data
+  const isCancel = json !== null && typeof json === 'object' && 'cancel' in json
+  const parsed = (isCancel ? signedCancelSchema : signedOrderSchema).safeParse(json)
+  if (parsed.success) return { ok: true, request: parsed.data }
+  const issue = parsed.error.issues[0]
+  return { ok: false, reason: 'invalid_schema', message: `${isCancel ? 'cancel: ' : ''}${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}` }
+}
+
+/** `parseOrderRequest` then `validateOrder`, for a payload that must be an order (benchmarks, tools). */
+export async function validateOrderPayload(payload: Buffer | string, agentId: string, ctx: IntakeContext): Promise<ValidationResult> {
+  const parsed = parseOrderRequest(payload)
+  if (!parsed.ok) return reject(parsed.reason, parsed.message)
+  if ('cancel' in parsed.request) return reject('invalid_schema', 'a cancellation, not an order')
+  return validateOrder(parsed.request, agentId, ctx)
+}
+
+/**
+ * Checks one parsed order from agent `agentId` against everything the market can know before storing
+ * it: the sender's registered address, community, open interval, quantity and price range, and that
+ * the EIP-712 signature recovers to the owner. Cheapest checks first.
+ */
+export async function validateOrder(signed: SignedOrder, agentId: string, ctx: IntakeContext): Promise<ValidationResult> {
+  const { order, signature } = signed
   const registered = ctx.addressOf(agentId)
   if (!registered) return reject('unknown_agent', `agent ${agentId} is not registered in this community`)
   if (registered.toLowerCase() !== order.owner.toLowerCase()) {
@@ -102,5 +108,5 @@ export async function validateOrderPayload(payload: Buffer | string, agentId: st
   const { signer, digest } = ctx.recoverOrder ? await ctx.recoverOrder(order, signature) : recoverHere(order, signature, ctx)
   if (!signer) return reject('bad_signature', 'signature is malformed or malleable (high s, or v not 27/28)')
   if (signer.toLowerCase() !== order.owner.toLowerCase()) return reject('bad_signature', `signature is by ${signer}, not the owner ${order.owner}`)
-  return { ok: true, hash: bytesHex(digest), signed: parsed.data }
+  return { ok: true, hash: bytesHex(digest), signed }
 }

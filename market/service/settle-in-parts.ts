@@ -5,7 +5,7 @@ import type { SignedOrder } from '../../protocol/order.ts'
 import type { Logger } from '../../platform/logger.ts'
 import { buildSettlementBatch, type BuiltBatch } from './settlement-batch.ts'
 import type { SettlementPart } from './settlement-parts.ts'
-import { planSettlement, type DroppedOrder } from './settlement-planner.ts'
+import { leftOut, planSettlement, withoutLeftOut, type DroppedOrder } from './settlement-planner.ts'
 import type { EarlierPart, SettlementOutcome, SettlementSubmitter } from './settlement-submitter.ts'
 
 type Settlement = IntervalResult['settlement']
@@ -50,8 +50,7 @@ export async function settleInParts(run: PartsRun): Promise<PartsOutcome> {
     const onSubmitted = (tx: Hex) => run.save({ ...settlement, dropped, status: 'submitted', tx, error: null })
     if (settlement.status === 'submitted' && settlement.tx) {
       // This part went out before a restart: wait for it (or send it again if it never landed).
-      const out = new Set(dropped.map((d) => d.order.toLowerCase()))
-      const trades = part.trades.filter((t) => !out.has(t.buyOrder.toLowerCase()) && !out.has(t.sellOrder.toLowerCase()))
+      const trades = withoutLeftOut(part.trades, leftOut(dropped))
       batch = trades.length ? buildSettlementBatch(trades, run.orders, run.readings) : NO_BATCH
       outcome = await submitter.settle(communityKey, interval, batch, { knownTx: settlement.tx, onSubmitted }, earlier)
     } else {
@@ -98,10 +97,8 @@ function wholeIntervalShortfalls(
   dropped: readonly DroppedOrder[],
   orders: ReadonlyMap<string, { signed: SignedOrder }>,
 ): Shortfall[] {
-  const out = new Set(dropped.map((d) => d.order.toLowerCase()))
   const sold = new Map<string, number>()
-  for (const t of parts.flatMap((p) => p.trades)) {
-    if (out.has(t.buyOrder.toLowerCase()) || out.has(t.sellOrder.toLowerCase())) continue
+  for (const t of withoutLeftOut(parts.flatMap((p) => p.trades), leftOut(dropped))) {
     const seller = orders.get(t.sellOrder)?.signed.order.owner.toLowerCase()
     if (seller) sold.set(seller, (sold.get(seller) ?? 0) + t.energyWh)
   }

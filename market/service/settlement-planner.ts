@@ -10,6 +10,16 @@ export type SimulationVerdict = { ok: true } | { ok: false; errorName: string; a
 /** An order left out of an interval's settlement, and why (the interval result's `settlement.dropped`). */
 export type DroppedOrder = NonNullable<IntervalResult['settlement']['dropped']>[number]
 
+/** The lower-case hashes of the orders left out. */
+export function leftOut(dropped: readonly { order: string }[]): Set<string> {
+  return new Set(dropped.map((d) => d.order.toLowerCase()))
+}
+
+/** The trades that still settle: neither of whose orders was left out (`out`: lower-case hashes). */
+export function withoutLeftOut<T extends { buyOrder: string; sellOrder: string }>(trades: readonly T[], out: ReadonlySet<string>): T[] {
+  return out.size ? trades.filter((t) => !out.has(t.buyOrder.toLowerCase()) && !out.has(t.sellOrder.toLowerCase())) : [...trades]
+}
+
 export type SettlementPlan =
   | { kind: 'settle'; batch: BuiltBatch; dropped: DroppedOrder[]; droppedReadings: string[] }
   /** Nothing left to settle once every failing order was dropped. */
@@ -43,7 +53,7 @@ export async function planSettlement(
   excluded: readonly DroppedOrder[] = [],
 ): Promise<SettlementPlan> {
   const dropped: DroppedOrder[] = [...excluded]
-  const out = new Set(excluded.map((d) => d.order.toLowerCase()))
+  const out = leftOut(excluded)
   const liveReadings = new Map(readings)
   const droppedReadings: string[] = []
   const ownerOf = (hash: string) => (orders.get(hash)?.signed.order.owner.toLowerCase() ?? '') as Address
@@ -54,7 +64,7 @@ export async function planSettlement(
   }
   const limit = orders.size + readings.size + 1
   for (let attempt = 0; attempt <= limit; attempt++) {
-    const remaining = trades.filter((t) => !out.has(t.buyOrder.toLowerCase()) && !out.has(t.sellOrder.toLowerCase()))
+    const remaining = withoutLeftOut(trades, out)
     if (remaining.length === 0) return { kind: 'nothing', dropped }
     const batch = buildSettlementBatch(remaining, orders, liveReadings)
     const verdict = await simulate(batch)
