@@ -16,12 +16,13 @@ import { hashCost, hashPassword, SCRYPT, verifyPassword } from './credentials.ts
 import { DEFAULT_BROKER_LIMITS, Quota, type BrokerLimits } from './connection-limits.ts'
 import { canPublish, canSubscribe, type Principal } from './acl.ts'
 import { AuthThrottle } from './auth-throttle.ts'
-import { guardPacketSize } from './packet-size-guard.ts'
-import { boundEmitterDepth } from './bounded-emitter.ts'
+import { guardPacketSize } from './patches/packet-size-guard.ts'
+import { checkPatchedDependencies } from './patches/patched-dependencies.ts'
+import { boundEmitterDepth } from './patches/bounded-emitter.ts'
 import { checkedChannel } from './payload-policy.ts'
 import { PayloadChecker } from './payload-checker.ts'
 import { coalesceWrites } from './write-coalescing.ts'
-import { cacheTopicMatches } from './match-cache.ts'
+import { cacheTopicMatches } from './patches/match-cache.ts'
 import type { TelemetrySink } from '../telemetry/telemetry-sink.ts'
 import type { User } from './users.ts'
 import { brokerUsersSchema, type BrokerUsers } from '../protocol/members.ts'
@@ -84,6 +85,7 @@ const DEFAULT_MAX_PACKET_BYTES = 256 * 1024
  * console.log(broker.url) // mqtt://127.0.0.1:41234
  */
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  checkPatchedDependencies()
   const { logger } = options
   const counters = new Counters()
   const users = new LiveUsers(options.users)

@@ -4,8 +4,8 @@ import { parseModbusUrl } from '../edge-agent/modbus/modbus-url.ts'
 import { discoverSunSpec, readModels } from '../edge-agent/sunspec/sunspec-discovery.ts'
 import { sunspecModelTables } from '../edge-agent/sunspec/model-tables.ts'
 import { snapshotFromSunSpec } from '../edge-agent/snapshot-normalizer.ts'
-import { vendorMap } from '../edge-agent/vendor/vendor-map.ts'
-import { readVendorSnapshot } from '../edge-agent/vendor/vendor-reader.ts'
+import { vendorMap } from '../edge-agent/device-maps/vendor-map.ts'
+import { readVendorSnapshot } from '../edge-agent/device-maps/vendor-reader.ts'
 import { parseOptions } from './parse-options.ts'
 
 const unitSchema = z.coerce.number().int().min(0).max(247)
@@ -25,7 +25,7 @@ const scanSchema = z.object({
 
 /**
  * `vpp agent read --modbus URL [--unit N] [--profile NAME] --json`: one normalized snapshot, through
- * SunSpec or a vendor profile (`edge-agent/vendor/maps/NAME.json`).
+ * SunSpec or a vendor profile (`edge-agent/device-maps/maps/NAME.json`).
  */
 export async function agentReadCommand(raw: Record<string, unknown>): Promise<void> {
   const options = parseOptions(readSchema, raw)

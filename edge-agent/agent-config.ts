@@ -40,7 +40,7 @@ export const agentConfigSchema = z
         }),
         /** Unit id; default 1, or the vendor profile's. */
         unit: z.number().int().min(0).max(247).optional(),
-        /** A vendor profile (edge-agent/vendor/maps) for devices that are not plain SunSpec. */
+        /** A vendor profile (edge-agent/device-maps/maps) for devices that are not plain SunSpec. */
         profile: z.string().optional(),
         /** How long one request may take, ms. */
         timeoutMs: z.number().int().min(50).max(60_000).default(2000),

@@ -30,7 +30,7 @@ export async function buildAgent(): Promise<string> {
     keepNames: true,
   })
   // vendor-map.ts finds its maps next to itself: in the bundle, next to the bundle.
-  cpSync(`${root}edge-agent/vendor/maps`, `${root}dist/maps`, { recursive: true })
+  cpSync(`${root}edge-agent/device-maps/maps`, `${root}dist/maps`, { recursive: true })
   return AGENT_BUNDLE
 }
 

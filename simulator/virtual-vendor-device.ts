@@ -1,6 +1,6 @@
-import { encodeRegister, registerKey } from '../edge-agent/vendor/vendor-decoder.ts'
+import { encodeRegister, registerKey } from '../edge-agent/device-maps/vendor-decoder.ts'
 import { startModbusServer, stopModbusServer, type ModbusServer } from './modbus-server.ts'
-import type { RegisterTerm, SnapshotField, VendorMap } from '../edge-agent/vendor/vendor-map.ts'
+import type { RegisterTerm, SnapshotField, VendorMap } from '../edge-agent/device-maps/vendor-map.ts'
 
 /** Modbus exception 0x02 ILLEGAL DATA ADDRESS: a register the product does not have. */
 const ILLEGAL_DATA_ADDRESS = 0x02

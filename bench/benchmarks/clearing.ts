@@ -1,5 +1,5 @@
 import type { Address, Hex } from 'viem'
-import { clearPayAsClear, type BookOrder } from '../../market/engine/clearing.ts'
+import { clearPayAsClear, type BookOrder } from '../../market/engine/reference/clearing.ts'
 import { compareAsks, compareBids } from '../../market/engine/book.ts'
 import { mulberry32 } from '../../simulator/random.ts'
 import { medianMs, type Benchmark } from '../bench-result.ts'

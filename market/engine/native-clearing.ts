@@ -1,4 +1,4 @@
-import type { ClearingParams, ColumnarResult, OrderColumns } from './columnar-clearing.ts'
+import type { ClearingParams, ColumnarResult, OrderColumns } from './clearing-types.ts'
 import type { ClearingWorkspace } from './clearing-workspace.ts'
 import { linkCapacitiesWh, type CompiledTopology } from './compiled-topology.ts'
 import type { PriorityKeyScheme } from './priority-keys.ts'

@@ -4,7 +4,7 @@ import type { Address, Hex } from 'viem'
 import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import type { SignedOrder } from '../../protocol/order.ts'
 import type { IntervalResult, Trade } from '../../protocol/messages.ts'
-import type { BookOrder } from '../engine/clearing.ts'
+import type { BookOrder } from '../engine/book.ts'
 import { orderHoldBaseUnits } from '../../protocol/collateral.ts'
 
 export interface StoredOrder extends BookOrder {

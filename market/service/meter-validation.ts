@@ -1,7 +1,7 @@
 import { hashTypedData, zeroAddress, type Address, type Hex } from 'viem'
 import { meterReadingMessage, meterReadingTypes, signedMeterReadingSchema, type SignedMeterReading } from '../../protocol/meter-reading.ts'
 import { orderDomain } from '../../protocol/order.ts'
-import { recoverSigner } from './recover-signer.ts'
+import { recoverSigner } from './signatures/recover-signer.ts'
 
 export type MeterRejectReason =
   | 'rate_limited'

@@ -1,8 +1,8 @@
 import { hashTypedData, type Address, type Hex } from 'viem'
 import { cancelTypes, orderDomain, signedCancelSchema, signedOrderSchema, type Order, type SignedCancel, type SignedOrder } from '../../protocol/order.ts'
 import { bytesHex, orderDigester } from '../../protocol/order-digest.ts'
-import { recoverSigner } from './recover-signer.ts'
-import type { OrderSignature } from './signature-pool.ts'
+import { recoverSigner } from './signatures/recover-signer.ts'
+import type { OrderSignature } from './signatures/signature-pool.ts'
 import type { RejectReason } from '../../protocol/errors.ts'
 
 /** One digester per chain and contract: the domain separator is computed once. */

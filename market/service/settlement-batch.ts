@@ -3,7 +3,7 @@ import { energySettlementAccountsSlot } from '../../contracts/generated/artifact
 import type { SignedMeterReading } from '../../protocol/meter-reading.ts'
 import type { Trade } from '../../protocol/messages.ts'
 import type { SignedOrder } from '../../protocol/order.ts'
-import type { OrderFill } from '../engine/clearing.ts'
+import type { OrderFill } from '../engine/book.ts'
 
 /** One order's fill at one grid node and price, summed over the trades there. */
 interface GroupedFill {

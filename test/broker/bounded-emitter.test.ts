@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
-import { boundEmitterDepth } from '../../broker/bounded-emitter.ts'
+import { boundEmitterDepth } from '../../broker/patches/bounded-emitter.ts'
 
 interface Emitter {
   on(topic: string, listener: (message: object, done: () => void) => void, cb?: () => void): void

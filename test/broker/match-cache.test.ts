@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
-import { cacheTopicMatches } from '../../broker/match-cache.ts'
+import { cacheTopicMatches } from '../../broker/patches/match-cache.ts'
 
 type Listener = (message: { topic: string }, done: () => void) => void
 interface Emitter {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { vendorMap } from '../../edge-agent/vendor/vendor-map.ts'
+import { vendorMap } from '../../edge-agent/device-maps/vendor-map.ts'
 import { freePort } from '../../platform/free-port.ts'
 import { VirtualVendorDevice, encodeVendorRegisters } from '../../simulator/virtual-vendor-device.ts'
 import { runVpp } from '../helpers/run-vpp.ts'

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MqttClient } from 'mqtt'
 import type { RunningBroker } from '../../broker/mqtt-broker.ts'
-import { vendorMap, vendorMapSchema } from '../../edge-agent/vendor/vendor-map.ts'
+import { vendorMap, vendorMapSchema } from '../../edge-agent/device-maps/vendor-map.ts'
 import { freePort } from '../../platform/free-port.ts'
 import { VirtualVendorDevice, encodeVendorRegisters } from '../../simulator/virtual-vendor-device.ts'
 import { waitFor } from '../helpers/wait-for.ts'

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Address, Hex } from 'viem'
-import { clearPayAsClear, type BookOrder } from '../../market/engine/clearing.ts'
+import { clearPayAsClear, type BookOrder } from '../../market/engine/reference/clearing.ts'
 
 const owner = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as Address
 const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Address, Hex } from 'viem'
 import { clearHierarchical, type NodeOrder, type PricingRule } from '../../market/engine/hierarchical-clearing.ts'
-import { clearPayAsClear } from '../../market/engine/clearing.ts'
+import { clearPayAsClear } from '../../market/engine/reference/clearing.ts'
 import { singleNodeTopology, topologySchema, type Topology } from '../../market/engine/topology.ts'
 import { arbitraryTopology } from '../helpers/arbitrary-community.ts'
 

@@ -7,7 +7,7 @@ import { compileTopology } from '../../market/engine/compiled-topology.ts'
 import { orderColumns, type NodeOrder } from '../../market/engine/hierarchical-clearing.ts'
 import { clearNatively, nativeClearing } from '../../market/engine/native-clearing.ts'
 import { priorityKeyScheme } from '../../market/engine/priority-keys.ts'
-import { clearHierarchicalReference } from '../../market/engine/reference-clearing.ts'
+import { clearHierarchicalReference } from '../../market/engine/reference/reference-clearing.ts'
 import { arbitraryTopology, TIGHT_TREES } from '../helpers/arbitrary-community.ts'
 import { randomBook, suburbTopology } from '../../bench/benchmarks/market.ts'
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { hashTypedData, recoverTypedDataAddress, type Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { signOrder } from '../../edge-agent/order-signer.ts'
-import { recoverSigner } from '../../market/service/recover-signer.ts'
+import { recoverSigner } from '../../market/service/signatures/recover-signer.ts'
 import { bytesHex, orderDigester } from '../../protocol/order-digest.ts'
 import { communityKey, orderDomain, orderMessage, orderTypes, type Order } from '../../protocol/order.ts'
 

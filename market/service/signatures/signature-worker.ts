@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { batchVerifier } from './batch-verifier.ts'
-import { digestOfStruct, ORDER_STRUCT_BYTES } from '../../protocol/order-digest.ts'
+import { digestOfStruct, ORDER_STRUCT_BYTES } from '../../../protocol/order-digest.ts'
 import { checkSignatures, OwnerKeys } from './signature-batch.ts'
 
 const native = batchVerifier()

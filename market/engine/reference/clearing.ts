@@ -1,6 +1,6 @@
-import { compareAsks, compareBids, type BookOrder, type ClearingResult, type EngineTrade, type OrderFill } from './book.ts'
+import { compareAsks, compareBids, type BookOrder, type ClearingResult, type EngineTrade, type OrderFill } from '../book.ts'
 
-export type { BookOrder, ClearingResult, EngineTrade, OrderFill } from './book.ts'
+export type { BookOrder, ClearingResult, EngineTrade, OrderFill } from '../book.ts'
 
 /**
  * Clears one interval as a uniform-price (pay-as-clear) double auction. Pure and deterministic:

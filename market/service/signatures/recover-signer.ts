@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
-import { keccak256Bytes } from '../../protocol/keccak.ts'
+import { keccak256Bytes } from '../../../protocol/keccak.ts'
 import type { Address } from 'viem'
-import { bytesHex, hexBytes } from '../../protocol/order-digest.ts'
+import { bytesHex, hexBytes } from '../../../protocol/order-digest.ts'
 
 const require = createRequire(import.meta.url)
 // The native libsecp256k1 binding (prebuilt in the package); the package itself falls back to pure JS

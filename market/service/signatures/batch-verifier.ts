@@ -1,4 +1,4 @@
-import { nativeAddon } from '../../platform/native-addon.ts'
+import { nativeAddon } from '../../../platform/native-addon.ts'
 
 /**
  * `verifyBatch(digests n×32, signatures n×65 (r ‖ s ‖ v), keyIndex n, keys m×64 (x ‖ y), seed 32)`:

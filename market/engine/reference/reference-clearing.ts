@@ -1,7 +1,7 @@
-import { compareAsks, compareBids } from './book.ts'
-import { bottomUpOrder, type Topology } from './topology.ts'
-import type { ClearingParams } from './columnar-clearing.ts'
-import type { HierarchicalResult, LinkFlow, NodeOrder, NodeSummary, NodeTrade } from './hierarchical-clearing.ts'
+import { compareAsks, compareBids } from '../book.ts'
+import { bottomUpOrder, type Topology } from '../topology.ts'
+import type { ClearingParams } from '../columnar-clearing.ts'
+import type { HierarchicalResult, LinkFlow, NodeOrder, NodeSummary, NodeTrade } from '../hierarchical-clearing.ts'
 
 interface Residual {
   order: NodeOrder

@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { Address } from 'viem'
-import type { Order } from '../../protocol/order.ts'
-import { bytesHex, encodeOrderStruct, ORDER_STRUCT_BYTES } from '../../protocol/order-digest.ts'
+import type { Order } from '../../../protocol/order.ts'
+import { bytesHex, encodeOrderStruct, ORDER_STRUCT_BYTES } from '../../../protocol/order-digest.ts'
 import { batchVerifier } from './batch-verifier.ts'
-import { TurnBatch } from '../../platform/turn-batch.ts'
+import { TurnBatch } from '../../../platform/turn-batch.ts'
 
 /** An order's signer (null for a malformed or malleable signature) and its EIP-712 digest. */
 export interface OrderSignature {

@@ -57,7 +57,7 @@ export const SNAPSHOT_FIELDS = ['inverter_ac_w', 'pv_w', 'grid_w', 'battery_w', 
 export type SnapshotField = (typeof SNAPSHOT_FIELDS)[number]
 
 /**
- * A vendor register map (`edge-agent/vendor/maps/NAME.json`): how one product family's registers
+ * A vendor register map (`edge-agent/device-maps/maps/NAME.json`): how one product family's registers
  * become the normalized snapshot (grid_w positive = import, battery_w positive = discharging).
  * Adding a device is a new file of this shape and a test.
  */
