@@ -11,27 +11,24 @@ import { snapshotSchema } from '../protocol/snapshot.ts'
 import { publishOptions, topics } from '../protocol/topics.ts'
 import { ModbusLink, type ModbusLinkOptions } from './modbus/modbus-link.ts'
 import type { ModbusEndpoint } from './modbus/modbus-url.ts'
-import { discoverSunSpec, readModels, type SunSpecDevice } from './sunspec/sunspec-discovery.ts'
-import { snapshotFromSunSpec, type NormalizeOptions } from './snapshot-normalizer.ts'
-import { planOrders, type PlannedOrder, type StrategyParams } from './strategy.ts'
-import { fitOrdersToEscrow } from './escrow-budget.ts'
-import { fetchOwnEscrow, type OwnEscrow } from './escrow-client.ts'
+import type { NormalizeOptions } from './snapshot-normalizer.ts'
+import type { StrategyParams } from './strategy.ts'
+import type { EscrowFit } from './escrow-budget.ts'
+import { fetchOwnEscrow } from './escrow-client.ts'
 import { LoadProfile, forecastInterval, type IntervalForecast } from './forecast.ts'
 import { signOrder } from './order-signer.ts'
 import { IntervalMeter } from './interval-meter.ts'
 import { signMeterReading } from './meter-reading-signer.ts'
 import { DurableOutbox } from './outbox.ts'
 import { homeAssistantDiscovery, homeAssistantState, homeAssistantTopics } from './home-assistant.ts'
-import { readVendorSnapshot } from './device-maps/vendor-reader.ts'
-import { encodeRegister } from './device-maps/vendor-decoder.ts'
-import { WRITE_RANGES, type VendorMap } from './device-maps/vendor-map.ts'
+import type { VendorMap } from './device-maps/vendor-map.ts'
 import { batterySetpointW, type BatteryLimits } from './battery-controller.ts'
-import { batteryReserveWrites, derActivePowerWrites, storageControlWrites, type RegisterWrite } from './sunspec/storage-control.ts'
 import { ReserveKeeper } from './battery-reserves.ts'
-import { decodeModel, type DecodedModel } from './sunspec/sunspec-decoder.ts'
-import { sunspecModelTables } from './sunspec/model-tables.ts'
-import type { SunSpecModelTable } from './sunspec/sunspec-types.ts'
 import { GridEnergyIntegrator } from './grid-energy-integrator.ts'
+import { deviceReader, type DeviceReader } from './device-reader.ts'
+import { chooseBatteryRoute, type BatteryRoute } from './battery-routes.ts'
+import { TelemetryPublisher } from './telemetry-publisher.ts'
+import { planIntervalOrders } from './interval-orders.ts'
 import { intervalStart } from '../protocol/units.ts'
 
 export interface EdgeAgentOptions {
@@ -77,15 +74,10 @@ const DEFAULT_CONTROL_SECONDS = 5
 /** A written setpoint lapses on the device after this many control periods unless written again. */
 const REVERT_PERIODS = 3
 
-/** QoS 1 messages from the outbox awaiting their PUBACK at once. */
-const PUBLISH_WINDOW = 32
-
 /** How many intervals of awards the agent remembers. */
 const AWARDS_KEPT = 16
 /** How much recent grid power the forecast looks at. */
 const FORECAST_WINDOW_SAMPLES = 60
-/** Nonces are interval × this + order index: unique per owner and growing, as cancellation needs. */
-const NONCES_PER_INTERVAL = 1000
 
 /**
  * The agent of one home: reads its SunSpec device over Modbus, publishes telemetry, and before each
@@ -98,23 +90,23 @@ export class EdgeAgent {
   /** Awards of the last few intervals, by interval start: what the home must deliver. */
   readonly awards = new Map<number, Award>()
   private readonly link: ModbusLink
-  private device: SunSpecDevice | undefined
+  /** SunSpec or the vendor map, chosen once (device-reader.ts). */
+  private readonly reader: DeviceReader
+  /** How the battery is steered, chosen once the device is known (battery-routes.ts); forgotten on reconnect. */
+  private route: BatteryRoute | undefined
+  /** Telemetry and meter readings through the durable outbox (telemetry-publisher.ts). */
+  private readonly telemetry: TelemetryPublisher
   private client: MqttClient | undefined
   private homeAssistant: MqttClient | undefined
   private readonly recent: Snapshot[] = []
   private readonly loadProfile = new LoadProfile()
-  private pending: Snapshot[] = []
-  private readonly outbox: DurableOutbox
   private readonly reserves: ReserveKeeper
-  private outboxClosed = false
   private session = 0
   private orderedInterval = 0
   private market: MarketState | undefined
   private marketSeenAt = 0
   /** Grid counters integrated from grid_w for products that keep none. */
   private readonly gridEnergy = new GridEnergyIntegrator()
-  /** The device's SunSpec control models (124 storage, 704 DER AC, 802 battery) as the last poll decoded them. */
-  private controlModels: DecodedModel[] = []
   /** The battery setpoint last written; null: handed back to the inverter (self-consumption). */
   private steering: number | null = null
   private meter: IntervalMeter | undefined
@@ -131,7 +123,9 @@ export class EdgeAgent {
     this.account = privateKeyToAccount(options.privateKey)
     this.link = new ModbusLink(options.modbus, options.modbusLink)
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true })
-    this.outbox = new DurableOutbox({ path: options.dataDir ? join(options.dataDir, 'outbox.sqlite') : ':memory:', maxMessages: options.outboxMaxMessages })
+    const outbox = new DurableOutbox({ path: options.dataDir ? join(options.dataDir, 'outbox.sqlite') : ':memory:', maxMessages: options.outboxMaxMessages })
+    this.telemetry = new TelemetryPublisher(outbox, (channel) => topics.agent(options.community, options.agentId, channel), this.counters)
+    this.reader = deviceReader(this.link, { unitId: options.unitId, profile: options.profile, normalize: options.normalize })
     this.reserves = new ReserveKeeper(options.dataDir, (message) => this.log.warn(message))
   }
 
@@ -153,11 +147,12 @@ export class EdgeAgent {
       will: { topic: stateTopic, payload: Buffer.from(JSON.stringify({ online: false })), ...publishOptions('state') },
       ...(this.options.mqtt.ca ? { ca: this.options.mqtt.ca } : {}),
     })
+    this.telemetry.attach(this.client)
     this.client.on('connect', () => {
       this.session++
       this.publishState()
       this.client?.subscribe([topics.marketState(community), topics.agent(community, agentId, 'awards')], { qos: publishOptions('awards').qos })
-      this.pump()
+      this.telemetry.pump()
     })
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload))
     this.client.on('error', (error) => this.log.warn({ err: error.message }, 'agent: MQTT error'))
@@ -196,8 +191,7 @@ export class EdgeAgent {
     if (this.homeAssistant?.connected) await this.homeAssistant.publishAsync(homeAssistantTopics(this.options.agentId, this.options.homeAssistant!.discoveryPrefix).availability, 'offline', { qos: 1, retain: true })
     await this.homeAssistant?.endAsync()
     await this.link.close()
-    this.outboxClosed = true
-    this.outbox.close()
+    this.telemetry.close()
   }
 
   /** One Modbus poll: (re)connect and discover when needed, read every model, normalize. */
@@ -208,17 +202,11 @@ export class EdgeAgent {
     try {
       if (!this.link.isOpen) {
         await this.link.connect()
-        this.device = undefined
+        // The device may have changed while the link was down: discover it and its battery route again.
+        this.reader.reconnected()
+        this.route = undefined
       }
-      let snapshot: Snapshot
-      if (this.options.profile) snapshot = await readVendorSnapshot(this.options.profile, this.link, new Date())
-      else {
-        const read = (address: number, length: number) => this.link.readHolding(this.options.unitId, address, length)
-        this.device ??= await discoverSunSpec(read)
-        const models = await readModels(read, this.device)
-        this.controlModels = models.filter((m) => m.id === 124 || m.id === 704 || m.id === 802)
-        snapshot = snapshotFromSunSpec(models, new Date(), this.options.normalize)
-      }
+      const snapshot = await this.reader.read(new Date())
       const checked = snapshotSchema.safeParse(this.gridEnergy.fill(snapshot))
       if (!checked.success) {
         this.counters.increment('device_values_out_of_range')
@@ -227,7 +215,7 @@ export class EdgeAgent {
       }
       this.lastSnapshot = checked.data
       this.meterInterval(checked.data)
-      this.pending.push(checked.data)
+      this.telemetry.sample(checked.data)
       this.recent.push(checked.data)
       if (checked.data.load_w !== null) {
         const d = new Date(checked.data.ts)
@@ -275,36 +263,15 @@ export class EdgeAgent {
     client.publish(homeAssistantTopics(this.options.agentId, this.options.homeAssistant!.discoveryPrefix).state, homeAssistantState(this.lastSnapshot, award), { qos: 0, retain: true })
   }
 
-  /** Samples since the last flush become one telemetry message in the outbox, sent when the broker can take it. */
+  /** Samples since the last flush become one telemetry message in the outbox; Home Assistant sees the latest. */
   private flushTelemetry(): void {
     this.publishHomeAssistantState()
-    if (this.pending.length === 0) return
-    this.outbox.appendTelemetry(this.pending)
-    this.counters.increment('telemetry_samples_stored', this.pending.length)
-    this.pending = []
-    this.pump()
-  }
-
-  /** Publishes the outbox oldest first, a window at a time; a message leaves it only on its PUBACK. */
-  private pump(): void {
-    if (!this.client?.connected || this.outbox.inFlightCount >= PUBLISH_WINDOW) return
-    for (const message of this.outbox.take(PUBLISH_WINDOW - this.outbox.inFlightCount)) {
-      const topic = topics.agent(this.options.community, this.options.agentId, message.channel)
-      // mqtt.js keeps an unacknowledged QoS 1 message across reconnects and calls back on its PUBACK;
-      // an error means it was not sent (the client ended): it stays in the outbox for the next start.
-      this.client.publish(topic, message.payload, publishOptions(message.channel), (error) => {
-        if (this.outboxClosed) return // the agent stopped: the message is still on disk for the next start
-        if (error) return this.outbox.release(message.id)
-        this.outbox.acknowledge(message.id)
-        this.counters.increment(`${message.channel}_acknowledged`)
-        this.pump()
-      })
-    }
+    this.telemetry.flush()
   }
 
   /** Messages waiting in the outbox (sent or not) for the broker's acknowledgement. */
   get outboxSize(): number {
-    return this.outbox.size
+    return this.telemetry.size
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -354,10 +321,7 @@ export class EdgeAgent {
       const reading = { owner: this.account.address, community: market.communityKey, ...energy }
       void signMeterReading(this.account, reading, market.chainId, market.settlement)
         .then((signed) => {
-          if (this.stopped) return
-          this.outbox.appendMeter(JSON.stringify(signed))
-          this.counters.increment('meter_readings_stored')
-          this.pump()
+          if (!this.stopped) this.telemetry.meterReading(JSON.stringify(signed))
         })
         .catch((error) => this.log.error({ err: error }, 'agent: signing the meter reading failed'))
     }
@@ -398,10 +362,20 @@ export class EdgeAgent {
     }
   }
 
-  /** Writes a setpoint (or null: self-consumption) by the device's first route (batteryWrites), and counts it. */
+  /** Writes a setpoint (or null: self-consumption) by the device's battery route, and counts it. */
   private async writeBattery(setpointW: number | null): Promise<void> {
-    if (this.options.readOnly) return
-    const writes = await this.batteryWrites(setpointW)
+    const limits = this.options.battery
+    if (this.options.readOnly || !limits) return
+    this.route ??= chooseBatteryRoute({
+      reader: this.reader,
+      profile: this.options.profile,
+      readModel: (address, length) => this.link.readHolding(this.options.unitId, address, length),
+      revertSeconds: (limits.controlSeconds ?? DEFAULT_CONTROL_SECONDS) * REVERT_PERIODS,
+      limits,
+      reserves: this.reserves,
+    })
+    const s = this.lastSnapshot
+    const writes = await this.route?.writes(setpointW, { pvW: s?.pv_w ?? null, loadW: s?.load_w ?? null, socPct: s?.battery_soc_pct ?? null })
     if (!writes) {
       // Nothing on this device takes a setpoint: the battery stays the inverter's.
       this.steering = null
@@ -411,53 +385,6 @@ export class EdgeAgent {
     if (setpointW === null) this.reserves.clear()
     this.steering = setpointW
     this.counters.increment(setpointW === null ? 'battery_released' : 'battery_setpoints')
-  }
-
-  /**
-   * The register writes for a setpoint, by the first route the device has: the vendor profile's
-   * commands; SunSpec 124 storage controls; 704 DER AC controls, whose AC output is set to what the
-   * PV makes now plus the battery power wanted (a hybrid inverter's output is PV plus battery); or the
-   * battery model 802's reserve limits. 124 and 704 carry a revert timer of a few control periods; 802
-   * has none, so the owner's limits are kept (ReserveKeeper) until release. Undefined: no route.
-   */
-  private async batteryWrites(setpointW: number | null): Promise<RegisterWrite[] | undefined> {
-    const { pv_w: pvW, load_w: loadW } = this.lastSnapshot ?? { pv_w: null, load_w: null }
-    const profile = this.options.profile
-    if (profile?.batteryControl) {
-      const action = setpointW === null ? 'release' : setpointW > 0 ? 'discharge' : setpointW < 0 ? 'charge' : 'hold'
-      return profile.batteryControl[action].map((w) => {
-        let value: number
-        if (w.value === 'power') value = Math.min(WRITE_RANGES[w.type][1], Math.round(Math.abs(setpointW ?? 0) * w.scale))
-        // grid = load − pv − battery (positive = import): the exchange at which the battery gives the setpoint.
-        else if (w.value === 'grid-setpoint') value = Math.round(((loadW ?? 0) - (pvW ?? 0) - (setpointW ?? 0)) * w.scale)
-        else value = w.value
-        return { address: w.address - profile.defaults.addressing, values: encodeRegister(w.type, value, profile.defaults.wordOrder) }
-      })
-    }
-    const revertS = (this.options.battery?.controlSeconds ?? DEFAULT_CONTROL_SECONDS) * REVERT_PERIODS
-    const storage = await this.controlModel(124)
-    if (storage) return storageControlWrites(storage.table, storage.address, storage.model, setpointW, revertS)
-    const der = await this.controlModel(704)
-    if (der) return derActivePowerWrites(der.table, der.address, der.model, setpointW === null ? null : (pvW ?? 0) + setpointW, revertS)
-    const bank = await this.controlModel(802)
-    const { SocRsvMax, SoCRsvMin } = bank?.model.raw ?? {}
-    if (bank && typeof SocRsvMax === 'number' && typeof SoCRsvMin === 'number') {
-      const socPct = this.lastSnapshot?.battery_soc_pct ?? null
-      if (setpointW !== null && socPct === null) return undefined
-      const original = setpointW === null ? this.reserves.saved() : this.reserves.capture({ SocRsvMax, SoCRsvMin })
-      if (!original) return undefined
-      return batteryReserveWrites(bank.table, bank.address, bank.model, setpointW, socPct ?? 0, this.options.battery!, original)
-    }
-    return undefined
-  }
-
-  /** A control model of the device, with its ratings and scale factors as the last poll decoded them (read here only before any poll has). */
-  private async controlModel(id: 124 | 704 | 802): Promise<{ table: SunSpecModelTable; address: number; model: DecodedModel } | undefined> {
-    const location = this.device?.models.find((m) => m.id === id)
-    if (!location) return undefined
-    const table = sunspecModelTables[id]!
-    const model = this.controlModels.find((m) => m.id === id) ?? decodeModel(table, await this.link.readHolding(this.options.unitId, location.address, location.length + 2))
-    return { table, address: location.address, model }
   }
 
   /** Orders go out a little after the interval opens, spread so the homes do not all publish at once. */
@@ -499,25 +426,44 @@ export class EdgeAgent {
   }
 
   /**
-   * The interval's plan cut to what the escrow has free (edge-agent/escrow-budget.ts), with a warning and
-   * the state flag while it is short. When the market cannot be asked, the plan goes out as it is and
-   * intake refuses what the escrow does not cover.
+   * What the escrow has free, asked of the market with a query signed by the home's key; undefined
+   * when there is no market URL or it cannot be asked (then the plan goes out whole and intake refuses
+   * what the escrow does not cover).
    */
-  private async affordable(planned: PlannedOrder[], interval: number): Promise<PlannedOrder[]> {
-    if (!this.options.marketUrl || planned.length === 0) return planned
-    let escrow: OwnEscrow
+  private async freeEscrow(): Promise<{ freeBaseUnits: bigint; imbalancePrice: number } | undefined> {
+    if (!this.options.marketUrl) return undefined
     try {
-      escrow = await fetchOwnEscrow(this.options.marketUrl, this.account)
+      const escrow = await fetchOwnEscrow(this.options.marketUrl, this.account)
+      return { freeBaseUnits: escrow.free, imbalancePrice: escrow.imbalancePrice }
     } catch (error) {
       this.counters.increment('escrow_query_failed')
       this.log.warn({ err: (error as Error).message }, 'agent: could not ask the market what the escrow has free; orders go out as planned')
-      return planned
+      return undefined
     }
-    const fit = fitOrdersToEscrow(planned, escrow.free, escrow.imbalancePrice, this.options.strategy.minOrderWh)
+  }
+
+  /** Signs and publishes the interval's orders (interval-orders.ts), bidding only what the escrow covers. */
+  private async placeOrders(market: MarketState): Promise<void> {
+    const input = { netWh: this.forecast(market).netWh, strategy: this.options.strategy, market, owner: this.account.address }
+    // Only a home with something to trade asks the market about its escrow.
+    if (planIntervalOrders(input).orders.length === 0) return
+    const escrow = await this.freeEscrow()
+    const { orders, fit } = planIntervalOrders({ ...input, escrow })
+    if (fit) this.noteEscrow(fit, escrow!.freeBaseUnits, market.openInterval)
+    for (const order of orders) {
+      const signed = await signOrder(this.account, order, market.chainId, market.settlement)
+      this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'orders'), JSON.stringify(signed), publishOptions('orders'))
+      this.counters.increment('orders_sent')
+    }
+    this.log.debug({ interval: market.openInterval, orders: orders.length }, 'agent: orders sent')
+  }
+
+  /** When the escrow cut the plan: a warning and a count; whenever that changes, the state flag. */
+  private noteEscrow(fit: EscrowFit, freeBaseUnits: bigint, interval: number): void {
     if (fit.short) {
       this.counters.increment('orders_cut_for_escrow')
       this.log.warn(
-        { interval, freeBaseUnits: escrow.free.toString(), plannedHoldBaseUnits: fit.plannedHoldBaseUnits.toString(), keptHoldBaseUnits: fit.keptHoldBaseUnits.toString() },
+        { interval, freeBaseUnits: freeBaseUnits.toString(), plannedHoldBaseUnits: fit.plannedHoldBaseUnits.toString(), keptHoldBaseUnits: fit.keptHoldBaseUnits.toString() },
         'agent: escrow cannot cover the planned orders; bidding only what it covers (vpp wallet deposit adds money)',
       )
     }
@@ -525,25 +471,5 @@ export class EdgeAgent {
       this.escrowShort = fit.short
       this.publishState()
     }
-    return fit.orders
-  }
-
-  private async placeOrders(market: MarketState): Promise<void> {
-    const planned = await this.affordable(planOrders(this.forecast(market).netWh, this.options.strategy), market.openInterval)
-    for (const [i, p] of planned.entries()) {
-      const order = {
-        owner: this.account.address,
-        community: market.communityKey,
-        interval: market.openInterval,
-        side: p.side,
-        energyWh: p.energyWh,
-        limitPrice: Math.min(market.priceCap, Math.max(market.priceFloor, p.limitPrice)),
-        nonce: market.openInterval * NONCES_PER_INTERVAL + i,
-      }
-      const signed = await signOrder(this.account, order, market.chainId, market.settlement)
-      this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'orders'), JSON.stringify(signed), publishOptions('orders'))
-      this.counters.increment('orders_sent')
-    }
-    this.log.debug({ interval: market.openInterval, orders: planned.length }, 'agent: orders sent')
   }
 }
