@@ -1,7 +1,7 @@
 import { createPublicClient, http, type Address, type Hex } from 'viem'
-import { decodeBalanceChanges } from './balance-changes.ts'
 import { chainFor, type Deployment } from './deploy.ts'
 import { energySettlementAbi } from './generated/artifacts.ts'
+import type { SettledIntervals } from './settled-intervals.ts'
 
 /** One movement of an owner's escrow, from the contract's events. Amounts in base units, signed. */
 export interface EscrowEntry {
@@ -25,18 +25,19 @@ export interface EscrowHistory {
 /**
  * An owner's escrow rebuilt from the settlement contract's events, for the dashboard's My home:
  * deposits, withdrawal requests and withdrawals, its net change in each settled interval (from
- * `IntervalSettled.balanceChanges`) and the imbalance charges it paid or received inside them.
- * Reads every block from the contract's first; a chain whose RPC limits log ranges needs an indexer.
+ * `IntervalSettled.balanceChanges`, from `settled`, which reads each block once for every owner) and
+ * the imbalance charges it paid or received inside them. The owner's own events are found by their
+ * indexed topics.
  */
-export async function escrowHistory(rpcUrl: string, deployment: Pick<Deployment, 'chainId' | 'settlement'>, owner: Address): Promise<EscrowHistory> {
+export async function escrowHistory(rpcUrl: string, deployment: Pick<Deployment, 'chainId' | 'settlement'>, owner: Address, settled: SettledIntervals): Promise<EscrowHistory> {
   const client = createPublicClient({ chain: chainFor(deployment.chainId, rpcUrl), transport: http(rpcUrl) })
   const address = deployment.settlement
   const range = { address, abi: energySettlementAbi, fromBlock: 'earliest' as const }
-  const [deposits, requests, withdrawals, settled, chargedAsSeller, chargedAsBuyer, account, pending] = await Promise.all([
+  const [deposits, requests, withdrawals, settledChanges, chargedAsSeller, chargedAsBuyer, account, pending] = await Promise.all([
     client.getContractEvents({ ...range, eventName: 'Deposited', args: { owner } }),
     client.getContractEvents({ ...range, eventName: 'WithdrawalRequested', args: { owner } }),
     client.getContractEvents({ ...range, eventName: 'Withdrawn', args: { owner } }),
-    client.getContractEvents({ ...range, eventName: 'IntervalSettled' }),
+    settled.changesOf(owner),
     client.getContractEvents({ ...range, eventName: 'ImbalanceCharged', args: { seller: owner } }),
     client.getContractEvents({ ...range, eventName: 'ImbalanceCharged', args: { buyer: owner } }),
     client.readContract({ address, abi: energySettlementAbi, functionName: 'accounts', args: [owner] }),
@@ -47,14 +48,9 @@ export async function escrowHistory(rpcUrl: string, deployment: Pick<Deployment,
   for (const log of deposits) entries.push({ kind: 'deposit', ...at(log), amount: log.args.amount!.toString() })
   for (const log of requests) entries.push({ kind: 'withdrawal_requested', ...at(log), amount: log.args.amount!.toString() })
   for (const log of withdrawals) entries.push({ kind: 'withdrawal', ...at(log), amount: (-log.args.amount!).toString() })
-  const intervalOfTx = new Map<string, number>()
-  for (const log of settled) {
-    const mine = decodeBalanceChanges(log.args.balanceChanges!).filter((c) => c.owner.toLowerCase() === owner.toLowerCase())
-    intervalOfTx.set(log.transactionHash, Number(log.args.interval))
-    if (mine.length) entries.push({ kind: 'settlement', ...at(log), amount: mine.reduce((sum, c) => sum + c.change, 0n).toString(), interval: Number(log.args.interval) })
-  }
-  for (const log of chargedAsSeller) entries.push({ kind: 'imbalance_charge', ...at(log), amount: (-log.args.charged!).toString(), interval: intervalOfTx.get(log.transactionHash) })
-  for (const log of chargedAsBuyer) entries.push({ kind: 'imbalance_charge', ...at(log), amount: log.args.charged!.toString(), interval: intervalOfTx.get(log.transactionHash) })
+  for (const c of settledChanges) entries.push({ kind: 'settlement', blockNumber: c.blockNumber, tx: c.tx, amount: c.change.toString(), interval: c.interval })
+  for (const log of chargedAsSeller) entries.push({ kind: 'imbalance_charge', ...at(log), amount: (-log.args.charged!).toString(), interval: settled.intervalOf(log.transactionHash) })
+  for (const log of chargedAsBuyer) entries.push({ kind: 'imbalance_charge', ...at(log), amount: log.args.charged!.toString(), interval: settled.intervalOf(log.transactionHash) })
   entries.sort((a, b) => b.blockNumber - a.blockNumber)
   const [balance, , withdrawableAt] = account
   return {

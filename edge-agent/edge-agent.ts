@@ -9,6 +9,7 @@ import { awardSchema, marketStateSchema, type AgentState, type Award, type Marke
 import type { Snapshot } from '../protocol/snapshot.ts'
 import { snapshotSchema } from '../protocol/snapshot.ts'
 import { publishOptions, topics } from '../protocol/topics.ts'
+import { agentChannels } from '../protocol/channels.ts'
 import { ModbusLink, type ModbusLinkOptions } from './modbus/modbus-link.ts'
 import type { ModbusEndpoint } from './modbus/modbus-url.ts'
 import type { NormalizeOptions } from './snapshot-normalizer.ts'
@@ -144,14 +145,14 @@ export class EdgeAgent {
       clean: true,
       keepalive: 30,
       reconnectPeriod: 1000,
-      will: { topic: stateTopic, payload: Buffer.from(JSON.stringify({ online: false })), ...publishOptions('state') },
+      will: { topic: stateTopic, payload: Buffer.from(JSON.stringify({ online: false })), ...publishOptions(agentChannels.state) },
       ...(this.options.mqtt.ca ? { ca: this.options.mqtt.ca } : {}),
     })
     this.telemetry.attach(this.client)
     this.client.on('connect', () => {
       this.session++
       this.publishState()
-      this.client?.subscribe([topics.marketState(community), topics.agent(community, agentId, 'awards')], { qos: publishOptions('awards').qos })
+      this.client?.subscribe([topics.marketState(community), topics.agent(community, agentId, 'awards')], { qos: publishOptions(agentChannels.awards).qos })
       this.telemetry.pump()
     })
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload))
@@ -186,7 +187,7 @@ export class EdgeAgent {
     const stateTopic = topics.agent(this.options.community, this.options.agentId, 'state')
     this.flushTelemetry() // what was sampled since the last flush waits in the outbox for the next start
     if (this.steering !== null) await this.writeBattery(null).catch((error) => this.log.error({ err: error }, 'agent: could not hand the battery back on stop'))
-    if (this.client?.connected) await this.client.publishAsync(stateTopic, JSON.stringify({ online: false, session: this.session, ts: new Date().toISOString() }), publishOptions('state'))
+    if (this.client?.connected) await this.client.publishAsync(stateTopic, JSON.stringify({ online: false, session: this.session, ts: new Date().toISOString() }), publishOptions(agentChannels.state))
     await this.client?.endAsync()
     if (this.homeAssistant?.connected) await this.homeAssistant.publishAsync(homeAssistantTopics(this.options.agentId, this.options.homeAssistant!.discoveryPrefix).availability, 'offline', { qos: 1, retain: true })
     await this.homeAssistant?.endAsync()
@@ -422,7 +423,7 @@ export class EdgeAgent {
   /** The retained `state` message: online, this connection's session, the key, and the escrow flag. */
   private publishState(): void {
     const state: AgentState = { online: true, session: this.session, ts: new Date().toISOString(), address: this.account.address, ...(this.escrowShort === undefined ? {} : { escrowShort: this.escrowShort }) }
-    this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'state'), JSON.stringify(state), publishOptions('state'))
+    this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'state'), JSON.stringify(state), publishOptions(agentChannels.state))
   }
 
   /**
@@ -452,7 +453,7 @@ export class EdgeAgent {
     if (fit) this.noteEscrow(fit, escrow!.freeBaseUnits, market.openInterval)
     for (const order of orders) {
       const signed = await signOrder(this.account, order, market.chainId, market.settlement)
-      this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'orders'), JSON.stringify(signed), publishOptions('orders'))
+      this.client?.publish(topics.agent(this.options.community, this.options.agentId, 'orders'), JSON.stringify(signed), publishOptions(agentChannels.orders))
       this.counters.increment('orders_sent')
     }
     this.log.debug({ interval: market.openInterval, orders: orders.length }, 'agent: orders sent')

@@ -16,6 +16,8 @@ export interface OutboxOptions {
   path: string
   /** Messages kept at most; past it the oldest telemetry is downsampled. Meter readings are never dropped. */
   maxMessages?: number
+  /** The clock in milliseconds (tests); a fresh outbox numbers its telemetry from it. */
+  now?: () => number
 }
 
 const DEFAULT_MAX_MESSAGES = 20_000
@@ -24,7 +26,10 @@ const DEFAULT_MAX_MESSAGES = 20_000
  * The agent's on-disk outbox for telemetry and meter readings: a message is written here before it is
  * published and deleted only when the broker has acknowledged it (QoS 1 PUBACK), so a broker outage,
  * a lost connection or a restart of the agent loses nothing. Telemetry `seq` numbers are given here
- * and persist, so a message sent twice carries the same `seq` and the sink keeps it once.
+ * and persist, so a message sent twice carries the same `seq` and the sink keeps it once. A fresh
+ * outbox (a new SD card, or none: ':memory:') counts on from the clock's milliseconds, so its first
+ * message is still above any the sinks have seen from this home's earlier runs: an agent sends far
+ * fewer than a thousand messages a second.
  *
  * When the outbox is full, the two oldest telemetry messages become one with every other sample of
  * both: the oldest history thins out first, and the newest stays at full resolution.
@@ -36,6 +41,8 @@ export class DurableOutbox {
   private readonly db: Database.Database
   private readonly maxMessages: number
   private readonly inFlight = new Set<number>()
+  /** Where the seq of a fresh outbox counts from. */
+  private readonly seqOrigin: number
 
   constructor(options: OutboxOptions) {
     this.db = new Database(options.path)
@@ -46,6 +53,7 @@ export class DurableOutbox {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `)
     this.maxMessages = options.maxMessages ?? DEFAULT_MAX_MESSAGES
+    this.seqOrigin = Math.floor((options.now ?? Date.now)())
   }
 
   /** Stores a batch of samples as the next telemetry message; returns its `seq`. */
@@ -98,7 +106,7 @@ export class DurableOutbox {
 
   private nextSeq(): number {
     const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'seq'`).get() as { value: number } | undefined
-    const seq = (row?.value ?? 0) + 1
+    const seq = (row?.value ?? this.seqOrigin) + 1
     this.db.prepare(`INSERT INTO meta (key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(seq)
     return seq
   }

@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt'
 import type { Counters } from '../platform/counters.ts'
-import type { OutboxChannel } from '../protocol/channels.ts'
+import { agentChannels, type OutboxChannel } from '../protocol/channels.ts'
 import type { Snapshot } from '../protocol/snapshot.ts'
 import { publishOptions } from '../protocol/topics.ts'
 import type { DurableOutbox } from './outbox.ts'
@@ -57,7 +57,7 @@ export class TelemetryPublisher {
     for (const message of this.outbox.take(PUBLISH_WINDOW - this.outbox.inFlightCount)) {
       // mqtt.js keeps an unacknowledged QoS 1 message across reconnects and calls back on its PUBACK;
       // an error means it was not sent (the client ended): it stays in the outbox for the next start.
-      client.publish(this.topicOf(message.channel), message.payload, publishOptions(message.channel), (error) => {
+      client.publish(this.topicOf(message.channel), message.payload, publishOptions(agentChannels[message.channel]), (error) => {
         if (this.closed) return // the agent stopped: the message is still on disk for the next start
         if (error) return this.outbox.release(message.id)
         this.outbox.acknowledge(message.id)

@@ -11,9 +11,14 @@ export function orderHoldBaseUnits(order: { side: 0 | 1 | number; energyWh: numb
 }
 
 /**
- * Whether a new order can be accepted: the owner's escrow must hold it on top of what its other open
- * business (this interval's orders and awarded but unsettled trades) could still take.
+ * What an owner's escrow has left for new orders: what it holds less what its open business (this
+ * interval's orders and awarded but unsettled trades) could still take; never below zero.
  */
+export function freeBaseUnits(escrowBaseUnits: bigint, openExposureBaseUnits: bigint): bigint {
+  return escrowBaseUnits > openExposureBaseUnits ? escrowBaseUnits - openExposureBaseUnits : 0n
+}
+
+/** Whether a new order can be accepted: its hold must fit in what the escrow has free. */
 export function coversOrder(escrowBaseUnits: bigint, openExposureBaseUnits: bigint, newHoldBaseUnits: bigint): boolean {
-  return escrowBaseUnits >= openExposureBaseUnits + newHoldBaseUnits
+  return newHoldBaseUnits <= freeBaseUnits(escrowBaseUnits, openExposureBaseUnits)
 }

@@ -1,4 +1,4 @@
-import { agentChannels, marketChannels, type AgentChannel } from './channels.ts'
+import type { AgentChannel } from './channels.ts'
 
 export type { AgentChannel } from './channels.ts'
 
@@ -50,14 +50,10 @@ export function parseAgentTopic(topic: string): Readonly<ParsedAgentTopic> | nul
   return parsed
 }
 
-/** How an agent channel's messages are published (QoS, retain), from the channel table. */
-export function publishOptions(channel: AgentChannel): { qos: 0 | 1; retain: boolean } {
-  const { qos, retain } = agentChannels[channel]
-  return { qos, retain }
-}
-
-/** How the market's own topics are published (QoS, retain), from the channel table. */
-export function marketPublishOptions(channel: keyof typeof marketChannels): { qos: 0 | 1; retain: boolean } {
-  const { qos, retain } = marketChannels[channel]
+/**
+ * How a channel's messages are published (QoS, retain), from its row of the channel table:
+ * `publishOptions(agentChannels.awards)`, `publishOptions(marketChannels.intervals)`.
+ */
+export function publishOptions({ qos, retain }: { qos: 0 | 1; retain: boolean }): { qos: 0 | 1; retain: boolean } {
   return { qos, retain }
 }

@@ -8,6 +8,8 @@ import type { Logger } from '../../platform/logger.ts'
 import { listen } from '../../platform/listen.ts'
 import { addressSchema } from '../../protocol/order.ts'
 import type { MarketService } from '../service/market-service.ts'
+import { broadcastResult } from '../service/interval-result.ts'
+import type { IntervalResult } from '../../protocol/messages.ts'
 import type { RejectReason } from '../service/order-validation.ts'
 import { openApiDocument } from './openapi.ts'
 import { clientKey } from '../service/client-key.ts'
@@ -91,7 +93,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   })
   app.get('/api/intervals', (req, res) => {
     const query = listQuery.parse(req.query)
-    res.json(market.store.recentIntervals(query.limit))
+    res.json(market.store.recentIntervals(query.limit).map(broadcastResult))
   })
   app.get('/api/trades', (req, res) => {
     const query = listQuery.extend({ interval: z.coerce.number().int().nonnegative().optional(), offset: z.coerce.number().int().nonnegative().default(0) }).parse(req.query)
@@ -158,10 +160,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     socket.emit('hello', {
       market: market.state(),
       agents: market.agentViews(),
-      intervals: market.store.recentIntervals(20),
+      intervals: market.store.recentIntervals(20).map(broadcastResult),
     })
   })
-  const forward = (event: string) => (payload: unknown) => io.emit(event, payload)
+  // An interval result goes out as over MQTT: a large interval's trades stay on GET /api/trades.
+  const forward = (event: string) => (payload: unknown) => io.emit(event, event === 'interval' ? broadcastResult(payload as IntervalResult) : payload)
   const handlers = (['market', 'agent', 'telemetry', 'interval', 'order', 'member'] as const).map((event) => [event, forward(event)] as const)
   for (const [event, handler] of handlers) market.on(event, handler)
 

@@ -37,7 +37,7 @@ export function openApiDocument(): object {
           responses: { 200: { description: 'Book', content: json(z.object({ interval: z.number().int(), orders: z.array(bookEntrySchema) })) }, 400: error },
         },
       },
-      '/api/intervals': { get: { summary: 'Clearing results, newest first', parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } }], responses: { 200: { description: 'Results', content: json(z.array(intervalResultSchema)) } } } },
+      '/api/intervals': { get: { summary: 'Clearing results, newest first; a result with more than 500 trades comes without them (tradesOmitted says how many): page them with /api/trades?interval=', parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } }], responses: { 200: { description: 'Results', content: json(z.array(intervalResultSchema)) } } } },
       '/api/trades': {
         get: {
           summary: 'Trades with their settlement transaction',

@@ -89,3 +89,15 @@ export function intervalAwards(result: IntervalResult, orders: readonly ResultOr
   }
   return awards
 }
+
+/**
+ * Most trades an interval result carries when broadcast (MQTT, socket.io). A trade is under 400 bytes
+ * of JSON, so a result stays under the broker's default packet limit (256 KiB), which the broker
+ * enforces by closing the sender's connection. The full list is on `GET /api/trades?interval=`.
+ */
+export const BROADCAST_MAX_TRADES = 500
+
+/** The result as broadcast: whole, or without its trades (and how many there were) when it has too many. */
+export function broadcastResult(result: IntervalResult): IntervalResult {
+  return result.trades.length <= BROADCAST_MAX_TRADES ? result : { ...result, trades: [], tradesOmitted: result.trades.length }
+}

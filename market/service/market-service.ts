@@ -6,14 +6,14 @@ import type { Address, Hex } from 'viem'
 import type { Logger } from '../../platform/logger.ts'
 import { Counters } from '../../platform/counters.ts'
 import { agentStateSchema, telemetrySchema, type IntervalResult, type MarketState } from '../../protocol/messages.ts'
-import { communityKey, type SignedCancel } from '../../protocol/order.ts'
+import { communityKey } from '../../protocol/order.ts'
 import type { AgentView, Book } from '../../protocol/api.ts'
 import { MemoryTelemetryStore } from '../../telemetry/memory-telemetry-store.ts'
 import { TelemetrySink } from '../../telemetry/telemetry-sink.ts'
 import type { HistoryQuery, TelemetryStore } from '../../telemetry/telemetry-store.ts'
 import type { TelemetrySample } from '../../protocol/telemetry-history.ts'
-import { marketPublishOptions, parseAgentTopic, publishOptions, topics } from '../../protocol/topics.ts'
-import { agentPublishedChannels } from '../../protocol/channels.ts'
+import { parseAgentTopic, publishOptions, topics } from '../../protocol/topics.ts'
+import { agentChannels, agentPublishedChannels, marketChannels } from '../../protocol/channels.ts'
 import { intervalStart } from '../../protocol/units.ts'
 import type { Deployment } from '../../contracts/deploy.ts'
 import { clearHierarchical, type PricingRule } from '../engine/hierarchical-clearing.ts'
@@ -21,21 +21,22 @@ import { singleNodeTopology, type Topology } from '../engine/topology.ts'
 import { VppError } from '../../protocol/errors.ts'
 import { digestPrefix } from '../../protocol/order-digest.ts'
 import { isUnsettled, MarketStore } from './market-store.ts'
-import { cancelSigner, parseOrderRequest, validateOrder, type IntakeContext, type RejectReason } from './order-validation.ts'
+import type { IntakeContext } from './order-validation.ts'
 import { RateLimiter } from './rate-limiter.ts'
+import { DEFAULT_MAX_ORDERS_PER_INTERVAL, OrderIntake, type OrderSource, type SubmitOutcome } from './order-intake.ts'
 import { AgentRegistry } from './agent-registry.ts'
 import { EscrowReader } from './escrow-reader.ts'
-import { coversOrder, orderHoldBaseUnits } from '../../protocol/collateral.ts'
 import { MarketMetrics } from './market-metrics.ts'
 import { SignaturePool } from './signatures/signature-pool.ts'
 import { nativeClearing } from '../engine/native-clearing.ts'
 import { batchVerifier } from './signatures/batch-verifier.ts'
 import { SettlementSubmitter } from './settlement-submitter.ts'
 import { SettlementQueue } from './settlement-queue.ts'
-import { intervalAwards, intervalResult } from './interval-result.ts'
+import { broadcastResult, intervalAwards, intervalResult } from './interval-result.ts'
 import { MemberRegistry } from './member-registry.ts'
 import { Membership } from './membership.ts'
 import { escrowHistory, type EscrowHistory } from '../../contracts/escrow-history.ts'
+import { SettledIntervals } from '../../contracts/settled-intervals.ts'
 import { validateMeterReading } from './meter-validation.ts'
 
 export interface Member {
@@ -47,12 +48,8 @@ export interface Member {
 
 /** A real market's interval: 15 minutes, the settlement period of most European power markets. */
 export const DEFAULT_INTERVAL_SECONDS = 900
-/** Default cap on one agent's open orders in one interval. */
-export const DEFAULT_MAX_ORDERS_PER_INTERVAL = 24
 /** How many past clearing results stay retained on the broker for late subscribers. */
 const RETAINED_RESULTS = 96
-/** Largest interval result published whole over MQTT: under the broker's default packet limit (256 KiB). */
-const MAX_RESULT_MESSAGE_BYTES = 200 * 1024
 
 export interface MarketOptions {
   community: string
@@ -96,12 +93,7 @@ export interface MarketOptions {
   logger: Logger
 }
 
-/** Where an order came from: an agent authenticated by the broker, or an HTTP client by address. */
-export type OrderSource = { mqttAgentId: string } | { httpClient: string }
-
-export type SubmitOutcome = { ok: true; hash: Hex; kind: 'order' | 'cancel' | 'replace' } | { ok: false; reason: RejectReason; message: string }
-
-
+export { DEFAULT_MAX_ORDERS_PER_INTERVAL, type OrderSource, type SubmitOutcome } from './order-intake.ts'
 
 /**
  * The market service for one community: runs the interval clock, takes signed orders over MQTT,
@@ -125,18 +117,17 @@ export class MarketService extends EventEmitter {
   private readonly topology: Topology
   private readonly submitter: SettlementSubmitter
   private readonly escrow: EscrowReader
-  private readonly agentLimiter: RateLimiter
+  /** Every interval's balance changes, read once as blocks arrive, for escrow histories. */
+  private readonly settledIntervals: SettledIntervals
+  /** Order intake, as a list of named steps (order-intake.ts). */
+  private readonly intake: OrderIntake
   private readonly signatures = new SignaturePool()
   /** 0x1901 ‖ the settlement contract's domain separator: what every order's digest starts from. */
   private readonly digestPrefix: Uint8Array
-  private readonly httpLimiter: RateLimiter
   /** Meter readings per agent: one per interval is all an honest agent sends. */
   private readonly meterLimiter = new RateLimiter(4, 1)
-  /** Intake of one owner's orders, one at a time: what its escrow holds is read and reserved atomically. */
-  private readonly ownerLocks = new Map<string, Promise<unknown>>()
   private client: MqttClient | undefined
   private timer: NodeJS.Timeout | undefined
-  /** Settlements due as soon as an interval whose readings are all in has ended. */
   /** Settles cleared intervals on chain, one after another (settlement-queue.ts). */
   private readonly settlements: SettlementQueue
   private openInterval = 0
@@ -151,9 +142,27 @@ export class MarketService extends EventEmitter {
     this.telemetry = options.telemetry ?? { store: new MemoryTelemetryStore(), writtenBy: 'market' }
     if (this.telemetry.writtenBy === 'market') this.telemetrySink = new TelemetrySink(this.telemetry.store, { flushMs: 100, logger: options.logger, counters: this.counters })
     this.escrow = new EscrowReader(options.chain.rpcUrl, options.chain.deployment)
+    this.settledIntervals = new SettledIntervals(options.chain.rpcUrl, options.chain.deployment)
     this.digestPrefix = digestPrefix(options.chain.deployment.chainId, options.chain.deployment.settlement)
-    this.agentLimiter = new RateLimiter(options.rateLimit?.agent?.burst ?? 40, options.rateLimit?.agent?.perSecond ?? 2)
-    this.httpLimiter = new RateLimiter(options.rateLimit?.http?.burst ?? 400, options.rateLimit?.http?.perSecond ?? 20)
+    this.intake = new OrderIntake({
+      store: this.store,
+      chainId: options.chain.deployment.chainId,
+      settlement: options.chain.deployment.settlement,
+      imbalancePrice: options.chain.deployment.imbalancePrice,
+      maxOrdersPerInterval: options.maxOrdersPerInterval ?? DEFAULT_MAX_ORDERS_PER_INTERVAL,
+      rateLimit: {
+        agent: { burst: options.rateLimit?.agent?.burst ?? 40, perSecond: options.rateLimit?.agent?.perSecond ?? 2 },
+        http: { burst: options.rateLimit?.http?.burst ?? 400, perSecond: options.rateLimit?.http?.perSecond ?? 20 },
+      },
+      context: () => this.intakeContext(),
+      escrow: (owner) => this.escrow.account(owner),
+      agentIdOf: (address) => this.agents.agentIdOf(address),
+      // No limit price: the open book is sealed until gate closure.
+      onAccepted: (order) => this.emit('order', { interval: order.interval, side: order.side, energyWh: order.energyWh }),
+      counters: this.counters,
+      metrics: this.metrics,
+      log: options.logger,
+    })
     this.submitter = new SettlementSubmitter(options.chain.rpcUrl, options.chain.deployment, options.chain.operatorKey, { logger: options.logger })
     this.settlements = new SettlementQueue({
       communityKey: this.communityKey,
@@ -201,7 +210,7 @@ export class MarketService extends EventEmitter {
       settlement: options.chain.deployment.settlement,
       nodes,
       publish: async (users) => {
-        await this.client?.publishAsync(topics.brokerUsers(options.community), JSON.stringify(users), marketPublishOptions('brokerUsers'))
+        await this.client?.publishAsync(topics.brokerUsers(options.community), JSON.stringify(users), publishOptions(marketChannels.brokerUsers))
       },
       cancelOpenOrders: (address) => this.store.cancelOpenOrdersOf(address, this.openInterval),
     })
@@ -251,22 +260,14 @@ export class MarketService extends EventEmitter {
     this.membership.registry.close()
   }
 
-  /**
-   * What `owner`'s escrow holds for, in base units: its open orders in the open interval and its trades
-   * not yet settled; and what is left free for new orders, counted exactly as intake counts it.
-   */
-  async escrowHolds(owner: Address): Promise<{ openOrders: bigint; unsettledTrades: bigint; free: bigint; imbalancePrice: number }> {
-    const imbalancePrice = this.options.chain.deployment.imbalancePrice
-    const { available } = await this.escrow.account(owner)
-    const openOrders = this.store.openOrdersHold(owner, this.openInterval, imbalancePrice)
-    const unsettledTrades = this.store.unsettledTradesHold(owner, imbalancePrice)
-    const exposure = openOrders + unsettledTrades
-    return { openOrders, unsettledTrades, free: available > exposure ? available - exposure : 0n, imbalancePrice }
+  /** What `owner`'s escrow holds for and has free, counted exactly as intake counts it. */
+  escrowHolds(owner: Address): ReturnType<OrderIntake['escrowHolds']> {
+    return this.intake.escrowHolds(owner)
   }
 
   /** `owner`'s escrow rebuilt from the contract's events (contracts/escrow-history.ts). */
   escrowHistory(owner: Address): Promise<EscrowHistory> {
-    return escrowHistory(this.options.chain.rpcUrl, this.options.chain.deployment, owner)
+    return escrowHistory(this.options.chain.rpcUrl, this.options.chain.deployment, owner, this.settledIntervals)
   }
 
   state(): MarketState {
@@ -376,10 +377,10 @@ export class MarketService extends EventEmitter {
     this.publishResult(result)
     // An empty retained payload deletes the retained message [MQTT-3.3.1-10]: the broker keeps a bounded history.
     const expired = interval - RETAINED_RESULTS * this.intervalSeconds
-    this.client?.publish(topics.marketInterval(this.options.community, expired), '', marketPublishOptions('intervals'))
+    this.client?.publish(topics.marketInterval(this.options.community, expired), '', publishOptions(marketChannels.intervals))
 
     for (const [agentId, award] of intervalAwards(result, orders)) {
-      this.client?.publish(topics.agent(this.options.community, agentId, 'awards'), JSON.stringify(award), publishOptions('awards'))
+      this.client?.publish(topics.agent(this.options.community, agentId, 'awards'), JSON.stringify(award), publishOptions(agentChannels.awards))
     }
     this.log.info({ interval, orders: orders.length, price: result.clearingPrice, volumeWh: outcome.volumeWh, congested: result.congested }, 'market: cleared')
     return result
@@ -440,17 +441,13 @@ export class MarketService extends EventEmitter {
   }
 
   private publishResult(result: IntervalResult): void {
-    let payload = JSON.stringify(result)
-    // A large interval's trades would pass the broker's packet limit, and the broker closes the
-    // connection of a client that sends such a packet: the trades stay on the REST API instead.
-    if (payload.length > MAX_RESULT_MESSAGE_BYTES) payload = JSON.stringify({ ...result, trades: [], tradesOmitted: result.trades.length })
-    this.client?.publish(topics.marketInterval(this.options.community, result.interval), payload, marketPublishOptions('intervals'))
+    this.client?.publish(topics.marketInterval(this.options.community, result.interval), JSON.stringify(broadcastResult(result)), publishOptions(marketChannels.intervals))
   }
 
   private async publishState(): Promise<void> {
     const state = this.state()
     this.emit('market', state)
-    await this.client?.publishAsync(topics.marketState(this.options.community), JSON.stringify(state), marketPublishOptions('state'))
+    await this.client?.publishAsync(topics.marketState(this.options.community), JSON.stringify(state), publishOptions(marketChannels.state))
   }
 
   private async onMessage(topic: string, payload: Buffer): Promise<void> {
@@ -483,96 +480,9 @@ export class MarketService extends EventEmitter {
     }
   }
 
-  /**
-   * Order intake for MQTT and HTTP alike: rate limit, shape, registered owner, interval, range and
-   * EIP-712 signature, collateral for buys; acknowledged only once durably stored.
-   */
-  async submitOrder(payload: Buffer | string, source: OrderSource): Promise<SubmitOutcome> {
-    // Parsed once, here where it arrives; everything after works on the typed request.
-    const parsed = parseOrderRequest(payload)
-    const viaBroker = 'mqttAgentId' in source
-    const claimedOwner = parsed.ok ? ('cancel' in parsed.request ? parsed.request.cancel.owner : parsed.request.order.owner) : ''
-    const agentId = viaBroker ? source.mqttAgentId : (this.agentIdOf(claimedOwner) ?? 'unregistered')
-    // Keyed by what is authenticated before the signature is checked: the broker's login, or the
-    // HTTP client's address (an owner named in an unverified body proves nothing).
-    const allowed = viaBroker ? this.agentLimiter.take(agentId) : this.httpLimiter.take(source.httpClient)
-    if (!allowed) return this.reject(agentId, 'rate_limited', 'too many orders; slow down')
-    if (!parsed.ok) return this.reject(agentId, parsed.reason, parsed.message)
-    if ('cancel' in parsed.request) return this.cancel(parsed.request, agentId, viaBroker)
-    const verdict = await validateOrder(parsed.request, agentId, this.intakeContext())
-    if (!verdict.ok) return this.reject(agentId, verdict.reason, verdict.message)
-    const o = verdict.signed.order
-    const replaces = verdict.signed.replaces
-    const cap = this.options.maxOrdersPerInterval ?? DEFAULT_MAX_ORDERS_PER_INTERVAL
-    // Read, check and reserve under the owner's lock: concurrent orders each see the ones before them.
-    const refused = await this.withOwnerLock(o.owner, async (): Promise<SubmitOutcome | null> => {
-      if (!replaces && this.store.openOrderCount(agentId, o.interval) >= cap) {
-        return this.reject(agentId, 'too_many_orders', `${cap} orders are already open for interval ${o.interval}: replace or cancel one`)
-      }
-      const account = await this.escrow.account(o.owner)
-      if (BigInt(o.nonce) < account.minNonce) return this.reject(agentId, 'order_cancelled', `nonce ${o.nonce} is below ${account.minNonce}, cancelled on chain by cancelUpTo: sign with a nonce of at least ${account.minNonce}`)
-      const imbalancePrice = this.options.chain.deployment.imbalancePrice
-      const needed = orderHoldBaseUnits(o, imbalancePrice)
-      // A replaced order stops holding escrow the moment its successor is accepted.
-      const replacedHold = replaces ? this.store.openOrderHold(replaces, o.owner, imbalancePrice) : 0n
-      const exposure = this.store.openExposure(o.owner, this.openInterval, imbalancePrice) - replacedHold
-      if (!coversOrder(account.available, exposure, needed)) {
-        const what = o.side === 0 ? 'this buy at its limit' : "this sell's imbalance collateral"
-        return this.reject(agentId, 'insufficient_collateral', `escrow ${account.available} does not cover ${needed} for ${what} on top of ${exposure} held by open orders and unsettled trades: deposit more`)
-      }
-      // Signature recovery and the escrow read are asynchronous: the gate may have closed meanwhile.
-      if (o.interval !== this.openInterval) return this.reject(agentId, 'interval_not_open', `gate closed for interval ${o.interval}`)
-      if (replaces) {
-        const outcome = this.store.replaceOrder(agentId, replaces, verdict.hash, verdict.signed)
-        if (outcome === 'no_open_order') return this.reject(agentId, 'unknown_order', `no open order ${replaces} of ${o.owner} in interval ${o.interval} to replace`)
-        if (outcome === 'duplicate') return this.reject(agentId, 'duplicate', `order ${verdict.hash} was already accepted`)
-      } else if (!this.store.insertOrder(agentId, verdict.hash, verdict.signed)) {
-        return this.reject(agentId, 'duplicate', `order ${verdict.hash} was already accepted`)
-      }
-      return null
-    })
-    if (refused) return refused
-    this.counters.increment(replaces ? 'orders_replaced' : 'orders_accepted')
-    this.metrics.ordersAccepted.inc()
-    // No limit price: the open book is sealed until gate closure.
-    this.emit('order', { interval: o.interval, side: o.side, energyWh: o.energyWh })
-    return { ok: true, hash: verdict.hash, kind: replaces ? 'replace' : 'order' }
-  }
-
-  /** A signed cancellation: the owner's own open order leaves the book before gate closure. */
-  private cancel(request: SignedCancel, agentId: string, viaBroker: boolean): SubmitOutcome {
-    const { owner, orderHash } = request.cancel
-    const registered = this.agents.addressOf(agentId)
-    if (!registered) return this.reject(agentId, 'unknown_agent', `agent ${agentId} is not registered in this community`)
-    if (viaBroker && registered.toLowerCase() !== owner.toLowerCase()) return this.reject(agentId, 'owner_mismatch', `agent ${agentId} is registered as ${registered}, not ${owner}`)
-    const d = this.options.chain.deployment
-    const signer = cancelSigner(request, d.chainId, d.settlement)
-    if (!signer || signer.toLowerCase() !== owner.toLowerCase()) return this.reject(agentId, 'bad_signature', 'the cancellation is not signed by the order owner')
-    if (!this.store.cancelOrder(orderHash, owner, this.openInterval)) return this.reject(agentId, 'unknown_order', `no open order ${orderHash} of ${owner} in interval ${this.openInterval}`)
-    this.counters.increment('orders_cancelled')
-    return { ok: true, hash: orderHash, kind: 'cancel' }
-  }
-
-  /** Runs `work` after every earlier call for the same owner has finished. */
-  private async withOwnerLock<T>(owner: string, work: () => Promise<T>): Promise<T> {
-    const key = owner.toLowerCase()
-    const before = this.ownerLocks.get(key) ?? Promise.resolve()
-    const run = before.then(work, work)
-    const settled = run.catch(() => undefined)
-    this.ownerLocks.set(key, settled)
-    try {
-      return await run
-    } finally {
-      if (this.ownerLocks.get(key) === settled) this.ownerLocks.delete(key)
-    }
-  }
-
-  private reject(agentId: string, reason: RejectReason, message: string): SubmitOutcome {
-    this.counters.increment('orders_rejected')
-    this.counters.increment(`orders_rejected.${reason}`)
-    this.metrics.ordersRejected.inc({ reason })
-    this.log.warn({ agentId, reason, message }, 'market: order rejected')
-    return { ok: false, reason, message }
+  /** Order intake for MQTT and HTTP alike (order-intake.ts); acknowledged only once durably stored. */
+  submitOrder(payload: Buffer | string, source: OrderSource): Promise<SubmitOutcome> {
+    return this.intake.submit(payload, source)
   }
 
   private onAgentState(agentId: string, payload: Buffer): void {

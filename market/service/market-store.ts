@@ -85,6 +85,14 @@ export class MarketStore {
     if (!columns.has('node')) this.db.exec(`ALTER TABLE trades ADD COLUMN node TEXT NOT NULL DEFAULT ''`)
     const orderColumns = new Set((this.db.prepare(`PRAGMA table_info(orders)`).all() as { name: string }[]).map((c) => c.name))
     if (!orderColumns.has('cancelled')) this.db.exec(`ALTER TABLE orders ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0`)
+    // The settlement status and transaction beside the result, so a query of many trades (or of an
+    // owner's unsettled ones) does not parse a whole interval result for each row.
+    const intervalColumns = new Set((this.db.prepare(`PRAGMA table_info(intervals)`).all() as { name: string }[]).map((c) => c.name))
+    if (!intervalColumns.has('status')) {
+      this.db.exec(`ALTER TABLE intervals ADD COLUMN status TEXT NOT NULL DEFAULT ''`)
+      this.db.exec(`ALTER TABLE intervals ADD COLUMN tx TEXT`)
+      this.db.exec(`UPDATE intervals SET status = json_extract(result, '$.settlement.status'), tx = json_extract(result, '$.settlement.tx')`)
+    }
   }
 
   /** Whether `owner` already has a stored reading for `interval` (checked before any signature work). */
@@ -213,7 +221,7 @@ export class MarketStore {
     const awarded = this.db
       .prepare(
         `SELECT lower(t.buyer) = lower(?) AS bought, t.energy_wh, t.price FROM trades t JOIN intervals i ON i.interval = t.interval
-         WHERE (lower(t.buyer) = lower(?) OR lower(t.seller) = lower(?)) AND json_extract(i.result, '$.settlement.status') IN (${UNSETTLED_SQL})`,
+         WHERE (lower(t.buyer) = lower(?) OR lower(t.seller) = lower(?)) AND i.status IN (${UNSETTLED_SQL})`,
       )
       .all(owner, owner, owner) as { bought: number; energy_wh: number; price: number }[]
     return awarded.reduce((total, t) => total + orderHoldBaseUnits({ side: t.bought ? 0 : 1, energyWh: t.energy_wh, limitPrice: t.price }, imbalancePrice), 0n)
@@ -222,7 +230,7 @@ export class MarketStore {
   /** Stores a clearing result and its trades in one transaction. */
   saveClearing(result: IntervalResult): void {
     this.db.transaction(() => {
-      this.db.prepare(`INSERT OR REPLACE INTO intervals (interval, result) VALUES (?, ?)`).run(result.interval, JSON.stringify(result))
+      this.db.prepare(`INSERT OR REPLACE INTO intervals (interval, result, status, tx) VALUES (?, ?, ?, ?)`).run(result.interval, JSON.stringify(result), result.settlement.status, result.settlement.tx)
       this.db.prepare(`DELETE FROM trades WHERE interval = ?`).run(result.interval)
       const insert = this.db.prepare(
         `INSERT INTO trades (interval, buy_order, sell_order, buyer, seller, energy_wh, price, seller_price, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -235,14 +243,14 @@ export class MarketStore {
     const result = this.interval(interval)
     if (!result) return undefined
     const updated = { ...result, settlement }
-    this.db.prepare(`UPDATE intervals SET result = ? WHERE interval = ?`).run(JSON.stringify(updated), interval)
+    this.db.prepare(`UPDATE intervals SET result = ?, status = ?, tx = ? WHERE interval = ?`).run(JSON.stringify(updated), settlement.status, settlement.tx, interval)
     return updated
   }
 
   /** Cleared intervals before `before` whose settlement is pending or failed: work left by a restart. */
   unsettledIntervals(before: number): number[] {
     const rows = this.db
-      .prepare(`SELECT interval FROM intervals WHERE interval < ? AND json_extract(result, '$.settlement.status') IN (${UNSETTLED_SQL}) ORDER BY interval`)
+      .prepare(`SELECT interval FROM intervals WHERE interval < ? AND status IN (${UNSETTLED_SQL}) ORDER BY interval`)
       .all(before) as { interval: number }[]
     return rows.map((r) => r.interval)
   }
@@ -262,7 +270,7 @@ export class MarketStore {
     const rows = this.db
       .prepare(
         `SELECT t.interval, t.buy_order, t.sell_order, t.buyer, t.seller, t.energy_wh, t.price, t.seller_price, t.node,
-                json_extract(i.result, '$.settlement.tx') AS tx, json_extract(i.result, '$.settlement.status') AS status
+                i.tx, i.status
          FROM trades t JOIN intervals i ON i.interval = t.interval
          WHERE (? IS NULL OR lower(t.buyer) = lower(?) OR lower(t.seller) = lower(?)) AND (? IS NULL OR t.interval = ?)
          ORDER BY t.interval DESC, t.id ASC LIMIT ? OFFSET ?`,
