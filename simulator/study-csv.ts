@@ -1,4 +1,4 @@
-import type { StudyRun } from './study.ts'
+import type { StudyRun } from './study-run.ts'
 
 /**
  * The runs' community time series as CSV, one row per interval and mode: energies in Wh, money in

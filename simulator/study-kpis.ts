@@ -1,4 +1,4 @@
-import type { StudyRun } from './study.ts'
+import type { StudyRun } from './study-run.ts'
 import { buyerPaysBaseUnitsNumber, sellerReceivesBaseUnitsNumber } from '../protocol/units.ts'
 
 /**

@@ -1,4 +1,4 @@
-import type { StudyRun } from './study.ts'
+import type { StudyRun } from './study-run.ts'
 import { homeSavings, type StudyKpis } from './study-kpis.ts'
 
 /** Okabe–Ito: distinguishable with every common colour-vision deficiency (same palette as the dashboard). */

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { Scenario } from './scenario.ts'
-import { emptyStudyRun, mergeStudyRun, studyChunks, type StudyOptions, type StudyRun } from './study.ts'
+import { emptyStudyRun, mergeStudyRun, studyChunks, type StudyOptions, type StudyRun } from './study-run.ts'
 
 /**
  * `runStudy` on worker threads: the study's chunks (fixed length, each with its warm-up days) are

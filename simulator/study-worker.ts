@@ -4,7 +4,8 @@
  */
 import { parentPort } from 'node:worker_threads'
 import type { Scenario } from './scenario.ts'
-import { emptyStudyRun, simulateChunk, type StudyChunk, type StudyMode } from './study.ts'
+import { simulateChunk } from './study.ts'
+import { emptyStudyRun, type StudyChunk, type StudyMode } from './study-run.ts'
 
 parentPort!.on('message', (job: { scenario: Scenario; mode: StudyMode; days: number; chunk: StudyChunk }) => {
   const part = emptyStudyRun(job.scenario, job.mode, job.days)

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { loadScenario, type Scenario } from '../../simulator/scenario.ts'
-import type { StudyMode } from '../../simulator/study.ts'
+import type { StudyMode } from '../../simulator/study-run.ts'
 import { runStudyOnThreads } from '../../simulator/study-threads.ts'
 
 const [path, homesArg, daysArg, mode] = process.argv.slice(2)
