@@ -1,20 +1,17 @@
-import { randomBytes } from 'node:crypto'
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
-import { createServer as createTlsServer } from 'node:tls'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { Aedes, type AedesOptions, type Client } from 'aedes'
-import { WebSocketServer, createWebSocketStream } from 'ws'
 import type { Logger } from '../platform/logger.ts'
 import { Counters } from '../platform/counters.ts'
-import { listen } from '../platform/listen.ts'
 import { telemetrySchema, type Telemetry } from '../protocol/messages.ts'
 import { parseAgentTopic, topics } from '../protocol/topics.ts'
-import { hashCost, hashPassword, SCRYPT, verifyPassword } from './credentials.ts'
 import { DEFAULT_BROKER_LIMITS, Quota, type BrokerLimits } from './connection-limits.ts'
 import { canPublish, canSubscribe, type Principal } from './acl.ts'
+import { authenticator, SessionCounts } from './authenticator.ts'
+import { LiveUsers } from './live-users.ts'
+import { openListeners, type ListenerOptions } from './listeners.ts'
 import { AuthThrottle } from './auth-throttle.ts'
 import { guardPacketSize } from './patches/packet-size-guard.ts'
 import { checkPatchedDependencies } from './patches/patched-dependencies.ts'
@@ -25,17 +22,12 @@ import { coalesceWrites } from './write-coalescing.ts'
 import { cacheTopicMatches } from './patches/match-cache.ts'
 import type { TelemetrySink } from '../telemetry/telemetry-sink.ts'
 import type { User } from './users.ts'
-import { brokerUsersSchema, type BrokerUsers } from '../protocol/members.ts'
+import { brokerUsersSchema } from '../protocol/members.ts'
 
 const require = createRequire(import.meta.url)
 
-export interface BrokerOptions {
+export interface BrokerOptions extends ListenerOptions {
   users: User[]
-  /** Plain MQTT over TCP; `port: null` turns it off. Default loopback, port 0 (any free port). */
-  host?: string
-  port?: number | null
-  tls?: { host?: string; port: number; cert: string | Buffer; key: string | Buffer }
-  websocket?: { host?: string; port: number; path?: string }
   /** Largest MQTT packet accepted, in bytes (fixed header excluded). Default 256 KiB. */
   maxPacketBytes?: number
   /** A subscriber that stops reading is dropped after this long, so it cannot stall the others. */
@@ -64,10 +56,6 @@ export interface RunningBroker {
   close(): Promise<void>
 }
 
-/** CONNACK return code 4: bad user name or password [MQTT-3.2.2-3, table 3.1]. */
-const BAD_CREDENTIALS = 4
-/** CONNACK return code 3: server unavailable; a client tries again later [MQTT-3.2.2-3, table 3.1]. */
-const SERVER_UNAVAILABLE = 3
 /**
  * Where a denied publish goes: no client may subscribe to it and nothing forwards it, so the message is
  * dropped while the publisher keeps its connection (MQTT 3.1.1 has no negative PUBACK) [MQTT-3.3.5-2].
@@ -90,20 +78,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const counters = new Counters()
   const users = new LiveUsers(options.users)
   const principals = new WeakMap<object, Principal>()
-  /** The user each connected client counts against, and the client ids connected (a take-over of one is no new session). */
-  const sessionOf = new WeakMap<object, string>()
-  const connectedIds = new Map<string, number>()
-  const throttle = options.authThrottle ?? new AuthThrottle()
+  const sessions = new SessionCounts()
   const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES
   const limits = { ...DEFAULT_BROKER_LIMITS, ...options.limits }
   const connectionQuota = new Quota(limits.connectionsPerAddress, limits.connections)
-  const pendingAuth = new Quota(limits.pendingAuthPerAddress)
-  // Counted without a cap: the cap is applied at login, and a take-over briefly holds one more.
-  const sessions = new Quota(Number.POSITIVE_INFINITY)
   const subscriptions = new WeakMap<object, Set<string>>()
-  // An unknown user name is checked against this hash, at the cost most users' hashes have, so a
-  // refusal takes as long whether or not the name exists (no user enumeration by timing).
-  const dummyHash = hashPassword(randomBytes(16).toString('hex'), mostCommonCost(options.users.map((u) => hashCost(u.passwordHash))))
 
   const drop = (client: Client | null, topic: string, packet: { topic: string; retain: boolean }, counter: string, why: string) => {
     counters.increment(counter)
@@ -141,47 +120,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   const aedesOptions: AedesOptions = {
     drainTimeout: options.drainTimeoutMs ?? 30_000,
-    authenticate(client, username, password, done) {
-      const address = (client.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown'
-      const refuse = (returnCode: number, message: string) => done(Object.assign(new Error(message), { returnCode }), false)
-      // Parallel guesses from one address wait their turn: each answer is throttled by the failures before it.
-      if (!pendingAuth.take(address)) {
-        counters.increment('auth_busy')
-        return refuse(SERVER_UNAVAILABLE, 'too many logins in progress from this address; try again')
-      }
-      setTimeout(async () => {
-        try {
-          const user = username ? users.get(username) : undefined
-          counters.increment('password_checks')
-          // scrypt runs whatever the name: an unknown one against the dummy hash.
-          const verified = await verifyPassword(password?.toString('utf8') ?? '', user?.passwordHash ?? dummyHash).catch(() => false)
-          const ok = verified && !!user && !!password && ownsClientId(user.username, client.id)
-          if (!ok || !user) {
-            throttle.failed(address)
-            counters.increment('auth_failed')
-            logger.warn({ clientId: client.id, username, address }, 'broker: authentication failed')
-            return refuse(BAD_CREDENTIALS, 'bad user name or password')
-          }
-          throttle.succeeded(address)
-          if (sessions.count(user.username) >= limits.sessionsPerUser && !connectedIds.has(client.id)) {
-            counters.increment('sessions_refused')
-            logger.warn({ clientId: client.id, username }, 'broker: too many sessions for this user')
-            return refuse(SERVER_UNAVAILABLE, `at most ${limits.sessionsPerUser} sessions per user`)
-          }
-          // Only the market keeps a persistent session: for anyone else the broker would queue QoS 1
-          // messages while they are away, without bound. Agents ask for clean sessions anyway; a client
-          // that asks for a persistent one gets a clean one (CONNACK session present 0).
-          if (!client.clean && user.role !== 'market') {
-            client.clean = true
-            counters.increment('sessions_made_clean')
-          }
-          principals.set(client, { id: user.username, role: user.role, community: user.community })
-          done(null, true)
-        } finally {
-          pendingAuth.release(address)
-        }
-      }, throttle.delayMs(address))
-    },
+    authenticate: authenticator({ users, throttle: options.authThrottle ?? new AuthThrottle(), limits, sessions, principals, counters, logger }),
     authorizePublish(client, packet, done) {
       const who = client ? principals.get(client) : undefined
       if (who?.role === 'market' && packet.topic === topics.brokerUsers(who.community)) {
@@ -251,23 +190,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   aedesOptions.mq ??= cacheTopicMatches(boundEmitterDepth((require('mqemitter') as (opts: object) => NonNullable<AedesOptions['mq']>)({ concurrency: 100 })))
   const aedes = await Aedes.createBroker(aedesOptions)
   aedes.on('clientError', (client, error) => logger.debug({ clientId: client.id, err: error.message }, 'broker: client error'))
-  // Sessions per user, counted from connect to disconnect; a take-over by the same client id keeps its count.
   aedes.on('client', (client) => {
     const who = principals.get(client)
-    if (!who) return
-    sessions.take(who.id)
-    sessionOf.set(client, who.id)
-    connectedIds.set(client.id, (connectedIds.get(client.id) ?? 0) + 1)
+    if (who) sessions.connected(client, who.id)
   })
-  aedes.on('clientDisconnect', (client) => {
-    const user = sessionOf.get(client)
-    if (user === undefined) return
-    sessionOf.delete(client)
-    sessions.release(user)
-    const n = connectedIds.get(client.id) ?? 0
-    if (n <= 1) connectedIds.delete(client.id)
-    else connectedIds.set(client.id, n - 1)
-  })
+  aedes.on('clientDisconnect', (client) => sessions.disconnected(client))
 
   if (sink) {
     // A server-side subscription: every telemetry message that passed the checks above.
@@ -300,35 +227,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     })
   }
 
-  const servers: (NetServer | HttpServer)[] = []
-  const urls: RunningBroker['urls'] = {}
-  const host = options.host ?? '127.0.0.1'
-  let port = 0
-  if (options.port !== null) {
-    const server = createNetServer((socket) => handle(socket, socket.remoteAddress))
-    port = await listen(server, { port: options.port ?? 0, host })
-    urls.mqtt = `mqtt://${host}:${port}`
-    servers.push(server)
-  }
-  if (options.tls) {
-    const server = createTlsServer({ cert: options.tls.cert, key: options.tls.key }, (socket) => handle(socket, socket.remoteAddress))
-    const tlsHost = options.tls.host ?? host
-    urls.mqtts = `mqtts://${tlsHost}:${await listen(server, { port: options.tls.port, host: tlsHost })}`
-    servers.push(server)
-  }
-  if (options.websocket) {
-    const path = options.websocket.path ?? '/mqtt'
-    const server = createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect with an MQTT client'))
-    const wss = new WebSocketServer({ server, path, maxPayload: maxPacketBytes + 5 })
-    wss.on('connection', (ws, req) => {
-      // authenticate() throttles by the connection's remoteAddress, which a WebSocket stream lacks.
-      const stream = Object.assign(createWebSocketStream(ws), { remoteAddress: req.socket.remoteAddress })
-      handle(stream, req.socket.remoteAddress)
-    })
-    const wsHost = options.websocket.host ?? host
-    urls.ws = `ws://${wsHost}:${await listen(server, { port: options.websocket.port, host: wsHost })}${path}`
-    servers.push(server)
-  }
+  const listeners = await openListeners(options, maxPacketBytes, handle)
+  const { urls, port } = listeners
   logger.info({ urls, cluster: !!options.redisUrl }, 'broker: listening')
 
   return {
@@ -340,15 +240,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     close: async () => {
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       await payloads.close()
-      await Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              if ('closeAllConnections' in s) s.closeAllConnections()
-              s.close(() => resolve())
-            }),
-        ),
-      )
+      await listeners.close()
       await sink?.close()
       await redisClose()
     },
@@ -363,67 +255,3 @@ function safeJson(payload: Buffer): unknown {
   }
 }
 
-/**
- * A client id must be the username, or `username:suffix` for a second tool of the same home: a home
- * can never take over another home's session by connecting with its client id [MQTT-3.1.4-2].
- * `:` is not allowed in usernames, so a suffix cannot collide with another account.
- */
-/**
- * The broker's accounts: those of its users file, and those the market's member registry sends for
- * its community, which add agents and refuse removed ones. A service account of the file (market,
- * dashboard) is never replaced or removed by the registry, so a member named "market" cannot take
- * the market's place.
- */
-class LiveUsers {
-  private readonly fromFile: Map<string, User>
-  private readonly fromRegistry = new Map<string, Map<string, User>>()
-  private readonly removed = new Map<string, Set<string>>()
-
-  constructor(users: readonly User[]) {
-    this.fromFile = new Map(users.map((u) => [u.username, u]))
-  }
-
-  get(username: string): User | undefined {
-    const file = this.fromFile.get(username)
-    if (file && file.role !== 'agent') return file
-    for (const [community, names] of this.removed) if (names.has(username) && (!file || file.community === community)) return undefined
-    for (const byName of this.fromRegistry.values()) {
-      const user = byName.get(username)
-      if (user) return user
-    }
-    return file
-  }
-
-  all(): User[] {
-    return [...this.fromFile.values(), ...[...this.fromRegistry.values()].flatMap((m) => [...m.values()])]
-  }
-
-  /** Sets a community's registry accounts; the names it had to ignore (another account's). */
-  replace(community: string, update: BrokerUsers): string[] {
-    const ignored: string[] = []
-    const accounts = new Map<string, User>()
-    for (const u of update.users) {
-      const file = this.fromFile.get(u.username)
-      const elsewhere = [...this.fromRegistry].some(([c, m]) => c !== community && m.has(u.username))
-      if ((file && (file.role !== 'agent' || file.community !== community)) || elsewhere) {
-        ignored.push(u.username)
-        continue
-      }
-      accounts.set(u.username, { username: u.username, passwordHash: u.passwordHash, role: 'agent', community })
-    }
-    this.fromRegistry.set(community, accounts)
-    this.removed.set(community, new Set(update.removed))
-    return ignored
-  }
-}
-
-/** The scrypt cost most users' hashes have (the default for none). */
-function mostCommonCost(costs: number[]): number {
-  const counts = new Map<number, number>()
-  for (const c of costs) if (c > 0) counts.set(c, (counts.get(c) ?? 0) + 1)
-  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? SCRYPT.N
-}
-
-export function ownsClientId(username: string, clientId: string): boolean {
-  return clientId === username || clientId.startsWith(`${username}:`)
-}

@@ -1,6 +1,7 @@
 import type { Address, Hex } from 'viem'
 import type { HierarchicalResult } from '../engine/hierarchical-clearing.ts'
 import type { Award, IntervalResult } from '../../protocol/messages.ts'
+import type { Book } from '../../protocol/api.ts'
 import { fillsOf } from './settlement-batch.ts'
 
 /** What the interval result needs of each order of the book. */
@@ -100,4 +101,13 @@ export const BROADCAST_MAX_TRADES = 500
 /** The result as broadcast: whole, or without its trades (and how many there were) when it has too many. */
 export function broadcastResult(result: IntervalResult): IntervalResult {
   return result.trades.length <= BROADCAST_MAX_TRADES ? result : { ...result, trades: [], tradesOmitted: result.trades.length }
+}
+
+/**
+ * An interval's book as published, anonymised: side, energy and limit of every order once the
+ * interval has cleared; while `sealed` (before its gate closes), only how many bids and asks it holds.
+ */
+export function publicBook(interval: number, orders: readonly { side: 0 | 1; energyWh: number; limitPrice: number }[], sealed: boolean): Book {
+  const bids = orders.filter((o) => o.side === 0).length
+  return { interval, sealed, bids, asks: orders.length - bids, orders: sealed ? [] : orders.map((o) => ({ side: o.side, energyWh: o.energyWh, limitPrice: o.limitPrice })) }
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { IntervalResult } from '../../protocol/messages.ts'
 
 /** The market's Prometheus metrics (`GET /metrics`), one registry per market. */
 export class MarketMetrics {
@@ -12,4 +13,12 @@ export class MarketMetrics {
   readonly lastVolumeWh = new Gauge({ name: 'vpp_interval_volume_wh', help: 'Energy traded in the last cleared interval, Wh', registers: [this.registry] })
   readonly settlements = new Counter({ name: 'vpp_settlements_total', help: 'Settlement transactions, by outcome', labelNames: ['status'], registers: [this.registry] })
   readonly agentsOnline = new Gauge({ name: 'vpp_agents_online', help: 'Homes whose agent is online', registers: [this.registry] })
+
+  /** One interval cleared: its volume and price. */
+  cleared(result: IntervalResult): void {
+    this.intervalsCleared.inc()
+    this.tradedWh.inc(result.volumeWh)
+    this.lastVolumeWh.set(result.volumeWh)
+    if (result.clearingPrice !== null) this.clearingPrice.set(result.clearingPrice)
+  }
 }

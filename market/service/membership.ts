@@ -4,7 +4,8 @@ import { recoverTypedDataAddress, type Address } from 'viem'
 import { hashPasswordAsync } from '../../broker/credentials.ts'
 import { VppError } from '../../protocol/errors.ts'
 import { joinDomain, joinMessage, joinTypes, type AddMemberRequest, type BrokerUsers, type JoinStatus, type Member, type MemberEvent, type SignedJoinRequest } from '../../protocol/members.ts'
-import type { MemberRegistry } from './member-registry.ts'
+import { MemberRegistry } from './member-registry.ts'
+import type { AgentRegistry } from './agent-registry.ts'
 
 /** A join request is taken only this close to the market's clock, so an old signed one cannot be replayed later. */
 const JOIN_CLOCK_SKEW_SECONDS = 600
@@ -124,4 +125,31 @@ export class Membership extends EventEmitter<{ change: [MembershipChange] }> {
       throw new VppError('VPP_ERR_CONFIG', `node "${node}" is not in the community's topology (nodes: ${[...this.ctx.nodes].join(', ')})`)
     }
   }
+}
+
+/**
+ * The community's membership at start: the registry opened at `path` (market.yaml's members only seed
+ * it: members it does not know yet), every member's node checked against the topology, the active
+ * members put in the agent registry, which is kept in step with every change from then on.
+ */
+export function openMembership(path: string, seed: readonly { agentId: string; address: Address; node?: string }[], ctx: MembershipContext, agents: AgentRegistry): Membership {
+  for (const m of seed) {
+    if (m.node !== undefined && !ctx.nodes.has(m.node)) throw new VppError('VPP_ERR_CONFIG', `member ${m.agentId} is at node "${m.node}", which is not in the topology`)
+  }
+  const registry = new MemberRegistry(path)
+  registry.importMembers(seed)
+  for (const m of registry.active()) {
+    if (m.node !== undefined && !ctx.nodes.has(m.node)) {
+      registry.close()
+      throw new VppError('VPP_ERR_CONFIG', `member ${m.agentId} is at node "${m.node}", which is no longer in the topology: put the node back or move the member`)
+    }
+    agents.set(m)
+  }
+  const membership = new Membership(registry, ctx)
+  membership.on('change', (change) => {
+    const member = registry.get(change.member.agentId)
+    if (member?.status === 'active') agents.set(member)
+    else if (member) agents.remove(member.agentId)
+  })
+  return membership
 }

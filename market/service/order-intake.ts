@@ -1,5 +1,6 @@
 import type { Address, Hex } from 'viem'
 import type { Logger } from '../../platform/logger.ts'
+import type { Deployment } from '../../contracts/deploy.ts'
 import type { Counters } from '../../platform/counters.ts'
 import type { SignedCancel, SignedOrder } from '../../protocol/order.ts'
 import { coversOrder, freeBaseUnits, orderHoldBaseUnits } from '../../protocol/collateral.ts'
@@ -29,16 +30,22 @@ interface Candidate {
 
 export interface IntakeOptions {
   store: MarketStore
-  /** The settlement contract's chain id and address: what cancellations are signed for. */
-  chainId: number
-  settlement: Address
-  /** The contract's imbalance price: what a sell holds of its owner's escrow per kWh. */
-  imbalancePrice: number
-  /** Cap on one agent's open orders in one interval. */
-  maxOrdersPerInterval: number
-  rateLimit: { agent: { burst: number; perSecond: number }; http: { burst: number; perSecond: number } }
-  /** The order checks that need no lock (order-validation.ts), as of now: the open interval moves. */
-  context(): IntakeContext
+  /** The settlement contract: what orders and cancellations are signed for, and its imbalance price (what a sell holds of its owner's escrow per kWh). */
+  deployment: Pick<Deployment, 'chainId' | 'settlement' | 'imbalancePrice'>
+  /** Cap on one agent's open orders in one interval (default 24). */
+  maxOrdersPerInterval?: number
+  /** Per agent (default 40 at once, 2 per second) and per HTTP client address (default 400, 20). */
+  rateLimit?: { agent?: { burst: number; perSecond: number }; http?: { burst: number; perSecond: number } }
+  communityKey: Hex
+  /** The interval open for orders now (it moves at every gate closure). */
+  openInterval(): number
+  /** Base units per kWh, and the largest order. */
+  priceFloor: number
+  priceCap: number
+  maxOrderWh: number
+  addressOf(agentId: string): Address | undefined
+  /** An order's signer and digest, worked out on the signature pool (order-validation.ts). */
+  recoverOrder: IntakeContext['recoverOrder']
   escrow(owner: Address): Promise<EscrowAccount>
   agentIdOf(address: string): string | undefined
   /** Told of every order accepted (not of cancellations). */
@@ -74,8 +81,10 @@ export class OrderIntake {
   ]
 
   constructor(private readonly options: IntakeOptions) {
-    this.agentLimiter = new RateLimiter(options.rateLimit.agent.burst, options.rateLimit.agent.perSecond)
-    this.httpLimiter = new RateLimiter(options.rateLimit.http.burst, options.rateLimit.http.perSecond)
+    const { agent = { burst: 40, perSecond: 2 }, http = { burst: 400, perSecond: 20 } } = options.rateLimit ?? {}
+    this.agentLimiter = new RateLimiter(agent.burst, agent.perSecond)
+    // A gateway may speak for many homes from one address.
+    this.httpLimiter = new RateLimiter(http.burst, http.perSecond)
   }
 
   async submit(payload: Buffer | string, source: OrderSource): Promise<SubmitOutcome> {
@@ -91,7 +100,7 @@ export class OrderIntake {
     if (!parsed.ok) return this.reject(agentId, parsed)
     if ('cancel' in parsed.request) return this.cancel(parsed.request, agentId, viaBroker)
 
-    const verdict = await validateOrder(parsed.request, agentId, this.options.context())
+    const verdict = await validateOrder(parsed.request, agentId, this.context())
     if (!verdict.ok) return this.reject(agentId, verdict)
     const { signed, hash } = verdict
     const refusal = await this.withOwnerLock(signed.order.owner, async () => {
@@ -115,7 +124,7 @@ export class OrderIntake {
    * trades not yet settled; and what is left free for new orders, counted exactly as intake counts it.
    */
   async escrowHolds(owner: Address): Promise<{ openOrders: bigint; unsettledTrades: bigint; free: bigint; imbalancePrice: number }> {
-    const { imbalancePrice, store } = this.options
+    const { deployment: { imbalancePrice }, store } = this.options
     const { available } = await this.options.escrow(owner)
     const openOrders = store.openOrdersHold(owner, this.openInterval, imbalancePrice)
     const unsettledTrades = store.unsettledTradesHold(owner, imbalancePrice)
@@ -123,12 +132,18 @@ export class OrderIntake {
   }
 
   private get openInterval(): number {
-    return this.options.context().openInterval
+    return this.options.openInterval()
+  }
+
+  /** What the checks before the lock need (order-validation.ts), as of now. */
+  private context(): IntakeContext {
+    const { communityKey, deployment, priceFloor, priceCap, maxOrderWh, addressOf, recoverOrder } = this.options
+    return { communityKey, openInterval: this.openInterval, chainId: deployment.chainId, settlement: deployment.settlement, priceFloor, priceCap, maxOrderWh, addressOf, recoverOrder }
   }
 
   /** Bounds the work, and the settlement transaction, that one member can cause. */
   private withinOrderCap({ agentId, signed }: Candidate): Refusal | null {
-    const cap = this.options.maxOrdersPerInterval
+    const cap = this.options.maxOrdersPerInterval ?? DEFAULT_MAX_ORDERS_PER_INTERVAL
     if (signed.replaces || this.options.store.openOrderCount(agentId, signed.order.interval) < cap) return null
     return { reason: 'too_many_orders', message: `${cap} orders are already open for interval ${signed.order.interval}: replace or cancel one` }
   }
@@ -141,7 +156,7 @@ export class OrderIntake {
 
   /** The escrow must hold this order on top of everything else the owner could still owe (protocol/collateral.ts). */
   private collateralCovers({ signed: { order, replaces }, account }: Candidate): Refusal | null {
-    const { imbalancePrice, store } = this.options
+    const { deployment: { imbalancePrice }, store } = this.options
     const needed = orderHoldBaseUnits(order, imbalancePrice)
     // A replaced order stops holding escrow the moment its successor is accepted.
     const replacedHold = replaces ? store.openOrderHold(replaces, order.owner, imbalancePrice) : 0n
@@ -170,10 +185,10 @@ export class OrderIntake {
   /** A signed cancellation: the owner's own open order leaves the book before gate closure. */
   private cancel(request: SignedCancel, agentId: string, viaBroker: boolean): SubmitOutcome {
     const { owner, orderHash } = request.cancel
-    const registered = this.options.context().addressOf(agentId)
+    const registered = this.options.addressOf(agentId)
     if (!registered) return this.reject(agentId, { reason: 'unknown_agent', message: `agent ${agentId} is not registered in this community` })
     if (viaBroker && registered.toLowerCase() !== owner.toLowerCase()) return this.reject(agentId, { reason: 'owner_mismatch', message: `agent ${agentId} is registered as ${registered}, not ${owner}` })
-    const signer = cancelSigner(request, this.options.chainId, this.options.settlement)
+    const signer = cancelSigner(request, this.options.deployment.chainId, this.options.deployment.settlement)
     if (!signer || signer.toLowerCase() !== owner.toLowerCase()) return this.reject(agentId, { reason: 'bad_signature', message: 'the cancellation is not signed by the order owner' })
     if (!this.options.store.cancelOrder(orderHash, owner, this.openInterval)) return this.reject(agentId, { reason: 'unknown_order', message: `no open order ${orderHash} of ${owner} in interval ${this.openInterval}` })
     this.options.counters.increment('orders_cancelled')
