@@ -50,7 +50,7 @@ export async function simulateCommand(scenarioPath: string, raw: Record<string, 
   writeFileSync(join(out, 'timeseries.csv'), studyCsv(runs))
   writeFileSync(join(out, 'report.html'), studyReport(runs, kpis))
   for (const k of kpis) {
-    console.log(`${k.mode}: self-sufficiency ${(k.selfSufficiency * 100).toFixed(1)} %, self-consumption ${(k.selfConsumption * 100).toFixed(1)} %, traded ${k.tradedKwh} kWh, savings ${(k.savingsBaseUnits / 1e6).toFixed(2)}, peak transformer import ${k.peakTransformerImportKw} kW`)
+    console.log(`${k.mode}: self-sufficiency ${(k.selfSufficiency * 100).toFixed(1)} %, self-consumption ${(k.selfConsumption * 100).toFixed(1)} %, traded ${k.tradedKwh} kWh, savings ${(k.savingsBaseUnits / 1e6).toFixed(2)}, peak transformer import ${k.peakTransformerImportKw} kW${k.lowVoltage ? `, voltage ${(k.lowVoltage.minVoltagePu * 100).toFixed(1)}–${(k.lowVoltage.maxVoltagePu * 100).toFixed(1)} %, ${k.lowVoltage.hoursRiseOver3Pct} h above 3 % rise, losses ${k.lowVoltage.lossesKwh} kWh` : ''}`)
   }
   console.log(`wrote ${join(out, 'report.html')}, kpis.json and timeseries.csv`)
 }

@@ -1,13 +1,17 @@
+import { dirname, isAbsolute, join } from 'node:path'
 import { z } from 'zod'
 import type { Topology } from '../market/engine/topology.ts'
 import { loadConfigFile } from '../platform/config-file.ts'
 import { mulberry32 } from './random.ts'
+import { lowVoltageSchema } from './grid/lv-network.ts'
+import { readMeasuredCsv } from './measured-csv.ts'
 
 const range = (min: number, max: number) =>
   z
     .tuple([z.number().min(min).max(max), z.number().min(min).max(max)])
     .refine(([a, b]) => a <= b, { message: 'must be [low, high] with low ≤ high' })
 const share = z.number().min(0).max(1)
+const measuredFile = z.object({ file: z.string().min(1), unit: z.enum(['Wh', 'W']) }).strict()
 
 /**
  * A study scenario (`simulator/scenarios/*.yaml`): where, how many homes with what equipment, the
@@ -28,6 +32,12 @@ export const scenarioSchema = z
         battery: z.object({ share, kWh: range(0.5, 200), kW: range(0.3, 100), efficiency: z.number().min(0.5).max(1) }).strict(),
         ev: z.object({ share, kWhPerDay: z.number().positive().max(200) }).strict().optional(),
         heatPump: z.object({ share, kWhPerYear: z.number().positive().max(50_000) }).strict().optional(),
+        /**
+         * Measured data instead of the models (simulator/measured-csv.ts): household load and PV per home
+         * from CSV files, one column per home (column k is home k; homes beyond the columns are
+         * modelled). A path is relative to the scenario file.
+         */
+        measured: z.object({ load: measuredFile.optional(), pv: measuredFile.optional() }).strict().optional(),
       })
       .strict(),
     grid: z
@@ -36,6 +46,11 @@ export const scenarioSchema = z
         transformersPerFeeder: z.number().int().min(1).max(1000),
         transformerKw: z.number().positive().nullable(),
         feederKw: z.number().positive().nullable(),
+        /**
+         * The cables under each transformer (grid/lv-network.ts): with it, every interval gets a power
+         * flow (voltages, cable currents, losses); without it the grid is transformer ratings only.
+         */
+        lowVoltage: lowVoltageSchema.optional(),
       })
       .strict(),
     tariffs: z
@@ -55,9 +70,21 @@ export const scenarioSchema = z
   .strict()
 export type Scenario = z.infer<typeof scenarioSchema>
 
-/** Reads and checks a scenario file; an error names the file, the key and what it expects. */
+/**
+ * Reads and checks a scenario file; an error names the file, the key and what it expects. Measured
+ * CSV files are found relative to it, and read and checked now (an error names file, line and column).
+ */
 export function loadScenario(path: string): Scenario {
-  return loadConfigFile(path, scenarioSchema)
+  const scenario = loadConfigFile(path, scenarioSchema)
+  const measured = scenario.homes.measured
+  if (!measured) return scenario
+  const resolve = (input: { file: string; unit: 'Wh' | 'W' } | undefined) => {
+    if (!input) return undefined
+    const file = isAbsolute(input.file) ? input.file : join(dirname(path), input.file)
+    readMeasuredCsv(file, input.unit)
+    return { ...input, file }
+  }
+  return { ...scenario, homes: { ...scenario.homes, measured: { load: resolve(measured.load), pv: resolve(measured.pv) } } }
 }
 
 /**

@@ -33,6 +33,15 @@ export interface HomeState {
   orderNames: readonly string[]
   homeOfOrder: Int32Array
   isBatteryOrder: Uint8Array
+  /**
+   * Measured load and PV of this interval, Wh, for the first `measuredLoadHomes` / `measuredPvHomes`
+   * homes (from the operator's CSV files, study-measured.ts); the rest are modelled. A measured load
+   * is the household's whole consumption, EV and heat pump included.
+   */
+  measuredLoadWh: Float64Array
+  measuredLoadHomes: number
+  measuredPvWh: Float64Array
+  measuredPvHomes: number
 }
 
 export interface IntervalInputs {
@@ -52,19 +61,23 @@ export interface IntervalInputs {
 
 // A function of its own, with its arrays in locals: the simulator's hottest loop (350 million turns a year).
 export function stepHomes(state: HomeState, p: IntervalInputs): { pvWh: number; loadWh: number } {
-  const { orientationOf, kWp, loadScale, shiftQuarter, heatPumpKwh, evLeftWh, evArrivalHour, batteryWh, batteryW, batteryEfficiency, socWh, batteryOffer, surplus, deficit, homePvWh, homeLoadWh, askPrice, bidPrice, nodeOf, orders, orderNames, homeOfOrder, isBatteryOrder } = state
+  const { orientationOf, kWp, loadScale, shiftQuarter, heatPumpKwh, evLeftWh, evArrivalHour, batteryWh, batteryW, batteryEfficiency, socWh, batteryOffer, surplus, deficit, homePvWh, homeLoadWh, askPrice, bidPrice, nodeOf, orders, orderNames, homeOfOrder, isBatteryOrder, measuredLoadWh, measuredLoadHomes, measuredPvWh, measuredPvHomes } = state
   const { n, localHour, dtHours, heatPumpDayShare, heatPumpShape, record, trading, noise, poa, profileAtShift } = p
   let pvTotal = 0
   let loadTotal = 0
   orders.count = 0
   for (let h = 0; h < n; h++) {
-    const pvWh = orientationOf[h]! >= 0 ? Math.round(kWp[h]! * poa[orientationOf[h]!]! * PERFORMANCE_RATIO * dtHours) : 0
+    const pvWh = h < measuredPvHomes ? Math.round(measuredPvWh[h]!) : orientationOf[h]! >= 0 ? Math.round(kWp[h]! * poa[orientationOf[h]!]! * PERFORMANCE_RATIO * dtHours) : 0
+    // The noise is drawn for measured homes too, so every modelled home gets the same draws either way.
     let loadWh = Math.round(loadScale[h]! * profileAtShift[shiftQuarter[h]! + 3]! * (0.55 + 0.9 * noise()) * dtHours)
-    if (heatPumpKwh[h]! > 0) loadWh += Math.round(((heatPumpKwh[h]! * 1000 * heatPumpDayShare) / 24) * heatPumpShape * dtHours)
-    if (evLeftWh[h]! > 0 && localHour + dtHours > evArrivalHour[h]!) {
-      const evWh = Math.min(evLeftWh[h]!, Math.round(EV_CHARGER_W * dtHours))
-      evLeftWh[h]! -= evWh
-      loadWh += evWh
+    if (h < measuredLoadHomes) loadWh = Math.round(measuredLoadWh[h]!)
+    else {
+      if (heatPumpKwh[h]! > 0) loadWh += Math.round(((heatPumpKwh[h]! * 1000 * heatPumpDayShare) / 24) * heatPumpShape * dtHours)
+      if (evLeftWh[h]! > 0 && localHour + dtHours > evArrivalHour[h]!) {
+        const evWh = Math.min(evLeftWh[h]!, Math.round(EV_CHARGER_W * dtHours))
+        evLeftWh[h]! -= evWh
+        loadWh += evWh
+      }
     }
     // The home's own battery first (self-consumption): charge from surplus, cover deficit.
     let net = pvWh - loadWh

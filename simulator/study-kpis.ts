@@ -11,7 +11,11 @@ import { buyerPaysBaseUnitsNumber, sellerReceivesBaseUnitsNumber } from '../prot
  * - peak import / export per transformer: highest physical net flow through it in any interval, W;
  * - hours over capacity: hours in which a transformer's net flow exceeded its rating;
  * - average price: volume-weighted buyer price of traded energy, base units per kWh;
- * - CO₂ avoided: demand covered inside the community × the grid's emission factor.
+ * - CO₂ avoided: demand covered inside the community × the grid's emission factor;
+ * - low-voltage grid (with cables in the scenario): lowest and highest voltage at any home, hours with
+ *   any home outside EN 50160's ±10 %, the highest rise above the transformer's busbar and hours with
+ *   it above VDE-AR-N 4105's 3 %, homes that ever see that, the highest cable current against its
+ *   ampacity and hours above it (summed over transformers), and cable losses.
  */
 export interface StudyKpis {
   mode: string
@@ -33,6 +37,21 @@ export interface StudyKpis {
   peakTransformerImportKw: number
   peakTransformerExportKw: number
   hoursOverCapacity: number
+  lowVoltage: LowVoltageKpis | null
+}
+
+export interface LowVoltageKpis {
+  minVoltagePu: number
+  maxVoltagePu: number
+  hoursOutsideEn50160: number
+  maxRisePct: number
+  hoursRiseOver3Pct: number
+  homesRiseOver3Pct: number
+  maxCableLoading: number
+  hoursCableOverloaded: number
+  lossesKwh: number
+  /** Losses as a share of the energy the transformers delivered into their networks, both ways. */
+  lossesShare: number
 }
 
 /**
@@ -113,6 +132,34 @@ export function studyKpis(run: StudyRun, baseline?: StudyRun): StudyKpis {
     peakTransformerImportKw: Math.max(0, ...transformers.map((t) => t.peakImportKw)),
     peakTransformerExportKw: Math.max(0, ...transformers.map((t) => t.peakExportKw)),
     hoursOverCapacity: transformers.reduce((n, t) => n + t.hoursOverCapacity, 0),
+    lowVoltage: lowVoltageKpis(run),
+  }
+}
+
+function lowVoltageKpis(run: StudyRun): LowVoltageKpis | null {
+  const lv = run.lowVoltage
+  if (!lv) return null
+  const hours = run.intervalMinutes / 60
+  let outside = 0
+  let riseOver = 0
+  let through = 0
+  for (let t = 0; t < lv.series.minPu.length; t++) {
+    if (lv.series.minPu[t]! < 0.9 || lv.series.maxPu[t]! > 1.1) outside++
+    if (lv.series.maxPu[t]! - lv.busbarPu > 0.03) riseOver++
+    through += Math.abs(lv.series.deliveredWh[t]!)
+  }
+  const lossesWh = lv.series.lossesWh.reduce((a, b) => a + b, 0)
+  return {
+    minVoltagePu: round(Math.min(...lv.homes.minPu), 4),
+    maxVoltagePu: round(Math.max(...lv.homes.maxPu), 4),
+    hoursOutsideEn50160: outside * hours,
+    maxRisePct: round(Math.max(0, ...lv.homes.maxRisePu) * 100, 2),
+    hoursRiseOver3Pct: riseOver * hours,
+    homesRiseOver3Pct: lv.homes.intervalsRiseOver3Pct.filter((n) => n > 0).length,
+    maxCableLoading: round(Math.max(0, ...lv.transformers.maxCableLoading), 3),
+    hoursCableOverloaded: lv.transformers.intervalsCableOverloaded.reduce((a, b) => a + b, 0) * hours,
+    lossesKwh: round(lossesWh / 1000, 1),
+    lossesShare: through > 0 ? round(lossesWh / through, 4) : 0,
   }
 }
 

@@ -39,6 +39,21 @@ export function studyReport(runs: readonly StudyRun[], kpis: readonly StudyKpis[
     ['Transformer hours over capacity', (k) => fmt(k.hoursOverCapacity, 2)],
     ['CO₂ avoided, kg', (k) => fmt(k.co2AvoidedKg)],
   ]
+  if (kpis[0]?.lowVoltage) {
+    const lv = (k: StudyKpis) => k.lowVoltage!
+    rows.push(
+      ['Lowest voltage at a home, % of nominal', (k) => fmt(lv(k).minVoltagePu * 100, 1)],
+      ['Highest voltage at a home, % of nominal', (k) => fmt(lv(k).maxVoltagePu * 100, 1)],
+      ['Hours outside EN 50160 (±10 %)', (k) => fmt(lv(k).hoursOutsideEn50160, 2)],
+      ['Highest voltage rise from feed-in, %', (k) => fmt(lv(k).maxRisePct, 2)],
+      ['Hours with rise above 3 % (VDE-AR-N 4105)', (k) => fmt(lv(k).hoursRiseOver3Pct, 2)],
+      ['Homes ever above 3 % rise', (k) => fmt(lv(k).homesRiseOver3Pct)],
+      ['Highest cable loading, % of ampacity', (k) => fmt(lv(k).maxCableLoading * 100, 1)],
+      ['Cable hours over ampacity', (k) => fmt(lv(k).hoursCableOverloaded, 2)],
+      ['Cable losses, kWh', (k) => fmt(lv(k).lossesKwh)],
+      ['Cable losses, share of energy through the transformers', (k) => pct(lv(k).lossesShare)],
+    )
+  }
   const table = `<table><thead><tr><th></th>${kpis.map((k) => `<th>${MODE_NAMES[k.mode]}</th>`).join('')}</tr></thead><tbody>${rows
     .map(([label, value]) => `<tr><th scope="row">${label}</th>${kpis.map((k) => `<td>${value(k)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`
@@ -79,6 +94,7 @@ ${table}
 <p class="note">Definitions: self-sufficiency = demand covered inside the community / total demand; self-consumption = PV energy used inside the community (own use, batteries, neighbours) / PV produced; savings = cost with no trading (retail for imports, feed-in tariff for exports, same weather and load) minus cost in the mode; CO₂ avoided = demand covered inside the community × ${s.co2GramsPerKwh} g/kWh. Trading alone moves money, not electrons: transformer flows change only where devices behave differently (the battery strategy).</p>
 <h2>Transformer loading</h2>
 ${loading}
+${first.lowVoltage ? `<h2>Voltage in the low-voltage grid</h2>\n${voltageChart(runs)}<p class="note">Power flow of every transformer's cables every interval (backward/forward sweep, balanced three-phase, the transformer holding its busbar at ${fmt(first.lowVoltage.busbarPu * 100, 1)} %). EN 50160 wants 90–110 % of nominal; VDE-AR-N 4105 lets generation raise the voltage by 3 % at most.</p>` : ''}
 <h2>When energy is available</h2>
 ${heatMap(first)}
 <h2>Prices and volumes</h2>
@@ -108,6 +124,21 @@ function loadingChart(runs: readonly StudyRun[]): string {
   const lines = series.map((values, i) => `<polyline fill="none" stroke="${MODE_COLOURS[runs[i]!.mode]}" stroke-width="1.5" ${i > 0 ? `stroke-dasharray="${i * 3} 2"` : ''} points="${values.map((v, d) => `${x(d).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`)
   const legend = runs.map((r, i) => `<text x="${PAD + 10 + i * 190}" y="${PAD - 12}" font-size="12" fill="${MODE_COLOURS[r.mode]}">━ ${MODE_NAMES[r.mode]}</text>`).join('')
   return `<figure><figcaption>Daily peak loading of the most loaded transformer (share of its rating)</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="transformer loading over the study">${axes(yMax, (v) => `${Math.round(v * 100)}%`)}<line x1="${PAD}" x2="${W - 10}" y1="${y(1)}" y2="${y(1)}" stroke="#000" stroke-dasharray="4 4"/>${lines.join('')}${legend}</svg></figure>`
+}
+
+/** Daily lowest and highest voltage at any home, one pair of lines per mode; the EN 50160 band dashed. */
+function voltageChart(runs: readonly StudyRun[]): string {
+  const days = runs[0]!.days
+  const perDay = Math.round(1440 / runs[0]!.intervalMinutes)
+  const daily = (values: Float64Array, pick: (a: number, b: number) => number) => Array.from({ length: days }, (_, d) => values.subarray(d * perDay, (d + 1) * perDay).reduce(pick))
+  const series = runs.flatMap((r) => [daily(r.lowVoltage!.series.minPu, Math.min), daily(r.lowVoltage!.series.maxPu, Math.max)].map((values) => ({ values, mode: r.mode })))
+  const lo = Math.min(0.88, ...series.flatMap((s) => s.values))
+  const hi = Math.max(1.12, ...series.flatMap((s) => s.values))
+  const x = (d: number) => PAD + ((W - 10 - PAD) * d) / Math.max(1, days - 1)
+  const y = (v: number) => H - PAD - ((H - 2 * PAD) * (v - lo)) / (hi - lo)
+  const band = [0.9, 1.1].map((v) => `<line x1="${PAD}" x2="${W - 10}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#000" stroke-dasharray="4 4"/><text x="${PAD - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${Math.round(v * 100)}%</text>`).join('')
+  const lines = series.map((s) => `<polyline fill="none" stroke="${MODE_COLOURS[s.mode]}" stroke-width="1.5" points="${s.values.map((v, d) => `${x(d).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`).join('')
+  return `<figure><figcaption>Lowest and highest voltage at any home each day (share of nominal)</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="voltage band over the study"><line x1="${PAD}" x2="${PAD}" y1="${PAD}" y2="${H - PAD}" stroke="#444"/>${band}${lines}</svg></figure>`
 }
 
 /** Community PV minus load by day (x) and hour of day (y): orange where energy is spare, blue where it is short. */

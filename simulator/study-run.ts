@@ -52,6 +52,8 @@ export interface StudyRun {
   }
   /** Community net surplus (PV − load, Wh) per day and local hour, [day * 24 + hour]. */
   surplusByDayHour: Float64Array
+  /** The low-voltage grid's power flow, when the scenario describes its cables (`grid.lowVoltage`). */
+  lowVoltage: LowVoltageRecord | null
   homes: {
     ids: string[]
     pvWh: Float64Array
@@ -63,6 +65,41 @@ export interface StudyRun {
     paid: Float64Array
     received: Float64Array
   }
+}
+
+/**
+ * What the power flow measured. Voltages per unit of nominal at each home's connection; "rise" is
+ * the voltage above the transformer's busbar, caused by the street's feed-in (VDE-AR-N 4105 allows
+ * generation to raise it by 3 % at most); EN 50160 wants supply voltage within ±10 % of nominal.
+ */
+export interface LowVoltageRecord {
+  busbarPu: number
+  homes: {
+    minPu: Float64Array
+    maxPu: Float64Array
+    /** Intervals with the home's voltage outside 0.9 … 1.1 pu. */
+    intervalsOutsideBand: Float64Array
+    maxRisePu: Float64Array
+    /** Intervals with the rise above 3 %. */
+    intervalsRiseOver3Pct: Float64Array
+  }
+  transformers: {
+    /** Highest current of any of its cables, share of that cable's ampacity. */
+    maxCableLoading: Float64Array
+    /** Intervals with any of its cables above its ampacity. */
+    intervalsCableOverloaded: Float64Array
+  }
+  series: {
+    /** Energy lost in the cables, Wh. */
+    lossesWh: Float64Array
+    /** What all transformers delivered into their networks, Wh (homes' net plus losses). */
+    deliveredWh: Float64Array
+    /** Lowest and highest home voltage in the interval, pu. */
+    minPu: Float64Array
+    maxPu: Float64Array
+  }
+  /** Power flows that did not converge (reported; their figures are the last iterate's). */
+  notConverged: number
 }
 
 /** A run with nothing recorded yet: the arrays a study (or each chunk of one) fills. */
@@ -97,6 +134,21 @@ export function emptyStudyRun(scenario: Scenario, mode: StudyMode, days: number)
       dailyPeakLoading: new Float64Array(days * transformerIds.length),
     },
     surplusByDayHour: new Float64Array(days * 24),
+    lowVoltage: scenario.grid.lowVoltage
+      ? {
+          busbarPu: scenario.grid.lowVoltage.busbarPu,
+          homes: {
+            minPu: new Float64Array(n).fill(Number.POSITIVE_INFINITY),
+            maxPu: new Float64Array(n),
+            intervalsOutsideBand: new Float64Array(n),
+            maxRisePu: new Float64Array(n),
+            intervalsRiseOver3Pct: new Float64Array(n),
+          },
+          transformers: { maxCableLoading: new Float64Array(transformerIds.length), intervalsCableOverloaded: new Float64Array(transformerIds.length) },
+          series: { lossesWh: new Float64Array(intervals), deliveredWh: new Float64Array(intervals), minPu: new Float64Array(intervals), maxPu: new Float64Array(intervals) },
+          notConverged: 0,
+        }
+      : null,
     homes: {
       ids: homes.map((h) => h.id),
       pvWh: new Float64Array(n),
@@ -153,4 +205,17 @@ export function mergeStudyRun(into: StudyRun, part: StudyRun): void {
   add(into.transformers.intervalsOverCapacity, part.transformers.intervalsOverCapacity)
   add(into.transformers.dailyPeakLoading, part.transformers.dailyPeakLoading)
   add(into.surplusByDayHour, part.surplusByDayHour)
+  const lv = into.lowVoltage
+  const other = part.lowVoltage
+  if (lv && other) {
+    for (let i = 0; i < lv.homes.minPu.length; i++) if (other.homes.minPu[i]! < lv.homes.minPu[i]!) lv.homes.minPu[i] = other.homes.minPu[i]!
+    max(lv.homes.maxPu, other.homes.maxPu)
+    max(lv.homes.maxRisePu, other.homes.maxRisePu)
+    add(lv.homes.intervalsOutsideBand, other.homes.intervalsOutsideBand)
+    add(lv.homes.intervalsRiseOver3Pct, other.homes.intervalsRiseOver3Pct)
+    max(lv.transformers.maxCableLoading, other.transformers.maxCableLoading)
+    add(lv.transformers.intervalsCableOverloaded, other.transformers.intervalsCableOverloaded)
+    for (const key of Object.keys(lv.series) as (keyof LowVoltageRecord['series'])[]) add(lv.series[key], other.series[key])
+    lv.notConverged += other.notConverged
+  }
 }

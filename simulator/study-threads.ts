@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { Scenario } from './scenario.ts'
+import { measuredInputs } from './study-measured.ts'
 import { emptyStudyRun, mergeStudyRun, studyChunks, type StudyOptions, type StudyRun } from './study-run.ts'
 
 /**
@@ -12,6 +13,8 @@ import { emptyStudyRun, mergeStudyRun, studyChunks, type StudyOptions, type Stud
  * const run = await runStudyOnThreads(scenario, { days: 365, mode: 'p2p', onDay: (d) => bar.update(d) })
  */
 export async function runStudyOnThreads(scenario: Scenario, options: StudyOptions & { threads?: number }): Promise<StudyRun> {
+  // Measured inputs are checked here, before any thread starts, so a bad file fails at once.
+  measuredInputs(scenario, options.days)
   const chunks = studyChunks(options.days, options.chunkDays)
   const run = emptyStudyRun(scenario, options.mode, options.days)
   const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), chunks.length))

@@ -4,6 +4,9 @@ import { compileTopology } from '../market/engine/compiled-topology.ts'
 import { CloudProcess } from './models/clouds.ts'
 import { dayTypeOf, seasonalDayOfYear, standardLoadW, summerWeight } from './models/household-load.ts'
 import { stepHomes, type HomeState } from './study-homes.ts'
+import { lowVoltageGrid } from './study-grid.ts'
+import { measuredInputs } from './study-measured.ts'
+import { measuredInterval } from './measured-csv.ts'
 import { annualStandardKwh, heatingDegreeDays, utcOffsetMinutes } from './study-calendar.ts'
 import { emptyStudyRun, studyChunks, type StudyChunk, type StudyMode, type StudyOptions, type StudyRun } from './study-run.ts'
 import { mulberry32 } from './random.ts'
@@ -101,10 +104,19 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
   const homeOfOrder = new Int32Array(2 * n)
   const isBatteryOrder = new Uint8Array(2 * n)
   const workspace = new ClearingWorkspace()
-  const homeState: HomeState = { orientationOf, kWp, loadScale, shiftQuarter, heatPumpKwh, evLeftWh, evArrivalHour, batteryWh, batteryW, batteryEfficiency, socWh, batteryOffer, surplus, deficit, homePvWh: run.homes.pvWh, homeLoadWh: run.homes.loadWh, askPrice, bidPrice, nodeOf, orders, orderNames, homeOfOrder, isBatteryOrder }
+  const measured = measuredInputs(scenario, run.days)
+  const homeState: HomeState = {
+    orientationOf, kWp, loadScale, shiftQuarter, heatPumpKwh, evLeftWh, evArrivalHour, batteryWh, batteryW, batteryEfficiency, socWh, batteryOffer, surplus, deficit,
+    homePvWh: run.homes.pvWh, homeLoadWh: run.homes.loadWh, askPrice, bidPrice, nodeOf, orders, orderNames, homeOfOrder, isBatteryOrder,
+    measuredLoadWh: new Float64Array(n), measuredLoadHomes: Math.min(n, measured.load?.homes.length ?? 0),
+    measuredPvWh: new Float64Array(n), measuredPvHomes: Math.min(n, measured.pv?.homes.length ?? 0),
+  }
   const poa = new Float64Array(orientations.length)
   const profileAtShift = new Float64Array(7)
   const capacityWh = scenario.grid.transformerKw === null ? null : scenario.grid.transformerKw * 1000 * dtHours
+  const lowVoltage = lowVoltageGrid(scenario, transformerOf, transformerIds.length)
+  // Trades move money, not energy: what each home's meter sees is its net before trading, less what its battery sold.
+  const tradeCorrectionWh = new Float64Array(n)
 
   for (let day = chunk.warmupFrom; day < chunk.to; day++) {
     // Warm-up days settle the batteries' charge before the chunk's own days; nothing of them is recorded.
@@ -134,6 +146,8 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
       const heatPumpShape = localHour >= 6 && localHour < 9 ? 1.3 : 0.9
 
       transformerNetWh.fill(0)
+      if (measured.load) measuredInterval(measured.load, startMs, intervalMinutes, homeState.measuredLoadWh)
+      if (measured.pv) measuredInterval(measured.pv, startMs, intervalMinutes, homeState.measuredPvWh)
       const totals = stepHomes(homeState, {
         n, localHour, dtHours, heatPumpDayShare, heatPumpShape, record, trading, batteryStrategy: mode === 'p2p-battery',
         batteryAskPrice: Math.floor((retailPerKwh + feedInPerKwh) / 2), noise, poa, profileAtShift,
@@ -164,6 +178,8 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
             homeReceived[seller]! += sellerReceivesBaseUnitsNumber(energyWh, sellerPrice)
           }
           deficit[buyer]! -= energyWh
+          tradeCorrectionWh[buyer]! += energyWh
+          tradeCorrectionWh[seller]! -= energyWh
           if (isBatteryOrder[sellOrder]) {
             // The battery delivers what it sold: from its own store, out through the home's meter.
             socWh[seller]! -= energyWh
@@ -212,6 +228,11 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
         series.tradedPaid[t] = paid
         series.maxTransformerLoading[t] = maxLoading
       }
+      if (lowVoltage && record) {
+        for (let h = 0; h < n; h++) lowVoltage.homeNetWh[h] = deficit[h]! - surplus[h]! + tradeCorrectionWh[h]!
+        lowVoltage.solve(t, dtHours, run.lowVoltage!)
+      }
+      tradeCorrectionWh.fill(0)
     }
     if (record) onDay?.(day + 1 - chunk.from)
   }

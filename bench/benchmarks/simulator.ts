@@ -11,22 +11,24 @@ interface StudyTiming {
   peakRssMb: number
 }
 
-function study(homes: number, days: number, mode: string): Promise<StudyTiming> {
+function study(homes: number, days: number, mode: string, grid: 'grid' | 'no-grid' = 'grid'): Promise<StudyTiming> {
   return new Promise((resolve, reject) =>
-    execFile(`${root}node_modules/.bin/tsx`, ['bench/simulator/study-process.ts', town, String(homes), String(days), mode], { cwd: root, maxBuffer: 1 << 20 }, (error, stdout) =>
+    execFile(`${root}node_modules/.bin/tsx`, ['bench/simulator/study-process.ts', town, String(homes), String(days), mode, grid], { cwd: root, maxBuffer: 1 << 20 }, (error, stdout) =>
       error ? reject(error) : resolve(JSON.parse(stdout.trim().split('\n').pop()!) as StudyTiming),
     ),
   )
 }
 
 /**
- * A year of the 10,000-home town at 15-minute intervals with P2P clearing at every interval, in one
- * process; the same year with no trading is the baseline (the household models alone), so the
- * market's share of the time shows. Scaling: four weeks at 100, 1,000 and 10,000 homes.
+ * A year of the 10,000-home town at 15-minute intervals with P2P clearing and the low-voltage power
+ * flow of its 100 transformers at every interval, in one process; the same year with no trading is
+ * the baseline (the household models and the power flow, no market), so the market's share of the
+ * time shows, and the year without the power flow shows its share. Scaling: four weeks at 100, 1,000
+ * and 10,000 homes.
  */
 export const simulatorBenchmark: Benchmark = {
   name: 'simulator',
-  description: 'vpp simulate: 10,000 homes × 365 days with clearing every interval; models alone as baseline; scaling 100 → 10,000 homes',
+  description: 'vpp simulate: 10,000 homes × 365 days with clearing and the low-voltage power flow every interval; no trading as baseline; without the power flow beside it; scaling 100 → 10,000 homes',
   async run() {
     const scaling: Record<string, number> = {}
     for (const homes of [100, 1000, 10_000]) {
@@ -35,10 +37,12 @@ export const simulatorBenchmark: Benchmark = {
     }
     const year = await study(10_000, 365, 'p2p')
     const modelsOnly = await study(10_000, 365, 'no-trading')
+    const withoutGrid = await study(10_000, 365, 'p2p', 'no-grid')
     return {
       name: 'simulator',
       metrics: {
         suburb_10000_year_s: Math.round(year.seconds * 10) / 10,
+        suburb_10000_year_without_power_flow_s: Math.round(withoutGrid.seconds * 10) / 10,
         home_intervals_per_s: Math.round(year.homeIntervals / year.seconds),
         times_real_time: Math.round((365 * 86_400) / year.seconds),
         peak_rss_mb: year.peakRssMb,

@@ -21,12 +21,19 @@ export interface PowerFlowResult {
   currentA: Float64Array
   /** Losses in all cables, W (three phases). */
   lossesW: number
+  /** Active power the transformer delivers into the network, W (three phases; negative: the network feeds back). */
+  slackW: number
   iterations: number
   converged: boolean
 }
 
-/** Arrays reused from one interval to the next (a study solves each feeder 35,040 times a year). */
+/**
+ * Arrays reused from one interval to the next (a study solves each feeder 35,040 times a year). One
+ * per network, with `warmStart`: each solve starts from the last one's voltages, which are close.
+ */
 export class PowerFlowWorkspace {
+  /** Buses of the last solve whose voltages are still in vRe/vIm; 0 when none. */
+  solved = 0
   vRe = new Float64Array(0)
   vIm = new Float64Array(0)
   jRe = new Float64Array(0)
@@ -64,7 +71,7 @@ export function solveRadialNetwork(
   network: RadialNetwork,
   loadW: Float64Array,
   loadVar: Float64Array | null,
-  options: { slackPu?: number; tolerancePu?: number; maxIterations?: number; workspace?: PowerFlowWorkspace } = {},
+  options: { slackPu?: number; tolerancePu?: number; maxIterations?: number; workspace?: PowerFlowWorkspace; warmStart?: boolean } = {},
 ): PowerFlowResult {
   const { parent, rOhm, xOhm, nominalV } = network
   const n = parent.length
@@ -74,10 +81,14 @@ export function solveRadialNetwork(
   const slackV = (options.slackPu ?? 1) * nominalV
   const toleranceV = (options.tolerancePu ?? 1e-10) * nominalV
   const maxIterations = options.maxIterations ?? 50
-  for (let i = 0; i < n; i++) {
-    vRe[i] = slackV
-    vIm[i] = 0
+  if (!(options.warmStart && workspace.solved === n)) {
+    for (let i = 0; i < n; i++) {
+      vRe[i] = slackV
+      vIm[i] = 0
+    }
   }
+  vRe[0] = slackV
+  vIm[0] = 0
   let iterations = 0
   let converged = false
   while (iterations < maxIterations && !converged) {
@@ -113,6 +124,7 @@ export function solveRadialNetwork(
     }
     converged = largestChange <= toleranceV
   }
+  workspace.solved = converged ? n : 0
   const vPu = new Float64Array(n)
   const currentA = new Float64Array(n)
   let lossesW = 0
@@ -122,5 +134,6 @@ export function solveRadialNetwork(
     currentA[i] = Math.sqrt(i2)
     if (i > 0) lossesW += 3 * i2 * rOhm[i]!
   }
-  return { vPu, currentA, lossesW, iterations, converged }
+  const slackW = 3 * (vRe[0]! * jRe[0]! + vIm[0]! * jIm[0]!)
+  return { vPu, currentA, lossesW, slackW, iterations, converged }
 }

@@ -143,6 +143,9 @@ describe('radial power flow (backward/forward sweep)', () => {
       const { network, loadW, loadVar } = randomFeeder(n, seed)
       const sweep = solveRadialNetwork(network, loadW, loadVar)
       expect(sweep.converged, `${n} buses`).toBe(true)
+      // What the transformer delivers is what the homes draw plus what the cables lose.
+      const drawn = loadW.reduce((a, b) => a + b, 0)
+      expect(Math.abs(sweep.slackW - (drawn + sweep.lossesW)), `${n} buses: energy balance`).toBeLessThan(1e-6 * (1 + Math.abs(drawn)))
       const reference = newtonRaphson(network, loadW, loadVar)
       for (let i = 0; i < n; i++) expect(Math.abs(sweep.vPu[i]! - reference[i]!), `${n} buses, bus ${i}`).toBeLessThan(1e-6)
     }

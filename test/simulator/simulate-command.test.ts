@@ -11,7 +11,7 @@ describe('vpp simulate', () => {
     expect(result.stderr).toMatch(/simulating .*100%/)
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/p2p: self-sufficiency [\d.]+ %/)
-    const kpis = JSON.parse(readFileSync(join(out, 'kpis.json'), 'utf8')) as { days: number; modes: { mode: string; tradedKwh: number; gridImportKwh: number; savingsBaseUnits: number }[] }
+    const kpis = JSON.parse(readFileSync(join(out, 'kpis.json'), 'utf8')) as { days: number; modes: { mode: string; tradedKwh: number; gridImportKwh: number; savingsBaseUnits: number; lowVoltage: { lossesKwh: number; minVoltagePu: number } }[] }
     expect(kpis.days).toBe(4)
     expect(kpis.modes.map((m) => m.mode)).toEqual(['no-trading', 'p2p', 'p2p-battery'])
     const rows = readFileSync(join(out, 'timeseries.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(','))
@@ -21,10 +21,14 @@ describe('vpp simulate', () => {
       const total = (column: number) => mine.reduce((n, r) => n + Number(r[column]), 0) / 1000
       expect(total(6)).toBeCloseTo(m.tradedKwh, 1)
       expect(total(4)).toBeCloseTo(m.gridImportKwh, 1)
+      // The street's cables: losses and voltages in the time series agree with the KPIs.
+      expect(total(10)).toBeCloseTo(m.lowVoltage.lossesKwh, 0)
+      expect(Math.min(...mine.map((r) => Number(r[11])))).toBeCloseTo(m.lowVoltage.minVoltagePu, 4)
     }
     const report = readFileSync(join(out, 'report.html'), 'utf8')
     expect(report).toContain('<h1>Sunny street</h1>')
     expect(report).toContain('Self-sufficiency')
+    expect(report).toContain('Hours with rise above 3 % (VDE-AR-N 4105)')
     expect(report.match(/<svg /g)?.length).toBeGreaterThanOrEqual(5)
     expect(report).not.toMatch(/<script|https?:\/\//)
   })

@@ -1,0 +1,102 @@
+import { z } from 'zod'
+import type { RadialNetwork } from './power-flow.ts'
+
+/**
+ * Low-voltage cables by type: resistance and reactance per km per phase at 20 °C conductor
+ * temperature, and the current they carry laid in the ground (load factor 0.7), from typical
+ * manufacturer data sheets for DIN VDE 0276-603 cables. NAYY: aluminium, the usual street main in
+ * Germany; NYY: copper, house service connections.
+ */
+export const CABLE_TYPES = {
+  'NAYY 4x240': { rOhmPerKm: 0.125, xOhmPerKm: 0.08, ampacityA: 357 },
+  'NAYY 4x150': { rOhmPerKm: 0.206, xOhmPerKm: 0.08, ampacityA: 275 },
+  'NAYY 4x95': { rOhmPerKm: 0.32, xOhmPerKm: 0.082, ampacityA: 215 },
+  'NAYY 4x50': { rOhmPerKm: 0.641, xOhmPerKm: 0.085, ampacityA: 144 },
+  'NYY 4x35': { rOhmPerKm: 0.524, xOhmPerKm: 0.086, ampacityA: 158 },
+  'NYY 4x16': { rOhmPerKm: 1.15, xOhmPerKm: 0.09, ampacityA: 102 },
+} as const satisfies Record<string, Cable>
+
+export interface Cable {
+  rOhmPerKm: number
+  xOhmPerKm: number
+  ampacityA: number
+}
+
+const cableTypes = Object.keys(CABLE_TYPES) as [keyof typeof CABLE_TYPES, ...(keyof typeof CABLE_TYPES)[]]
+/** A cable by type name, or by its own figures. */
+export const cableSchema = z.union(
+  [
+    z.enum(cableTypes),
+    z.object({ rOhmPerKm: z.number().positive().max(100), xOhmPerKm: z.number().nonnegative().max(100), ampacityA: z.number().positive().max(10_000) }).strict(),
+  ],
+  { error: `must be a cable type (${cableTypes.join(', ')}) or { rOhmPerKm, xOhmPerKm, ampacityA }` },
+)
+
+/**
+ * How the homes under each transformer are wired: `lines` cables leave the transformer's busbar, the
+ * homes take turns along them, `homeSpacingM` apart on the main cable, each by its own service cable.
+ */
+export const lowVoltageSchema = z
+  .object({
+    /** Line-to-line voltage, V. */
+    nominalV: z.number().positive().max(1000).default(400),
+    /** The transformer holds its busbar at this voltage (its tap), per unit. */
+    busbarPu: z.number().min(0.9).max(1.1).default(1),
+    lines: z.number().int().min(1).max(32).default(4),
+    mainCable: cableSchema.default('NAYY 4x150'),
+    serviceCable: cableSchema.default('NYY 4x35'),
+    homeSpacingM: z.number().positive().max(1000).default(25),
+    serviceLengthM: z.number().positive().max(1000).default(15),
+  })
+  .strict()
+export type LowVoltage = z.infer<typeof lowVoltageSchema>
+
+const cableOf = (c: z.infer<typeof cableSchema>): Cable => (typeof c === 'string' ? CABLE_TYPES[c] : c)
+
+/** The network under one transformer and where its homes are on it. */
+export interface TransformerNetwork {
+  network: RadialNetwork
+  /** The bus of each of the transformer's homes, in the order given. */
+  homeBus: Int32Array
+  /** What the cable into each bus carries, A (index 0 unused). */
+  ampacityA: Float64Array
+  /** Whether the cable into each bus is a service cable (else a main). */
+  isService: Uint8Array
+}
+
+/**
+ * The radial network of one transformer with `homes` homes: bus 0 the busbar; on each line a
+ * junction every `homeSpacingM` (the main cable from the junction before), each with its home's bus
+ * behind the service cable. Homes take turns over the lines, so every line gets its share. Pure.
+ */
+export function transformerNetwork(homes: number, lv: LowVoltage): TransformerNetwork {
+  const n = 1 + 2 * homes
+  const parent = new Int32Array(n)
+  const rOhm = new Float64Array(n)
+  const xOhm = new Float64Array(n)
+  const ampacityA = new Float64Array(n)
+  const isService = new Uint8Array(n)
+  const homeBus = new Int32Array(homes)
+  const main = cableOf(lv.mainCable)
+  const service = cableOf(lv.serviceCable)
+  parent[0] = -1
+  const lastJunction = new Int32Array(lv.lines) // 0: the busbar
+  let bus = 1
+  for (let h = 0; h < homes; h++) {
+    const line = h % lv.lines
+    const junction = bus++
+    parent[junction] = lastJunction[line]!
+    rOhm[junction] = (main.rOhmPerKm * lv.homeSpacingM) / 1000
+    xOhm[junction] = (main.xOhmPerKm * lv.homeSpacingM) / 1000
+    ampacityA[junction] = main.ampacityA
+    lastJunction[line] = junction
+    const home = bus++
+    parent[home] = junction
+    rOhm[home] = (service.rOhmPerKm * lv.serviceLengthM) / 1000
+    xOhm[home] = (service.xOhmPerKm * lv.serviceLengthM) / 1000
+    ampacityA[home] = service.ampacityA
+    isService[home] = 1
+    homeBus[h] = home
+  }
+  return { network: { parent, rOhm, xOhm, nominalV: lv.nominalV / Math.sqrt(3) }, homeBus, ampacityA, isService }
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
+import { loadScenario, type Scenario } from '../../simulator/scenario.ts'
+import { runStudy } from '../../simulator/study.ts'
+import { studyKpis } from '../../simulator/study-kpis.ts'
+import { lowVoltageSchema, type LowVoltage } from '../../simulator/grid/lv-network.ts'
+
+const street = loadScenario(fileURLToPath(new URL('../../simulator/scenarios/street-10.yaml', import.meta.url)))
+/** The street in June, its ten homes all with PV, on the given cables. */
+const june = (lowVoltage: Partial<LowVoltage>): Scenario => ({
+  ...street,
+  start: '2026-06-10',
+  homes: { ...street.homes, pv: { ...street.homes.pv, share: 1 } },
+  grid: { ...street.grid, lowVoltage: lowVoltageSchema.parse(lowVoltage) },
+})
+
+describe('the study with a low-voltage power flow', () => {
+  it('conserves energy every interval: what the transformer delivers is the homes’ net plus the cable losses', () => {
+    const run = runStudy(june({}), { days: 3, mode: 'p2p' })
+    const lv = run.lowVoltage!
+    expect(lv.notConverged).toBe(0)
+    for (let t = 0; t < run.series.loadWh.length; t++) {
+      const homesNet = run.series.gridImportWh[t]! - run.series.gridExportWh[t]!
+      expect(Math.abs(lv.series.deliveredWh[t]! - (homesNet + lv.series.lossesWh[t]!)), `interval ${t}`).toBeLessThan(1e-6 * (1 + Math.abs(homesNet)))
+      expect(lv.series.lossesWh[t]).toBeGreaterThanOrEqual(0)
+    }
+    expect(lv.series.lossesWh.reduce((a, b) => a + b, 0)).toBeGreaterThan(0)
+  })
+
+  it('sees the voltage rise where PV feeds in at noon and sag in the evening peak', () => {
+    const run = runStudy(june({}), { days: 3, mode: 'no-trading' })
+    const lv = run.lowVoltage!
+    const perDay = 1440 / run.intervalMinutes
+    const at = (hour: number) => Array.from({ length: 3 }, (_, d) => d * perDay + (hour * 60) / run.intervalMinutes)
+    for (const t of at(13)) expect(lv.series.maxPu[t]!, `interval ${t}`).toBeGreaterThan(1)
+    for (const t of at(20)) expect(lv.series.minPu[t]!, `interval ${t}`).toBeLessThan(1)
+    expect(Math.max(...lv.homes.maxRisePu)).toBeGreaterThan(0)
+  })
+
+  it('moves no electrons by trading alone: voltages are the same with and without the market', () => {
+    const noTrading = runStudy(june({}), { days: 2, mode: 'no-trading' })
+    const p2p = runStudy(june({}), { days: 2, mode: 'p2p' })
+    expect(Array.from(p2p.lowVoltage!.series.minPu)).toEqual(Array.from(noTrading.lowVoltage!.series.minPu))
+    expect(Array.from(p2p.lowVoltage!.homes.maxPu)).toEqual(Array.from(noTrading.lowVoltage!.homes.maxPu))
+  })
+
+  it('finds the limits a weak, long feeder breaks and a strong one keeps', () => {
+    const strongRun = runStudy(june({ lines: 4, mainCable: 'NAYY 4x240', homeSpacingM: 20 }), { days: 3, mode: 'no-trading' })
+    const weakRun = runStudy(june({ lines: 1, mainCable: 'NAYY 4x50', serviceCable: 'NYY 4x16', homeSpacingM: 120, serviceLengthM: 40 }), { days: 3, mode: 'no-trading' })
+    const strong = strongRun.lowVoltage!
+    const weak = weakRun.lowVoltage!
+    expect(Math.max(...strong.homes.maxRisePu)).toBeLessThan(0.03)
+    expect(Math.max(...weak.homes.maxRisePu)).toBeGreaterThan(0.03)
+    expect(weak.homes.intervalsRiseOver3Pct.reduce((a, b) => a + b, 0)).toBeGreaterThan(0)
+    expect(strong.homes.intervalsRiseOver3Pct.reduce((a, b) => a + b, 0)).toBe(0)
+    expect(weak.series.lossesWh.reduce((a, b) => a + b, 0)).toBeGreaterThan(strong.series.lossesWh.reduce((a, b) => a + b, 0))
+    // The report's figures say the same: hours and homes above the limit on the weak feeder only.
+    const weakKpis = studyKpis(weakRun).lowVoltage!
+    const strongKpis = studyKpis(strongRun).lowVoltage!
+    expect(weakKpis.hoursRiseOver3Pct).toBeGreaterThan(0)
+    expect(weakKpis.homesRiseOver3Pct).toBeGreaterThan(0)
+    expect(weakKpis.homesRiseOver3Pct).toBeLessThanOrEqual(10)
+    expect(strongKpis.hoursRiseOver3Pct).toBe(0)
+    expect(strongKpis.homesRiseOver3Pct).toBe(0)
+    expect(weakKpis.maxRisePct).toBeGreaterThan(3)
+    expect(weakKpis.lossesShare).toBeGreaterThan(strongKpis.lossesShare)
+  })
+
+  it('names the cable key that is wrong', () => {
+    const parsed = lowVoltageSchema.safeParse({ mainCable: 'NAYY 4x999' })
+    expect(parsed.success).toBe(false)
+    expect(parsed.error!.issues[0]).toMatchObject({ path: ['mainCable'], message: expect.stringMatching(/cable type \(NAYY 4x240, NAYY 4x150/) })
+  })
+})
