@@ -1,22 +1,15 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createWalletClient, encodeFunctionData, http, parseSignature, type Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { ANVIL_DEV_KEYS } from '../../contracts/anvil.ts'
 import { chainFor, deployContracts } from '../../contracts/deploy.ts'
 import { devStablecoinAbi, energySettlementAbi, reentrantTokenAbi, reentrantTokenBytecode } from '../../contracts/generated/artifacts.ts'
 import { buyerPaysBaseUnits } from '../../protocol/units.ts'
-import type { TestChain } from '../helpers/chain.ts'
-import { settlementKit } from '../helpers/settlement.ts'
-import { community, settlementContractSuite } from '../helpers/settlement-contract.ts'
+import { chain, community, kit, settlementContractSuite } from '../helpers/settlement-contract.ts'
 
 // The escrow of the settlement contract: withdrawals locked while an interval may still owe, permits,
 // reentrancy, the guardian's pause and the settlement window.
-const { suite, keys, walletOf, testClient, nextSlot, rejects } = settlementContractSuite()
-let chain: TestChain
-let kit: ReturnType<typeof settlementKit>
-beforeAll(() => {
-  ;({ chain, kit } = suite)
-})
+const { keys, walletOf, testClient, nextSlot, rejects } = settlementContractSuite()
 
 describe('escrow', () => {
   it('locks a withdrawal until no interval it may owe can still settle, and settles from it meanwhile', async () => {

@@ -1,22 +1,15 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { parseSignature, toHex, zeroAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { ANVIL_DEV_KEYS } from '../../contracts/anvil.ts'
 import { deployContracts } from '../../contracts/deploy.ts'
 import { energySettlementAbi } from '../../contracts/generated/artifacts.ts'
 import { communityKey } from '../../protocol/order.ts'
-import type { TestChain } from '../helpers/chain.ts'
-import { settlementKit } from '../helpers/settlement.ts'
-import { community, SECP256K1_N, settlementContractSuite } from '../helpers/settlement-contract.ts'
+import { chain, community, kit, SECP256K1_N, settlementContractSuite } from '../helpers/settlement-contract.ts'
 
 // Batches the settlement contract must refuse, each one on its own: whatever the operator builds, it can
 // settle only what members signed.
-const { suite, keys, walletOf, fundedKey, simpleTrade, nextSlot, rejects } = settlementContractSuite()
-let chain: TestChain
-let kit: ReturnType<typeof settlementKit>
-beforeAll(() => {
-  ;({ chain, kit } = suite)
-})
+const { keys, walletOf, fundedKey, simpleTrade, nextSlot, rejects } = settlementContractSuite()
 
 describe('refused batches (each must revert)', () => {
   it('a forged signature', async () => {

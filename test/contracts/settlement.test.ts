@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { hashTypedData, parseEventLogs, type Hex } from 'viem'
 import { generatePrivateKey } from 'viem/accounts'
 import { ANVIL_DEV_KEYS } from '../../contracts/anvil.ts'
@@ -8,18 +8,12 @@ import { devStablecoinAbi, energySettlementAbi } from '../../contracts/generated
 import { meterReadingMessage, meterReadingTypes } from '../../protocol/meter-reading.ts'
 import { orderDomain, orderMessage, orderTypes } from '../../protocol/order.ts'
 import { buyerPaysBaseUnits, sellerReceivesBaseUnits } from '../../protocol/units.ts'
-import type { TestChain } from '../helpers/chain.ts'
 import { settlementKit } from '../helpers/settlement.ts'
-import { community, settlementContractSuite } from '../helpers/settlement-contract.ts'
+import { chain, community, kit, settlementContractSuite } from '../helpers/settlement-contract.ts'
 
 // The settlement contract on a real EVM: hashes as viem computes them, delivered intervals, and the events
 // that let anyone rebuild every balance.
-const { suite, keys, walletOf, simpleTrade, nextSlot, rejects } = settlementContractSuite()
-let chain: TestChain
-let kit: ReturnType<typeof settlementKit>
-beforeAll(() => {
-  ;({ chain, kit } = suite)
-})
+const { keys, walletOf, simpleTrade, nextSlot, rejects } = settlementContractSuite()
 
 describe('EIP-712 hashes', () => {
   it("viem's hash of an order equals the contract's hashOrder", async () => {

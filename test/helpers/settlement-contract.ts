@@ -13,28 +13,30 @@ export const COMMUNITY_NAME = 'test-street'
 export const community = communityKey(COMMUNITY_NAME)
 export const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
 
+/** The calling test file's chain and kit, set before its tests (live bindings: each test file has its own). */
+export let chain: TestChain
+export let kit: ReturnType<typeof settlementKit>
+
 /**
  * A test file's own chain with the contracts deployed for `test-street` and four homes, each with
- * 1,000 dUSD (1e9 base units) in escrow, started before its tests and stopped after; and the helpers
- * the settlement tests share. The fields are filled in by `beforeAll`.
+ * 1,000 dUSD (1e9 base units) in escrow, started before its tests (`chain`, `kit`) and stopped after;
+ * and the helpers the settlement tests share.
  */
 export function settlementContractSuite() {
-  const suite = {} as { chain: TestChain; kit: ReturnType<typeof settlementKit> }
   beforeAll(async () => {
-    suite.chain = await startTestChain(4, { community: COMMUNITY_NAME })
-    suite.kit = settlementKit(suite.chain, community)
+    chain = await startTestChain(4, { community: COMMUNITY_NAME })
+    kit = settlementKit(chain, community)
   })
   afterAll(async () => {
-    await suite.chain?.anvil.stop()
+    await chain?.anvil.stop()
   })
 
-  const keys = () => suite.chain.homeKeys as [Hex, Hex, Hex, Hex]
-  const walletOf = (key: Hex) => createWalletClient({ account: privateKeyToAccount(key), chain: chainFor(suite.chain.deployment.chainId, suite.chain.anvil.rpcUrl), transport: http(suite.chain.anvil.rpcUrl) }).extend(publicActions)
-  const testClient = () => createTestClient({ mode: 'anvil', chain: chainFor(suite.chain.deployment.chainId, suite.chain.anvil.rpcUrl), transport: http(suite.chain.anvil.rpcUrl) })
+  const keys = () => chain.homeKeys as [Hex, Hex, Hex, Hex]
+  const walletOf = (key: Hex) => createWalletClient({ account: privateKeyToAccount(key), chain: chainFor(chain.deployment.chainId, chain.anvil.rpcUrl), transport: http(chain.anvil.rpcUrl) }).extend(publicActions)
+  const testClient = () => createTestClient({ mode: 'anvil', chain: chainFor(chain.deployment.chainId, chain.anvil.rpcUrl), transport: http(chain.anvil.rpcUrl) })
 
   /** A new key with gas, and 10 dUSD in escrow: enough collateral for small sells. */
   async function fundedKey(): Promise<Hex> {
-    const { chain, kit } = suite
     const key = generatePrivateKey()
     await testClient().setBalance({ address: kit.address(key), value: 10n ** 18n })
     const minter = walletOf(ANVIL_DEV_KEYS[0])
@@ -48,7 +50,6 @@ export function settlementContractSuite() {
 
   /** A sell of 10 Wh and a buy of 10 Wh in a fresh interval, each limit given, with a full meter reading. */
   async function simpleTrade(sellLimit = 100_000, buyLimit = 200_000) {
-    const { kit } = suite
     const [sellerKey, buyerKey] = keys()
     const interval = await kit.slot()
     const sell = await kit.sign(sellerKey, kit.order(sellerKey, 1, 10, sellLimit, interval))
@@ -58,14 +59,13 @@ export function settlementContractSuite() {
   }
 
   return {
-    suite,
     keys,
     walletOf,
     testClient,
     fundedKey,
     simpleTrade,
     /** A fresh interval that has ended and may still settle (the kit's slot). */
-    nextSlot: () => suite.kit.slot(),
+    nextSlot: () => kit.slot(),
     rejects: (promise: Promise<unknown>, error: string) => expect(promise).rejects.toThrow(new RegExp(error)),
   }
 }
