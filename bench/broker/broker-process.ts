@@ -10,7 +10,7 @@ const broker = await startBroker({
   users: readUsersFile(process.env.BENCH_USERS_FILE!),
   port: Number(process.env.BENCH_PORT),
   // Ten thousand agents all from loopback: the per-address cap is for a real network.
-  limits: { connectionsPerAddress: 20_000 },
+  limits: { connectionsPerAddress: 20_000, pendingAuthPerAddress: 20_000 },
   logger: createLogger('bench-broker', 'silent'),
 })
 process.stdout.write('READY\n')

@@ -4,6 +4,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt'
 import { connectRaw, publishPacket, subscribeRaw, type RawClient } from './raw-mqtt.ts'
+import { topics } from '../../protocol/topics.ts'
 
 type Job =
   | { kind: 'publish'; url: string; agents: number[]; qos: 0 | 1; durationMs: number; ratePerClient: number; window: number; raw?: boolean }
@@ -34,7 +35,7 @@ async function publish(job: Extract<Job, { kind: 'publish' }>) {
   let sent = 0
   await Promise.all(
     clients.map(async (client, k) => {
-      const topic = `vpp/v1/${COMMUNITY}/agents/${agentId(job.agents[k]!)}/telemetry`
+      const topic = topics.agent(COMMUNITY, agentId(job.agents[k]!), 'telemetry')
       const interval = job.ratePerClient > 0 ? 1000 / job.ratePerClient : 0
       let next = Date.now()
       let outstanding = 0
@@ -87,7 +88,7 @@ async function subscribe(job: Extract<Job, { kind: 'subscribe' }>) {
     const seq = Number(/"seq":(\d+)/.exec(payload.toString('latin1', 0, 40))?.[1])
     tally.latencies.push((nowMicros() - seq) / 1000)
   })
-  await client.subscribeAsync(`vpp/v1/${COMMUNITY}/agents/+/telemetry`, { qos: job.qos })
+  await client.subscribeAsync(topics.allAgents(COMMUNITY, 'telemetry'), { qos: job.qos })
   await countWindow(tally, job.durationMs)
   await client.endAsync(true)
 }
@@ -119,7 +120,7 @@ async function publishRaw(job: Extract<Job, { kind: 'publish' }>) {
   let sent = 0
   await Promise.all(
     clients.map(async (client: RawClient, k) => {
-      const topic = `vpp/v1/${COMMUNITY}/agents/${agentId(job.agents[k]!)}/telemetry`
+      const topic = topics.agent(COMMUNITY, agentId(job.agents[k]!), 'telemetry')
       const template = publishPacket(topic, Buffer.from(`{"seq":${'0'.repeat(SEQ_DIGITS)},"samples":[${sample}]}`), job.qos)
       const size = template.bytes.length
       const batch = Buffer.alloc(size * BATCH)
@@ -164,7 +165,7 @@ async function subscribeRawJob(job: Extract<Job, { kind: 'subscribe' }>) {
     // Every 16th message is enough for the latency percentiles and keeps this process light.
     if ((tally.received & 15) === 0) tally.latencies.push((nowMicros() - Number(payload.toString('latin1', 7, 7 + SEQ_DIGITS))) / 1000)
   }
-  await subscribeRaw(client, `vpp/v1/${COMMUNITY}/agents/+/telemetry`, job.qos)
+  await subscribeRaw(client, topics.allAgents(COMMUNITY, 'telemetry'), job.qos)
   await countWindow(tally, job.durationMs)
   client.socket.destroy()
 }

@@ -3,15 +3,22 @@ import type { Counters } from '../../platform/counters.ts'
 import type { AgentView } from '../../protocol/api.ts'
 import { agentStateSchema, telemetrySchema } from '../../protocol/messages.ts'
 import type { Snapshot } from '../../protocol/snapshot.ts'
-import type { TelemetrySink } from '../../telemetry/telemetry-sink.ts'
+import { TelemetrySink } from '../../telemetry/telemetry-sink.ts'
+import { MemoryTelemetryStore } from '../../telemetry/memory-telemetry-store.ts'
+import type { HistoryQuery, TelemetryStore } from '../../telemetry/telemetry-store.ts'
+import type { TelemetrySample } from '../../protocol/telemetry-history.ts'
 import type { AgentRegistry } from './agent-registry.ts'
 import type { MarketMetrics } from './market-metrics.ts'
 
 export interface AgentMessagesOptions {
   community: string
   agents: AgentRegistry
-  /** The market's own telemetry writer, when it fills its own store (not when the broker's sink does). */
-  telemetrySink: TelemetrySink | undefined
+  /**
+   * Where telemetry history is kept. Absent: an in-memory store the market fills itself, through the
+   * one telemetry writer (telemetry/telemetry-sink.ts). With `writtenBy: 'broker'`, the broker's sink
+   * fills it (InfluxDB) and the market only reads.
+   */
+  telemetry?: { store: TelemetryStore; writtenBy: 'broker' | 'market' }
   onAgent(view: AgentView): void
   onTelemetry(event: { agentId: string; snapshot: Snapshot }): void
   metrics: MarketMetrics
@@ -21,11 +28,33 @@ export interface AgentMessagesOptions {
 
 /**
  * Agents' retained state and telemetry as the market hears them: parsed with the protocol's schemas,
- * applied to the agent registry (presence, last snapshot) and passed on. A member's invalid payload
- * is dropped and counted; one from a non-member is dropped silently (the broker refused it already).
+ * applied to the agent registry (presence, last snapshot), written to the telemetry history (unless
+ * the broker writes it) and passed on. A member's invalid payload is dropped and counted; one from a
+ * non-member is dropped silently (the broker refused it already).
  */
 export class AgentMessages {
-  constructor(private readonly options: AgentMessagesOptions) {}
+  private readonly store: TelemetryStore
+  private readonly sink: TelemetrySink | undefined
+
+  constructor(private readonly options: AgentMessagesOptions) {
+    const telemetry = options.telemetry ?? { store: new MemoryTelemetryStore(), writtenBy: 'market' }
+    this.store = telemetry.store
+    if (telemetry.writtenBy === 'market') this.sink = new TelemetrySink(telemetry.store, { flushMs: 100, logger: options.log, counters: options.counters })
+  }
+
+  get telemetryStoreKind(): TelemetryStore['kind'] {
+    return this.store.kind
+  }
+
+  /** One home's telemetry history, from whichever store keeps it. */
+  history(query: Omit<HistoryQuery, 'community'>): Promise<TelemetrySample[]> {
+    return this.store.history({ ...query, community: this.options.community })
+  }
+
+  /** Writes what the sink still holds. */
+  async close(): Promise<void> {
+    await this.sink?.close()
+  }
 
   state(agentId: string, payload: Buffer): void {
     const { agents, metrics } = this.options
@@ -43,7 +72,7 @@ export class AgentMessages {
     if (!parsed.success) return this.invalid('telemetry', agentId)
     const view = agents.applyTelemetry(agentId, parsed.data)
     if (!view) return
-    this.options.telemetrySink?.accept(community, agentId, parsed.data)
+    this.sink?.accept(community, agentId, parsed.data)
     counters.increment('telemetry_samples', parsed.data.samples.length)
     this.options.onTelemetry({ agentId, snapshot: view.snapshot! })
   }

@@ -8,8 +8,6 @@ import { Counters } from '../../platform/counters.ts'
 import type { IntervalResult, MarketState } from '../../protocol/messages.ts'
 import { communityKey } from '../../protocol/order.ts'
 import type { AgentView, Book } from '../../protocol/api.ts'
-import { MemoryTelemetryStore } from '../../telemetry/memory-telemetry-store.ts'
-import { TelemetrySink } from '../../telemetry/telemetry-sink.ts'
 import type { HistoryQuery, TelemetryStore } from '../../telemetry/telemetry-store.ts'
 import type { TelemetrySample } from '../../protocol/telemetry-history.ts'
 import { parseAgentTopic, topics } from '../../protocol/topics.ts'
@@ -25,8 +23,7 @@ import { AgentRegistry } from './agent-registry.ts'
 import { EscrowReader } from './escrow-reader.ts'
 import { MarketMetrics } from './market-metrics.ts'
 import { SignaturePool } from './signatures/signature-pool.ts'
-import { nativeClearing } from '../engine/native-clearing.ts'
-import { batchVerifier } from './signatures/batch-verifier.ts'
+import { warnWithoutNativeCode } from './native-code.ts'
 import { SettlementSubmitter } from './settlement-submitter.ts'
 import { SettlementQueue } from './settlement-queue.ts'
 import { intervalAwards, intervalResult, publicBook } from './interval-result.ts'
@@ -53,9 +50,6 @@ export class MarketService extends EventEmitter {
   readonly communityKey: Hex
   readonly intervalSeconds: number
   private readonly agents: AgentRegistry
-  private readonly telemetry: { store: TelemetryStore; writtenBy: 'broker' | 'market' }
-  /** The one telemetry writer (telemetry/telemetry-sink.ts), here when the market fills its own store. */
-  private readonly telemetrySink: TelemetrySink | undefined
   /** Members joining, leaving and re-keyed while the market runs (membership.ts). */
   readonly membership: Membership
   private readonly topology: Topology
@@ -93,8 +87,6 @@ export class MarketService extends EventEmitter {
         this.log.error({ err: error }, 'market: clearing failed')
       },
     )
-    this.telemetry = options.telemetry ?? { store: new MemoryTelemetryStore(), writtenBy: 'market' }
-    if (this.telemetry.writtenBy === 'market') this.telemetrySink = new TelemetrySink(this.telemetry.store, { flushMs: 100, logger: options.logger, counters: this.counters })
     this.escrow = new EscrowReader(options.chain.rpcUrl, options.chain.deployment)
     this.settledIntervals = new SettledIntervals(options.chain.rpcUrl, options.chain.deployment)
     // 0x1901 ‖ the settlement contract's domain separator: what every order's digest starts from.
@@ -159,7 +151,7 @@ export class MarketService extends EventEmitter {
     this.agentMessages = new AgentMessages({
       community: options.community,
       agents: this.agents,
-      telemetrySink: this.telemetrySink,
+      telemetry: options.telemetry,
       onAgent: (view) => this.emit('agent', view),
       onTelemetry: (event) => this.emit('telemetry', event),
       metrics: this.metrics,
@@ -209,7 +201,7 @@ export class MarketService extends EventEmitter {
     this.clock.stop()
     await this.settlements.stop()
     await this.client?.endAsync()
-    await this.telemetrySink?.close()
+    await this.agentMessages.close()
     await this.signatures.close()
     this.store.close()
     this.membership.registry.close()
@@ -234,11 +226,11 @@ export class MarketService extends EventEmitter {
   }
 
   get telemetryStoreKind(): TelemetryStore['kind'] {
-    return this.telemetry.store.kind
+    return this.agentMessages.telemetryStoreKind
   }
 
   telemetryHistory(query: Omit<HistoryQuery, 'community'>): Promise<TelemetrySample[]> {
-    return this.telemetry.store.history({ ...query, community: this.options.community })
+    return this.agentMessages.history(query)
   }
 
   /** The community's grid tree. */
@@ -317,12 +309,4 @@ export class MarketService extends EventEmitter {
   submitOrder(payload: Buffer | string, source: OrderSource): Promise<SubmitOutcome> {
     return this.intake.submit(payload, source)
   }
-}
-
-/** Says when the C clearing engine or the batch signature verifier is missing, and how to build them. */
-function warnWithoutNativeCode(log: Logger, batching: boolean): void {
-  const verifier = batchVerifier()
-  if (!batching) log.warn({ reason: verifier.available ? 'disabled' : verifier.reason }, 'market: signatures are recovered one by one (about half the intake speed); npm run build:native builds the batch verifier')
-  const engine = nativeClearing()
-  if (!engine.available) log.warn({ reason: engine.reason }, 'market: clearing with the TypeScript engine (same results, about half the speed); npm run build:native builds the C engine')
 }

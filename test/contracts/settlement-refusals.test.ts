@@ -76,34 +76,33 @@ describe('refused batches (each must revert)', () => {
     await rejects(kit.simulate(interval, kit.batch([{ buy, sell: free, energyWh: 10, price: 150_000 }], [reading])), 'ZeroPrice')
   })
 
-  it("a buyer's price above its limit", async () => {
+  /** 10 Wh from a sell limited at 100,000 to a buy limited at 200,000, at these prices: must revert with `error`. */
+  const refusesPrices = async (price: number, sellerPrice: number, error: string) => {
     const { interval, sell, buy, reading } = await simpleTrade(100_000, 200_000)
-    await rejects(kit.simulate(interval, kit.batch([{ buy, sell, energyWh: 10, price: 200_001, sellerPrice: 150_000 }], [reading])), 'PriceOutsideLimit')
-  })
-
-  it("a seller's price below its limit", async () => {
-    const { interval, sell, buy, reading } = await simpleTrade(100_000, 200_000)
-    await rejects(kit.simulate(interval, kit.batch([{ buy, sell, energyWh: 10, price: 150_000, sellerPrice: 99_999 }], [reading])), 'PriceOutsideLimit')
-  })
-
-  it("trades that do not add up to a fill's energy", async () => {
+    await rejects(kit.simulate(interval, kit.batch([{ buy, sell, energyWh: 10, price, sellerPrice }], [reading])), error)
+  }
+  /** A well-formed batch of one trade, and where its buy fill is, for tampering with. */
+  const tradeBatch = async () => {
     const { interval, sell, buy, reading } = await simpleTrade()
     const batch = kit.batch([{ buy, sell, energyWh: 10, price: 150_000 }], [reading])
-    const i = batch.fills.findIndex((f) => f.side === 0)
-    batch.fills[i]!.filledWh = 9n
+    return { interval, batch, b: batch.fills.findIndex((f) => f.side === 0) }
+  }
+
+  it("a buyer's price above its limit", () => refusesPrices(200_001, 150_000, 'PriceOutsideLimit'))
+
+  it("a seller's price below its limit", () => refusesPrices(150_000, 99_999, 'PriceOutsideLimit'))
+
+  // Both prices within their limits, but the seller would be paid more than the buyer pays.
+  it('a trade whose buyer pays less than its seller receives', () => refusesPrices(150_000, 190_000, 'InvalidTrade'))
+
+  it("trades that do not add up to a fill's energy", async () => {
+    const { interval, batch, b } = await tradeBatch()
+    batch.fills[b]!.filledWh = 9n
     await rejects(kit.simulate(interval, batch), 'TradesDoNotMatchFill')
   })
 
-  it('a trade whose buyer pays less than its seller receives', async () => {
-    // Both prices within their limits, but the seller would be paid more than the buyer pays.
-    const { interval, sell, buy, reading } = await simpleTrade(100_000, 200_000)
-    await rejects(kit.simulate(interval, kit.batch([{ buy, sell, energyWh: 10, price: 150_000, sellerPrice: 190_000 }], [reading])), 'InvalidTrade')
-  })
-
   it('a trade between two buys, or naming a fill that is not there', async () => {
-    const { interval, sell, buy, reading } = await simpleTrade()
-    const batch = kit.batch([{ buy, sell, energyWh: 10, price: 150_000 }], [reading])
-    const b = batch.fills.findIndex((f) => f.side === 0)
+    const { interval, batch, b } = await tradeBatch()
     await rejects(kit.simulate(interval, { ...batch, trades: [{ buyFill: b, sellFill: b, energyWh: 10n }] }), 'InvalidTrade')
     await rejects(kit.simulate(interval, { ...batch, trades: [{ buyFill: b, sellFill: 2, energyWh: 10n }] }), 'InvalidTrade')
   })
