@@ -1,7 +1,9 @@
 import { CloudProcess } from './models/clouds.ts'
 import { dayTypeOf, seasonalDayOfYear, standardLoadW, summerWeight } from './models/household-load.ts'
+import { BATTERY_FLOOR_SHARE, batteryEnergyWh, loadPowerW, loadScaleOf, pvPowerW, socAfterWh } from './models/household.ts'
 import { mulberry32 } from './random.ts'
 import { cloudyPlaneIrradiance, sunPosition } from './solar.ts'
+import { annualStandardKwh } from './study-calendar.ts'
 
 /** One household's equipment and habits. */
 export interface HomeSpec {
@@ -50,19 +52,36 @@ export interface HomeSite {
  */
 export const DEFAULT_SITE: HomeSite = { latDeg: 52.52, lonDeg: 13.4, startDate: '2026-06-21', utcOffsetHours: 2, skySeed: 3 }
 
-/** Roofs of the live homes: 30° facing south, the study's performance ratio. */
+/** Roofs of the live homes: 30° facing south. */
 const TILT_DEG = 30
 const AZIMUTH_DEG = 180
-const PERFORMANCE_RATIO = 0.85
-/** The standard profile averages 114 W per 1,000 kWh/yr: a home's `baseLoadW` is its mean load. */
-const MEAN_W_PER_1000_KWH = 114
+const HOURS_PER_YEAR = 8760
+
+/** What one step of a home is given: the sky on its modules, the standard profile's power now, a random draw. */
+export interface HomeInputs {
+  planeIrradianceWm2: number
+  /** The standard load profile's power for 1,000 kWh/yr at this moment, W. */
+  profileW: number
+  /** Uniform in [0, 1): the household's own variation (models/household.ts). */
+  noiseU: number
+}
+
+// The profile's kWh in the site's year, once per site: homes are scaled by it, as in the study.
+const standardKwhBySite = new Map<string, number>()
+function standardKwhOf(site: HomeSite): number {
+  const key = `${site.startDate}/${site.latDeg}`
+  let kwh = standardKwhBySite.get(key)
+  if (kwh === undefined) standardKwhBySite.set(key, (kwh = annualStandardKwh(site.startDate, 15, site.latDeg)))
+  return kwh
+}
 
 /**
- * One live household, on the same models as `vpp simulate`: PV from the sun's position for the site
- * and simulated moment, clear-sky irradiance on a south-facing roof under the street's cloud process
- * (advanced every 15 simulated minutes, one sky for every home), household load on the BDEW H0 profile
- * scaled by the home's base load with noise, and a battery in self-consumption mode (or following a
- * setpoint when one is given). Deterministic for its seeds.
+ * One live household, on the one household model `vpp simulate` runs too (models/household.ts): PV
+ * from the sun's position for the site and simulated moment, clear-sky irradiance on a south-facing
+ * roof under the street's cloud process (advanced every 15 simulated minutes, one sky for every home),
+ * household load on the BDEW H0 profile scaled to the home's base load (its mean, i.e. its kWh a year)
+ * with the model's noise, and a battery in self-consumption mode (or following a setpoint when one is
+ * given). Deterministic for its seeds.
  */
 export class HomeModel {
   private readonly random: () => number
@@ -72,6 +91,7 @@ export class HomeModel {
   private day = 0
   private lastSecondsOfDay = -1
   private socWh: number
+  private readonly loadScale: number
   readonly counters: HomeCounters = { pvWh: 0, importWh: 0, exportWh: 0 }
   last: HomeReading
 
@@ -80,6 +100,7 @@ export class HomeModel {
     const start = new Date(`${site.startDate}T00:00:00Z`)
     this.sky = new CloudProcess(site.skySeed, site.latDeg, Math.floor((start.getTime() - Date.UTC(start.getUTCFullYear(), 0, 1)) / 86_400_000))
     this.socWh = spec.batteryWh * 0.5
+    this.loadScale = loadScaleOf((spec.baseLoadW * HOURS_PER_YEAR) / 1000, standardKwhOf(site))
     this.last = { pvW: 0, loadW: spec.baseLoadW, batteryW: 0, gridW: spec.baseLoadW, socPct: spec.batteryWh ? 50 : 0 }
   }
 
@@ -106,12 +127,19 @@ export class HomeModel {
     }
 
     const sun = sunPosition(at, this.site.latDeg, this.site.lonDeg)
-    const pvW = Math.round(this.spec.pvKwp * cloudyPlaneIrradiance(sun, this.clearness, TILT_DEG, AZIMUTH_DEG) * PERFORMANCE_RATIO)
-
+    const planeIrradianceWm2 = cloudyPlaneIrradiance(sun, this.clearness, TILT_DEG, AZIMUTH_DEG)
     const weekday = local.getUTCDay()
     const profileW = standardLoadW(dayTypeOf(weekday), secondsOfDay / 3600, summerWeight(dayOfYear, this.site.latDeg), seasonalDayOfYear(dayOfYear, this.site.latDeg))
-    const loadW = Math.round((this.spec.baseLoadW / MEAN_W_PER_1000_KWH) * profileW * (0.8 + 0.4 * this.random()))
+    return this.advance({ planeIrradianceWm2, profileW, noiseU: this.random() }, dtSeconds, batterySetpointW, reserves)
+  }
 
+  /**
+   * One step of `dtSeconds` from given inputs (what `step` computes from the clock, the sky and the
+   * profile): power in whole W, as the devices report it, and the lifetime counters.
+   */
+  advance(inputs: HomeInputs, dtSeconds: number, batterySetpointW?: number, reserves?: { minPct: number; maxPct: number }): HomeReading {
+    const pvW = Math.round(pvPowerW(this.spec.pvKwp, inputs.planeIrradianceWm2))
+    const loadW = Math.round(loadPowerW(this.loadScale, inputs.profileW, inputs.noiseU))
     const batteryW = this.batteryPower(pvW, loadW, dtSeconds, batterySetpointW, reserves)
     const gridW = loadW - pvW - batteryW
     const hours = dtSeconds / 3600
@@ -127,16 +155,12 @@ export class HomeModel {
     if (batteryWh <= 0) return 0
     const hours = dtSeconds / 3600
     const wanted = clamp(setpointW ?? loadW - pvW, -batteryMaxW, batteryMaxW)
-    // A setpoint may use all but 5 %; the battery's own mode stays within the reserves as well.
+    // A setpoint may use all but the floor; the battery's own mode stays within the reserves as well.
     const own = setpointW === undefined && reserves
-    const floorWh = batteryWh * Math.max(0.05, own ? reserves.minPct / 100 : 0)
+    const floorWh = batteryWh * Math.max(BATTERY_FLOOR_SHARE, own ? reserves.minPct / 100 : 0)
     const ceilingWh = batteryWh * (own ? Math.min(1, reserves.maxPct / 100) : 1)
-    let w: number
-    if (wanted >= 0) w = Math.min(wanted, Math.max(0, (this.socWh - floorWh) / hours))
-    else w = -Math.min(-wanted, Math.max(0, (ceilingWh - this.socWh) / (hours * batteryEfficiency)))
-    w = Math.round(w)
-    this.socWh -= w >= 0 ? w * hours : w * hours * batteryEfficiency
-    this.socWh = clamp(this.socWh, 0, batteryWh)
+    const w = Math.round(batteryEnergyWh(wanted * hours, this.socWh, batteryMaxW * hours, floorWh, ceilingWh, batteryEfficiency) / hours)
+    this.socWh = clamp(socAfterWh(this.socWh, w * hours, batteryEfficiency), 0, batteryWh)
     return w
   }
 }

@@ -1,9 +1,9 @@
 import type { OrderColumns } from '../market/engine/columnar-clearing.ts'
+import { BATTERY_FLOOR_SHARE, batteryEnergyWh, loadPowerW, pvPowerW, socAfterWh } from './models/household.ts'
 
-// Every study home's own devices for one interval, over typed arrays: the simulator's hot loop.
+// Every study home's own devices for one interval, over typed arrays: the simulator's hot loop, on
+// the one household model the live homes run too (models/household.ts), in whole Wh.
 
-const PERFORMANCE_RATIO = 0.85
-const BATTERY_FLOOR = 0.05
 /** Share of its capacity a battery keeps for its own home when selling to neighbours in the evening. */
 const BATTERY_EVENING_RESERVE = 0.5
 const EV_CHARGER_W = 7400
@@ -67,9 +67,9 @@ export function stepHomes(state: HomeState, p: IntervalInputs): { pvWh: number; 
   let loadTotal = 0
   orders.count = 0
   for (let h = 0; h < n; h++) {
-    const pvWh = h < measuredPvHomes ? Math.round(measuredPvWh[h]!) : orientationOf[h]! >= 0 ? Math.round(kWp[h]! * poa[orientationOf[h]!]! * PERFORMANCE_RATIO * dtHours) : 0
+    const pvWh = h < measuredPvHomes ? Math.round(measuredPvWh[h]!) : orientationOf[h]! >= 0 ? Math.round(pvPowerW(kWp[h]!, poa[orientationOf[h]!]!) * dtHours) : 0
     // The noise is drawn for measured homes too, so every modelled home gets the same draws either way.
-    let loadWh = Math.round(loadScale[h]! * profileAtShift[shiftQuarter[h]! + 3]! * (0.55 + 0.9 * noise()) * dtHours)
+    let loadWh = Math.round(loadPowerW(loadScale[h]!, profileAtShift[shiftQuarter[h]! + 3]!, noise()) * dtHours)
     if (h < measuredLoadHomes) loadWh = Math.round(measuredLoadWh[h]!)
     else {
       if (heatPumpKwh[h]! > 0) loadWh += Math.round(((heatPumpKwh[h]! * 1000 * heatPumpDayShare) / 24) * heatPumpShape * dtHours)
@@ -82,21 +82,18 @@ export function stepHomes(state: HomeState, p: IntervalInputs): { pvWh: number; 
     // The home's own battery first (self-consumption): charge from surplus, cover deficit.
     let net = pvWh - loadWh
     if (batteryWh[h]! > 0) {
-      const maxWh = Math.floor(batteryW[h]! * dtHours)
-      if (net > 0) {
-        const charge = Math.min(net, maxWh, Math.floor((batteryWh[h]! - socWh[h]!) / batteryEfficiency[h]!))
-        socWh[h]! += Math.floor(charge * batteryEfficiency[h]!)
-        net -= charge
-        batteryOffer[h] = 0
-      } else {
-        const floor = Math.ceil(batteryWh[h]! * BATTERY_FLOOR)
-        const discharge = Math.min(-net, maxWh, Math.max(0, socWh[h]! - floor))
-        socWh[h]! -= discharge
-        net += discharge
+      // The shared model in whole Wh: its energy truncated toward zero, the charge stored rounded down.
+      const capacity = batteryWh[h]!
+      const charging = net > 0
+      const energy = Math.trunc(batteryEnergyWh(-net, socWh[h]!, batteryW[h]! * dtHours, capacity * BATTERY_FLOOR_SHARE, capacity, batteryEfficiency[h]!))
+      socWh[h] = Math.floor(socAfterWh(socWh[h]!, energy, batteryEfficiency[h]!))
+      net += energy
+      if (charging) batteryOffer[h] = 0
+      else {
         // Evening: what the battery could still give beyond its home's own reserve, for the neighbours.
         const evening = localHour >= 17 && localHour < 22
-        const reserve = Math.ceil(batteryWh[h]! * BATTERY_EVENING_RESERVE)
-        batteryOffer[h] = p.batteryStrategy && evening && net === 0 ? Math.max(0, Math.min(maxWh - discharge, socWh[h]! - reserve)) : 0
+        const reserve = Math.ceil(capacity * BATTERY_EVENING_RESERVE)
+        batteryOffer[h] = p.batteryStrategy && evening && net === 0 ? Math.max(0, Math.min(Math.floor(batteryW[h]! * dtHours) - energy, socWh[h]! - reserve)) : 0
       }
     }
     surplus[h] = net > 0 ? net : 0

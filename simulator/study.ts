@@ -3,6 +3,7 @@ import { ClearingWorkspace } from '../market/engine/clearing-workspace.ts'
 import { compileTopology } from '../market/engine/compiled-topology.ts'
 import { CloudProcess } from './models/clouds.ts'
 import { dayTypeOf, seasonalDayOfYear, standardLoadW, summerWeight } from './models/household-load.ts'
+import { loadScaleOf } from './models/household.ts'
 import { stepHomes, type HomeState } from './study-homes.ts'
 import { lowVoltageGrid } from './study-grid.ts'
 import { measuredInputs } from './study-measured.ts'
@@ -75,7 +76,7 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
   const start = Date.parse(`${scenario.start}T00:00:00Z`)
   const offsetMinutes = utcOffsetMinutes(timeZone)
   const standardKwh = annualStandardKwh(scenario.start, intervalMinutes, lat)
-  const loadScale = Float64Array.from(homes, (h) => h.annualLoadKwh / standardKwh)
+  const loadScale = Float64Array.from(homes, (h) => loadScaleOf(h.annualLoadKwh, standardKwh))
   const heatingDegreeShare = heatingDegreeDays(lat)
 
   const startDate = new Date(start)
