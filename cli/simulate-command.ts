@@ -19,8 +19,8 @@ const simulateOptionsSchema = z.object({
 /**
  * `vpp simulate SCENARIO.yaml [--days 365] [--out DIR] [--compare]`: a headless study through the real
  * market engine, on a worker thread per core; writes report.html, kpis.json and timeseries.csv to DIR (default `study-NAME`).
- * With `--compare` the same weather and load run three ways: no trading, P2P, P2P with batteries
- * selling to neighbours in the evening.
+ * With `--compare` the same weather and load run four ways: no trading, P2P, P2P with batteries
+ * selling to neighbours in the evening, and P2P with perfect foresight (what forecast error costs).
  */
 export async function simulateCommand(scenarioPath: string, raw: Record<string, unknown>): Promise<void> {
   const options = parseOptions(simulateOptionsSchema, raw)
@@ -43,14 +43,13 @@ export async function simulateCommand(scenarioPath: string, raw: Record<string, 
   }
   bar.stop()
 
-  const baseline = runs.find((r) => r.mode === 'no-trading')
-  const kpis = runs.map((r) => studyKpis(r, baseline))
+  const kpis = runs.map((r) => studyKpis(r))
   mkdirSync(out, { recursive: true })
   writeFileSync(join(out, 'kpis.json'), `${JSON.stringify({ scenario: scenario.name, scenarioFile: resolve(scenarioPath), days: options.days, seed: scenario.seed, modes: kpis }, null, 2)}\n`)
   writeFileSync(join(out, 'timeseries.csv'), studyCsv(runs))
   writeFileSync(join(out, 'report.html'), studyReport(runs, kpis))
   for (const k of kpis) {
-    console.log(`${k.mode}: self-sufficiency ${(k.selfSufficiency * 100).toFixed(1)} %, self-consumption ${(k.selfConsumption * 100).toFixed(1)} %, traded ${k.tradedKwh} kWh, savings ${(k.savingsBaseUnits / 1e6).toFixed(2)}, peak transformer import ${k.peakTransformerImportKw} kW${k.lowVoltage ? `, voltage ${(k.lowVoltage.minVoltagePu * 100).toFixed(1)}–${(k.lowVoltage.maxVoltagePu * 100).toFixed(1)} %, ${k.lowVoltage.hoursRiseOver3Pct} h above 3 % rise, losses ${k.lowVoltage.lossesKwh} kWh` : ''}`)
+    console.log(`${k.mode}: self-sufficiency ${(k.selfSufficiency * 100).toFixed(1)} %, self-consumption ${(k.selfConsumption * 100).toFixed(1)} %, traded ${k.tradedKwh} kWh (${k.shortfallKwh} kWh not delivered, imbalance ${(k.imbalanceChargesBaseUnits / 1e6).toFixed(2)}), savings ${(k.savingsBaseUnits / 1e6).toFixed(2)}, peak transformer import ${k.peakTransformerImportKw} kW${k.lowVoltage ? `, voltage ${(k.lowVoltage.minVoltagePu * 100).toFixed(1)}–${(k.lowVoltage.maxVoltagePu * 100).toFixed(1)} %, ${k.lowVoltage.hoursRiseOver3Pct} h above 3 % rise, losses ${k.lowVoltage.lossesKwh} kWh` : ''}`)
   }
   console.log(`wrote ${join(out, 'report.html')}, kpis.json and timeseries.csv`)
 }

@@ -2,6 +2,7 @@ import { createPublicClient, createWalletClient, getAddress, http, zeroAddress, 
 import { privateKeyToAccount } from 'viem/accounts'
 import { VppError } from '../protocol/errors.ts'
 import { communityKey } from '../protocol/order.ts'
+import { settlementDefaults } from '../protocol/settlement-defaults.ts'
 import { devStablecoinAbi, devStablecoinBytecode, energySettlementAbi, energySettlementBytecode } from './generated/artifacts.ts'
 
 export interface Deployment {
@@ -28,15 +29,7 @@ export interface Deployment {
   intervalLength: number
 }
 
-/** Parameters fixed at deployment, with the defaults a new community starts from. */
-export const settlementDefaults = {
-  /** 0.40 per kWh for a 6-decimal stablecoin: about a retail tariff, so a buyer left short is made whole. */
-  imbalancePrice: 400_000,
-  settlementWindow: 86_400,
-  withdrawalDelay: 2 * 86_400,
-  /** The market's default 15-minute interval. */
-  intervalLength: 900,
-} as const
+export { settlementDefaults } from '../protocol/settlement-defaults.ts'
 
 /** anvil's chain id: a local development chain, where self-reported meter readings are allowed. */
 export const DEV_CHAIN_ID = 31337

@@ -39,12 +39,19 @@ export interface DeliveryState {
  * // 900: 400 W of export for the award plus the home's own 500 W
  */
 export function batterySetpointW(state: DeliveryState, limits: BatteryLimits): number {
-  const remainingWh = state.awardNetWh - state.deliveredWh
+  return steeringSetpointW(state.awardNetWh - state.deliveredWh, state.secondsLeft, state.pvW, state.loadW, state.socPct ?? Number.NaN, limits.maxW, limits.socFloorPct, limits.socCeilingPct)
+}
+
+/**
+ * `batterySetpointW` on plain numbers (`socPct` NaN = unknown), so the study steers 10,000 batteries
+ * an interval with the agent's own rule and no object per home.
+ */
+export function steeringSetpointW(remainingWh: number, secondsLeft: number, pvW: number, loadW: number, socPct: number, maxW: number, floorPct: number, ceilingPct: number): number {
   // grid = load − pv − battery (positive = import), so a grid target sets the battery.
-  const targetGridW = (-remainingWh * 3600) / Math.max(1, state.secondsLeft)
-  let w = state.loadW - state.pvW - targetGridW
-  w = Math.max(-limits.maxW, Math.min(limits.maxW, w))
-  if (state.socPct !== null && state.socPct <= limits.socFloorPct) w = Math.min(0, w)
-  if (state.socPct !== null && state.socPct >= limits.socCeilingPct) w = Math.max(0, w)
+  const targetGridW = (-remainingWh * 3600) / Math.max(1, secondsLeft)
+  let w = loadW - pvW - targetGridW
+  w = Math.max(-maxW, Math.min(maxW, w))
+  if (socPct <= floorPct) w = Math.min(0, w)
+  if (socPct >= ceilingPct) w = Math.max(0, w)
   return Math.round(w)
 }

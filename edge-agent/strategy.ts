@@ -33,15 +33,29 @@ export interface PlannedOrder {
  */
 export function planOrders(netWh: number, params: StrategyParams): PlannedOrder[] {
   const totalWh = Math.abs(Math.round(netWh))
-  if (totalWh < params.minOrderWh) return []
+  const steps = stepCount(totalWh, params)
   const side = netWh > 0 ? Side.sell : Side.buy
-  const spread = params.retailPrice - params.feedInPrice
-  const steps = Math.min(params.steps, Math.floor(totalWh / params.minOrderWh))
+  return Array.from({ length: steps }, (_, k) => ({ side, energyWh: stepEnergyWh(k, steps, totalWh), limitPrice: stepLimitPrice(k, steps, side, params) }))
+}
+
+// The step curve's rules on plain numbers, so the study writes 10,000 homes' orders an interval
+// straight into typed arrays with the agent's own rules.
+
+/** How many orders `totalWh` (whole, not negative) makes: none below the smallest worth signing. */
+export function stepCount(totalWh: number, params: StrategyParams): number {
+  if (totalWh < params.minOrderWh) return 0
+  return Math.min(params.steps, Math.floor(totalWh / params.minOrderWh))
+}
+
+/** Step `k`'s energy of `steps`: equal shares, the last taking what the division leaves. */
+export function stepEnergyWh(k: number, steps: number, totalWh: number): number {
   const base = Math.floor(totalWh / steps)
-  return Array.from({ length: steps }, (_, k) => {
-    const fraction = (k + 1) / (steps + 3)
-    const limitPrice = side === Side.sell ? params.feedInPrice + Math.round(spread * fraction) : params.retailPrice - Math.round(spread * fraction)
-    const energyWh = k === steps - 1 ? totalWh - base * (steps - 1) : base
-    return { side, energyWh, limitPrice }
-  })
+  return k === steps - 1 ? totalWh - base * (steps - 1) : base
+}
+
+/** Step `k`'s limit: a seller asks more for each further step, a buyer offers less, inside the tariff band. */
+export function stepLimitPrice(k: number, steps: number, side: 0 | 1, params: StrategyParams): number {
+  const spread = params.retailPrice - params.feedInPrice
+  const fraction = (k + 1) / (steps + 3)
+  return side === Side.sell ? params.feedInPrice + Math.round(spread * fraction) : params.retailPrice - Math.round(spread * fraction)
 }

@@ -51,6 +51,21 @@ export function sellerReceivesBaseUnitsNumber(filledWh: number, pricePerKwh: num
   return Math.floor((filledWh * pricePerKwh) / 1000)
 }
 
+/**
+ * What a seller pays the buyer it left short by `shortfallWh` at the contract's imbalance price:
+ * rounded down, so it stays within the seller's collateral for the fill, which is rounded up
+ * (EnergySettlement.sol `_applyTrades`, one charge per trade).
+ * @example imbalanceChargeBaseUnits(3n, 333_333n) // 999n
+ */
+export function imbalanceChargeBaseUnits(shortfallWh: bigint, imbalancePricePerKwh: bigint): bigint {
+  return (shortfallWh * imbalancePricePerKwh) / WH_PER_KWH
+}
+
+/** `imbalanceChargeBaseUnits` on plain numbers (see `buyerPaysBaseUnitsNumber`). */
+export function imbalanceChargeBaseUnitsNumber(shortfallWh: number, imbalancePricePerKwh: number): number {
+  return Math.floor((shortfallWh * imbalancePricePerKwh) / 1000)
+}
+
 /** Start (unix seconds) of the interval that contains `unixSeconds`. */
 export function intervalStart(unixSeconds: number, intervalSeconds: number): number {
   return Math.floor(unixSeconds / intervalSeconds) * intervalSeconds

@@ -1,5 +1,6 @@
 import { dirname, isAbsolute, join } from 'node:path'
 import { z } from 'zod'
+import { settlementDefaults } from '../protocol/settlement-defaults.ts'
 import type { Topology } from '../market/engine/topology.ts'
 import { loadConfigFile } from '../platform/config-file.ts'
 import { mulberry32 } from './random.ts'
@@ -62,7 +63,14 @@ export const scenarioSchema = z
       })
       .strict()
       .refine((t) => t.retailPerKwh > t.feedInPerKwh, { message: 'retailPerKwh must be above feedInPerKwh', path: ['retailPerKwh'] }),
-    market: z.object({ pricing: z.enum(['pay-as-clear', 'pay-as-bid']).default('pay-as-clear'), intervalMinutes: z.number().int().min(1).max(60).default(15) }).strict(),
+    market: z
+      .object({
+        pricing: z.enum(['pay-as-clear', 'pay-as-bid']).default('pay-as-clear'),
+        intervalMinutes: z.number().int().min(1).max(60).default(15),
+        /** Base units per kWh a seller pays the buyer it left short (the contract's imbalance price). */
+        imbalancePerKwh: z.number().int().nonnegative().default(settlementDefaults.imbalancePrice),
+      })
+      .strict(),
     /** Grid emissions avoided per kWh of local solar, g CO₂/kWh. */
     co2GramsPerKwh: z.number().nonnegative().default(380),
     seed: z.number().int().nonnegative(),

@@ -1,23 +1,24 @@
 import type { StudyRun } from './study-run.ts'
 
 /**
- * The runs' community time series as CSV, one row per interval and mode: energies in Wh, money in
- * base units, the interval's volume-weighted trade price in base units per kWh (empty when nothing
- * traded) and the most loaded transformer's loading (share of its rating); with cables in the
+ * The runs' community time series as CSV, one row per interval and mode: energies in Wh (the
+ * batteries' net output; traded = awarded, of which delivered and short), money in base units (paid
+ * for delivered energy, imbalance charges), the interval's volume-weighted price of delivered energy
+ * in base units per kWh (empty when nothing was delivered) and the most loaded transformer's loading (share of its rating); with cables in the
  * scenario also the cable losses (Wh) and the lowest and highest home voltage (share of nominal).
  *
  * @example writeFileSync('timeseries.csv', studyCsv([p2p]))
  */
 export function studyCsv(runs: readonly StudyRun[]): string {
   const grid = runs.every((r) => r.lowVoltage)
-  const lines = [`interval_start_utc,mode,pv_wh,load_wh,grid_import_wh,grid_export_wh,traded_wh,traded_paid,price_per_kwh,max_transformer_loading${grid ? ',losses_wh,min_voltage_pu,max_voltage_pu' : ''}`]
+  const lines = [`interval_start_utc,mode,pv_wh,load_wh,battery_wh,grid_import_wh,grid_export_wh,traded_wh,delivered_wh,shortfall_wh,traded_paid,imbalance_charges,price_per_kwh,max_transformer_loading${grid ? ',losses_wh,min_voltage_pu,max_voltage_pu' : ''}`]
   for (const run of runs) {
     const s = run.series
     for (let t = 0; t < run.intervalStartMs.length; t++) {
-      const price = s.tradedWh[t]! > 0 ? Math.round((s.tradedPaid[t]! * 1000) / s.tradedWh[t]!) : ''
+      const price = s.deliveredWh[t]! > 0 ? Math.round((s.tradedPaid[t]! * 1000) / s.deliveredWh[t]!) : ''
       const lv = grid ? run.lowVoltage!.series : null
       const gridColumns = lv ? `,${lv.lossesWh[t]!.toFixed(1)},${lv.minPu[t]!.toFixed(5)},${lv.maxPu[t]!.toFixed(5)}` : ''
-      lines.push(`${new Date(run.intervalStartMs[t]!).toISOString()},${run.mode},${s.pvWh[t]},${s.loadWh[t]},${s.gridImportWh[t]},${s.gridExportWh[t]},${s.tradedWh[t]},${s.tradedPaid[t]},${price},${s.maxTransformerLoading[t]!.toFixed(4)}${gridColumns}`)
+      lines.push(`${new Date(run.intervalStartMs[t]!).toISOString()},${run.mode},${s.pvWh[t]},${s.loadWh[t]},${s.batteryWh[t]},${s.gridImportWh[t]},${s.gridExportWh[t]},${s.tradedWh[t]},${s.deliveredWh[t]},${s.shortfallWh[t]},${s.tradedPaid[t]},${s.imbalanceCharges[t]},${price},${s.maxTransformerLoading[t]!.toFixed(4)}${gridColumns}`)
     }
   }
   return `${lines.join('\n')}\n`

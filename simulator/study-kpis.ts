@@ -7,10 +7,13 @@ import { buyerPaysBaseUnitsNumber, sellerReceivesBaseUnitsNumber } from '../prot
  * - self-consumption = PV energy used inside the community / PV energy produced ("Eigenverbrauchsanteil");
  *   "inside the community" counts a home's own use, its battery and neighbours who bought it;
  * - savings = what the homes would have paid with no trading (retail for every import, feed-in tariff
- *   for every export, same weather and load) minus what they pay in this run; positive is a gain;
+ *   for every export, same weather, load and battery, run alongside in the same study) minus what they
+ *   pay in this run, imbalance charges included; positive is a gain;
+ * - traded / delivered / shortfall: energy the market awarded, the part the sellers' meters covered,
+ *   and the rest, for which sellers paid their buyers the imbalance price (the contract's rule);
  * - peak import / export per transformer: highest physical net flow through it in any interval, W;
  * - hours over capacity: hours in which a transformer's net flow exceeded its rating;
- * - average price: volume-weighted buyer price of traded energy, base units per kWh;
+ * - average price: volume-weighted buyer price of delivered energy, base units per kWh;
  * - CO₂ avoided: demand covered inside the community × the grid's emission factor;
  * - low-voltage grid (with cables in the scenario): lowest and highest voltage at any home, hours with
  *   any home outside EN 50160's ±10 %, the highest rise above the transformer's busbar and hours with
@@ -28,6 +31,12 @@ export interface StudyKpis {
   selfSufficiency: number
   selfConsumption: number
   tradedKwh: number
+  deliveredKwh: number
+  shortfallKwh: number
+  /** Imbalance charges sellers paid their buyers, base units. */
+  imbalanceChargesBaseUnits: number
+  /** Bought and delivered but not drawn by the buyer: on to the utility unpaid. */
+  spilledKwh: number
   averagePricePerKwh: number | null
   /** Base units: what the homes pay the utility and each other, net of what they earn. */
   netCostBaseUnits: number
@@ -56,56 +65,54 @@ export interface LowVoltageKpis {
 
 /**
  * What each home pays in a run, base units: imports at retail, exports at the feed-in tariff, plus
- * what it paid neighbours minus what it received from them. Integers throughout.
+ * what it paid neighbours and imbalance charges it paid, minus what it received for both. Integers throughout.
  *
  * @example homeCosts(run)[0] // 1048200 (1.05 in a 6-decimal stablecoin)
  */
 export function homeCosts(run: StudyRun): Float64Array {
   const { retailPerKwh, feedInPerKwh } = run.scenario.tariffs
   const h = run.homes
-  return Float64Array.from(h.ids, (_, i) => buyerPaysBaseUnitsNumber(h.importWh[i]!, retailPerKwh) - sellerReceivesBaseUnitsNumber(h.exportWh[i]!, feedInPerKwh) + h.paid[i]! - h.received[i]!)
+  return Float64Array.from(h.ids, (_, i) => buyerPaysBaseUnitsNumber(h.importWh[i]!, retailPerKwh) - sellerReceivesBaseUnitsNumber(h.exportWh[i]!, feedInPerKwh) + h.paid[i]! - h.received[i]! + h.imbalancePaid[i]! - h.imbalanceReceived[i]!)
 }
 
 /**
- * What each home would pay with no trading under the same physics as `run`: everything it bought
- * from neighbours imported at retail, everything it sold exported at the feed-in tariff. Exact for
- * `no-trading` and `p2p` runs (trading does not change what the devices do); a `p2p-battery` run
- * changes the batteries, so its baseline is a no-trading run of its own.
+ * What each home would pay with no trading: its no-trading twin's imports at retail and exports at
+ * the feed-in tariff, from the same weather, load and battery run alongside in the same study (trading
+ * changes what the batteries do, so the baseline cannot be worked back from the trades).
  */
 export function noTradingCosts(run: StudyRun): Float64Array {
   const { retailPerKwh, feedInPerKwh } = run.scenario.tariffs
   const h = run.homes
-  return Float64Array.from(h.ids, (_, i) => buyerPaysBaseUnitsNumber(h.importWh[i]! + h.boughtWh[i]!, retailPerKwh) - sellerReceivesBaseUnitsNumber(h.exportWh[i]! + h.soldWh[i]!, feedInPerKwh))
+  return Float64Array.from(h.ids, (_, i) => buyerPaysBaseUnitsNumber(h.baselineImportWh[i]!, retailPerKwh) - sellerReceivesBaseUnitsNumber(h.baselineExportWh[i]!, feedInPerKwh))
 }
 
 /**
- * Each home's saving against no trading, base units; `baseline` is required for a `p2p-battery` run.
+ * Each home's saving against no trading, base units.
  *
  * @example homeSavings(p2p)[3] // 74100
  */
-export function homeSavings(run: StudyRun, baseline?: StudyRun): Float64Array {
-  if (run.mode === 'p2p-battery' && !baseline) throw new Error('a p2p-battery run needs its no-trading baseline run for savings')
-  const before = run.mode === 'p2p-battery' ? homeCosts(baseline!) : noTradingCosts(run)
+export function homeSavings(run: StudyRun): Float64Array {
+  const before = noTradingCosts(run)
   const after = homeCosts(run)
   return before.map((b, i) => b - after[i]!)
 }
 
 /**
- * The KPIs of a run; `baseline` (the no-trading run with the same weather and load) is needed for
- * the savings of a `p2p-battery` run.
+ * The KPIs of a run.
  *
  * @example studyKpis(p2p).selfSufficiency // 0.43
  */
-export function studyKpis(run: StudyRun, baseline?: StudyRun): StudyKpis {
+export function studyKpis(run: StudyRun): StudyKpis {
   const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0)
   const demandWh = sum(run.series.loadWh)
   const pvWh = sum(run.series.pvWh)
   const importWh = sum(run.series.gridImportWh)
   const exportWh = sum(run.series.gridExportWh)
   const tradedWh = sum(run.series.tradedWh)
+  const deliveredWh = sum(run.series.deliveredWh)
   const paid = sum(run.series.tradedPaid)
   const cost = sum(homeCosts(run))
-  const savings = sum(homeSavings(run, baseline))
+  const savings = sum(homeSavings(run))
   const hoursPerInterval = run.intervalMinutes / 60
   const transformers = run.transformers.ids.map((id, x) => ({
     id,
@@ -124,7 +131,11 @@ export function studyKpis(run: StudyRun, baseline?: StudyRun): StudyKpis {
     selfSufficiency: demandWh > 0 ? round(1 - importWh / demandWh, 4) : 0,
     selfConsumption: pvWh > 0 ? round(1 - exportWh / pvWh, 4) : 0,
     tradedKwh: round(tradedWh / 1000, 1),
-    averagePricePerKwh: tradedWh > 0 ? Math.round((paid * 1000) / tradedWh) : null,
+    deliveredKwh: round(deliveredWh / 1000, 1),
+    shortfallKwh: round(sum(run.series.shortfallWh) / 1000, 1),
+    imbalanceChargesBaseUnits: sum(run.series.imbalanceCharges),
+    spilledKwh: round(sum(run.homes.spilledWh) / 1000, 1),
+    averagePricePerKwh: deliveredWh > 0 ? Math.round((paid * 1000) / deliveredWh) : null,
     netCostBaseUnits: cost,
     savingsBaseUnits: savings,
     co2AvoidedKg: round(((demandWh - importWh) / 1000) * (run.scenario.co2GramsPerKwh / 1000), 1),

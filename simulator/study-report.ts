@@ -2,8 +2,8 @@ import type { StudyRun } from './study-run.ts'
 import { homeSavings, type StudyKpis } from './study-kpis.ts'
 
 /** Okabe–Ito: distinguishable with every common colour-vision deficiency (same palette as the dashboard). */
-const MODE_COLOURS: Record<string, string> = { 'no-trading': '#999999', p2p: '#0072B2', 'p2p-battery': '#D55E00' }
-const MODE_NAMES: Record<string, string> = { 'no-trading': 'No trading', p2p: 'P2P trading', 'p2p-battery': 'P2P + battery strategy' }
+const MODE_COLOURS: Record<string, string> = { 'no-trading': '#999999', p2p: '#0072B2', 'p2p-battery': '#D55E00', 'p2p-perfect': '#009E73' }
+const MODE_NAMES: Record<string, string> = { 'no-trading': 'No trading', p2p: 'P2P trading', 'p2p-battery': 'P2P + battery strategy', 'p2p-perfect': 'P2P, perfect foresight' }
 const W = 760
 const H = 220
 const PAD = 44
@@ -31,6 +31,9 @@ export function studyReport(runs: readonly StudyRun[], kpis: readonly StudyKpis[
     ['Import from the grid, kWh', (k) => fmt(k.gridImportKwh)],
     ['Export to the grid, kWh', (k) => fmt(k.gridExportKwh)],
     ['Traded between neighbours, kWh', (k) => fmt(k.tradedKwh)],
+    ['Of that, not delivered (imbalance), kWh', (k) => fmt(k.shortfallKwh)],
+    ['Imbalance charges sellers paid buyers', (k) => money(k.imbalanceChargesBaseUnits)],
+    ['Bought but not drawn (on to the utility unpaid), kWh', (k) => fmt(k.spilledKwh)],
     ['Average trade price per kWh', (k) => (k.averagePricePerKwh === null ? '–' : money(k.averagePricePerKwh))],
     ['Net cost of all homes', (k) => money(k.netCostBaseUnits)],
     ['Savings against no trading', (k) => money(k.savingsBaseUnits)],
@@ -60,17 +63,15 @@ export function studyReport(runs: readonly StudyRun[], kpis: readonly StudyKpis[
 
   const loading = first.transformers.capacityW === null ? '<p>The transformers have no rating in this scenario, so there is no loading to show.</p>' : loadingChart(runs)
   const withSavings = runs.filter((r) => r.mode !== 'no-trading')
-  const baseline = runs.find((r) => r.mode === 'no-trading')
   const savingsCharts = withSavings
-    .filter((r) => r.mode !== 'p2p-battery' || baseline)
-    .map((r) => sortedBars(Array.from(homeSavings(r, baseline)).map((v) => v / baseUnitsPerCurrency), `Savings per home, ${MODE_NAMES[r.mode]} (currency units, sorted)`, MODE_COLOURS[r.mode]!))
+    .map((r) => sortedBars(Array.from(homeSavings(r)).map((v) => v / baseUnitsPerCurrency), `Savings per home, ${MODE_NAMES[r.mode]} (currency units, sorted)`, MODE_COLOURS[r.mode]!))
     .join('')
   const traded = withSavings.map((r) => {
     const prices: number[] = []
     const volumes: number[] = []
     for (let t = 0; t < r.series.tradedWh.length; t++) {
+      if (r.series.deliveredWh[t]! > 0) prices.push(r.series.tradedPaid[t]! / r.series.deliveredWh[t]! / (baseUnitsPerCurrency / 1000))
       if (r.series.tradedWh[t]! > 0) {
-        prices.push(r.series.tradedPaid[t]! / r.series.tradedWh[t]! / (baseUnitsPerCurrency / 1000))
         volumes.push(r.series.tradedWh[t]! / 1000)
       }
     }
@@ -91,7 +92,7 @@ figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.3rem}svg{max-wi
 <p>${fmt(first.homes.ids.length)} homes on ${fmt(first.transformers.ids.length)} transformer${first.transformers.ids.length === 1 ? "" : "s"}, ${first.days} days from ${s.start}, ${first.intervalMinutes}-minute intervals, ${s.market.pricing} pricing. Seed ${s.seed}: the same scenario gives the same study.</p>
 <h2>Key figures</h2>
 ${table}
-<p class="note">Definitions: self-sufficiency = demand covered inside the community / total demand; self-consumption = PV energy used inside the community (own use, batteries, neighbours) / PV produced; savings = cost with no trading (retail for imports, feed-in tariff for exports, same weather and load) minus cost in the mode; CO₂ avoided = demand covered inside the community × ${s.co2GramsPerKwh} g/kWh. Trading alone moves money, not electrons: transformer flows change only where devices behave differently (the battery strategy).</p>
+<p class="note">Definitions: self-sufficiency = demand covered inside the community / total demand; self-consumption = PV energy used inside the community (own use, batteries, neighbours) / PV produced; savings = cost with no trading (retail for imports, feed-in tariff for exports, same weather, load and battery) minus cost in the mode, imbalance charges included; CO₂ avoided = demand covered inside the community × ${s.co2GramsPerKwh} g/kWh. Every home's agent runs the edge agent's own forecast, order strategy and battery control, knowing only its past telemetry at gate closure; what a seller does not deliver it pays its buyer at the imbalance price (${money(s.market.imbalancePerKwh)} per kWh), as the settlement contract does. Perfect foresight trades what the devices will actually do: the difference is what forecast error costs. Trading moves money, and electrons only where it makes batteries behave differently.</p>
 <h2>Transformer loading</h2>
 ${loading}
 ${first.lowVoltage ? `<h2>Voltage in the low-voltage grid</h2>\n${voltageChart(runs)}<p class="note">Power flow of every transformer's cables every interval (backward/forward sweep, balanced three-phase, the transformer holding its busbar at ${fmt(first.lowVoltage.busbarPu * 100, 1)} %). EN 50160 wants 90–110 % of nominal; VDE-AR-N 4105 lets generation raise the voltage by 3 % at most.</p>` : ''}

@@ -1,14 +1,19 @@
 import { scenarioHomes, scenarioTopology, type Scenario } from './scenario.ts'
+import type { DeliveryRecords } from './study-delivery.ts'
+import type { HomeRecords } from './study-homes.ts'
 
 // What a study records (StudyRun) and how its days are cut into chunks that run independently.
 
 /**
  * How the homes run: `no-trading` is today (self-consumption, the rest to and from the utility at
- * retail and feed-in tariff); `p2p` adds the market (same physics, surplus and deficit offered to the
- * neighbours first); `p2p-battery` also lets batteries sell stored energy to neighbours in the evening.
+ * retail and feed-in tariff); `p2p` adds the market, every home's agent trading its forecast position
+ * with the edge agent's own code and steering its battery to deliver, imbalance settled by the
+ * contract's rules; `p2p-battery` also lets batteries sell stored energy to neighbours in the evening;
+ * `p2p-perfect` is `p2p` with perfect foresight (each home trades what its devices will actually do),
+ * so a comparison shows what forecast error costs.
  */
-export type StudyMode = 'no-trading' | 'p2p' | 'p2p-battery'
-export const studyModes: readonly StudyMode[] = ['no-trading', 'p2p', 'p2p-battery']
+export type StudyMode = 'no-trading' | 'p2p' | 'p2p-battery' | 'p2p-perfect'
+export const studyModes: readonly StudyMode[] = ['no-trading', 'p2p', 'p2p-battery', 'p2p-perfect']
 
 export interface StudyOptions {
   days: number
@@ -34,9 +39,17 @@ export interface StudyRun {
     /** From and to the utility, i.e. across the community's boundary. */
     gridImportWh: Float64Array
     gridExportWh: Float64Array
+    /** Awarded by the market. */
     tradedWh: Float64Array
-    /** Paid by buyers for the interval's trades, base units. */
+    /** Of that, delivered (the sellers' meters covered it) and not delivered. */
+    deliveredWh: Float64Array
+    shortfallWh: Float64Array
+    /** Paid by buyers for the delivered energy, base units. */
     tradedPaid: Float64Array
+    /** Imbalance charges sellers paid their buyers, base units. */
+    imbalanceCharges: Float64Array
+    /** The batteries' net output, Wh (discharge − charge before losses). */
+    batteryWh: Float64Array
     /** Highest transformer loading in the interval, share of its capacity (0 when unconstrained). */
     maxTransformerLoading: Float64Array
   }
@@ -54,17 +67,8 @@ export interface StudyRun {
   surplusByDayHour: Float64Array
   /** The low-voltage grid's power flow, when the scenario describes its cables (`grid.lowVoltage`). */
   lowVoltage: LowVoltageRecord | null
-  homes: {
-    ids: string[]
-    pvWh: Float64Array
-    loadWh: Float64Array
-    importWh: Float64Array
-    exportWh: Float64Array
-    boughtWh: Float64Array
-    soldWh: Float64Array
-    paid: Float64Array
-    received: Float64Array
-  }
+  /** Per home, whole Wh and base units: its devices (study-homes.ts) and its trades (study-delivery.ts). */
+  homes: { ids: string[] } & HomeRecords & DeliveryRecords
 }
 
 /**
@@ -122,7 +126,11 @@ export function emptyStudyRun(scenario: Scenario, mode: StudyMode, days: number)
       gridImportWh: new Float64Array(intervals),
       gridExportWh: new Float64Array(intervals),
       tradedWh: new Float64Array(intervals),
+      deliveredWh: new Float64Array(intervals),
+      shortfallWh: new Float64Array(intervals),
       tradedPaid: new Float64Array(intervals),
+      imbalanceCharges: new Float64Array(intervals),
+      batteryWh: new Float64Array(intervals),
       maxTransformerLoading: new Float64Array(intervals),
     },
     transformers: {
@@ -157,8 +165,14 @@ export function emptyStudyRun(scenario: Scenario, mode: StudyMode, days: number)
       exportWh: new Float64Array(n),
       boughtWh: new Float64Array(n),
       soldWh: new Float64Array(n),
+      shortfallWh: new Float64Array(n),
       paid: new Float64Array(n),
       received: new Float64Array(n),
+      imbalancePaid: new Float64Array(n),
+      imbalanceReceived: new Float64Array(n),
+      spilledWh: new Float64Array(n),
+      baselineImportWh: new Float64Array(n),
+      baselineExportWh: new Float64Array(n),
     },
   }
 }
@@ -199,7 +213,7 @@ export function mergeStudyRun(into: StudyRun, part: StudyRun): void {
   }
   add(into.intervalStartMs, part.intervalStartMs)
   for (const key of Object.keys(into.series) as (keyof StudyRun['series'])[]) add(into.series[key], part.series[key])
-  for (const key of ['pvWh', 'loadWh', 'importWh', 'exportWh', 'boughtWh', 'soldWh', 'paid', 'received'] as const) add(into.homes[key], part.homes[key])
+  for (const key of Object.keys(into.homes) as (keyof StudyRun['homes'])[]) if (key !== 'ids') add(into.homes[key], part.homes[key])
   max(into.transformers.peakImportW, part.transformers.peakImportW)
   max(into.transformers.peakExportW, part.transformers.peakExportW)
   add(into.transformers.intervalsOverCapacity, part.transformers.intervalsOverCapacity)

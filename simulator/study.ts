@@ -1,10 +1,14 @@
-import { clearColumns, type OrderColumns } from '../market/engine/columnar-clearing.ts'
+import { clearColumns } from '../market/engine/columnar-clearing.ts'
+import { batteryLimitsSchema } from '../edge-agent/battery-controller.ts'
+import { strategyParamsSchema } from '../edge-agent/strategy.ts'
 import { ClearingWorkspace } from '../market/engine/clearing-workspace.ts'
 import { compileTopology } from '../market/engine/compiled-topology.ts'
 import { CloudProcess } from './models/clouds.ts'
 import { dayTypeOf, seasonalDayOfYear, standardLoadW, summerWeight } from './models/household-load.ts'
 import { loadScaleOf } from './models/household.ts'
 import { stepHomes, type HomeState } from './study-homes.ts'
+import { agentMemory, agentOrders, observeInterval, planAgentOrders } from './study-agents.ts'
+import { deliverInterval, deliveryScratch } from './study-delivery.ts'
 import { lowVoltageGrid } from './study-grid.ts'
 import { measuredInputs } from './study-measured.ts'
 import { measuredInterval } from './measured-csv.ts'
@@ -13,7 +17,6 @@ import { emptyStudyRun, studyChunks, type StudyChunk, type StudyMode, type Study
 import { mulberry32 } from './random.ts'
 import { scenarioHomes, scenarioTopology, type Scenario } from './scenario.ts'
 import { cloudyPlaneIrradiance, sunPosition } from './solar.ts'
-import { buyerPaysBaseUnitsNumber, sellerReceivesBaseUnitsNumber } from '../protocol/units.ts'
 
 
 /**
@@ -63,12 +66,9 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
   const kWp = Float64Array.from(homes, (h) => h.pv?.kWp ?? 0)
   const shiftQuarter = Int32Array.from(homes, () => Math.floor(habits() * 7) - 3) // −45 … +45 min
   const evArrivalHour = Float64Array.from(homes, () => 17 + habits() * 3)
-  const askPrice = Float64Array.from(homes, () => feedInPerKwh + Math.floor(habits() * 0.25 * (retailPerKwh - feedInPerKwh)))
-  const bidPrice = Float64Array.from(homes, () => retailPerKwh - Math.floor(habits() * 0.25 * (retailPerKwh - feedInPerKwh)))
   const batteryWh = Float64Array.from(homes, (h) => (h.battery ? Math.round(h.battery.kWh * 1000) : 0))
   const batteryW = Float64Array.from(homes, (h) => (h.battery ? h.battery.kW * 1000 : 0))
   const batteryEfficiency = Float64Array.from(homes, (h) => h.battery?.efficiency ?? 1)
-  const socWh = Float64Array.from(batteryWh, (wh) => Math.round(wh * 0.5))
   const heatPumpKwh = Float64Array.from(homes, (h) => h.heatPumpKwhPerYear)
   const evKwhPerDay = Float64Array.from(homes, (h) => h.evKwhPerDay)
   const evLeftWh = new Float64Array(n)
@@ -83,44 +83,39 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
   const sky = new CloudProcess(scenario.seed, lat, Math.floor((start - Date.UTC(startDate.getUTCFullYear(), 0, 1)) / 86_400_000))
 
   const { series, transformers } = run
-  // Locals for the hot loop (a property load per home per interval adds up over 350 million of them).
-  const { pvWh: homePvWh, loadWh: homeLoadWh, importWh: homeImportWh, exportWh: homeExportWh, boughtWh: homeBoughtWh, soldWh: homeSoldWh, paid: homePaid, received: homeReceived } = run.homes
-
-  // Per interval: each home's net after its own battery (+ surplus, − deficit), what it offers and wants.
-  const surplus = new Float64Array(n)
-  const deficit = new Float64Array(n)
-  const batteryOffer = new Float64Array(n)
-  const transformerNetWh = new Float64Array(transformerIds.length)
-  // One order per home with a surplus or a deficit, plus one per battery selling in the evening.
-  const orders: OrderColumns = {
-    count: 0,
-    side: new Uint8Array(2 * n),
-    energyWh: new Float64Array(2 * n),
-    limitPrice: new Float64Array(2 * n),
-    seq: new Float64Array(2 * n),
-    node: new Int32Array(2 * n),
-    hash: new Array<string>(2 * n),
-  }
-  const orderNames = homes.map((h) => h.id).concat(homes.map((h) => `${h.id}/battery`))
-  const homeOfOrder = new Int32Array(2 * n)
-  const isBatteryOrder = new Uint8Array(2 * n)
-  const workspace = new ClearingWorkspace()
-  const measured = measuredInputs(scenario, run.days)
+  const homeRecords = run.homes
+  const halfFull = Float64Array.from(batteryWh, (wh) => Math.round(wh * 0.5))
   const homeState: HomeState = {
-    orientationOf, kWp, loadScale, shiftQuarter, heatPumpKwh, evLeftWh, evArrivalHour, batteryWh, batteryW, batteryEfficiency, socWh, batteryOffer, surplus, deficit,
-    homePvWh: run.homes.pvWh, homeLoadWh: run.homes.loadWh, askPrice, bidPrice, nodeOf, orders, orderNames, homeOfOrder, isBatteryOrder,
-    measuredLoadWh: new Float64Array(n), measuredLoadHomes: Math.min(n, measured.load?.homes.length ?? 0),
-    measuredPvWh: new Float64Array(n), measuredPvHomes: Math.min(n, measured.pv?.homes.length ?? 0),
+    orientationOf, kWp, loadScale, shiftQuarter, heatPumpKwh, evLeftWh, evArrivalHour, batteryWh, batteryW, batteryEfficiency,
+    socWh: halfFull.slice(), baselineSocWh: halfFull.slice(), pvWh: new Float64Array(n), loadWh: new Float64Array(n),
+    measuredLoadWh: new Float64Array(n), measuredLoadHomes: 0, measuredPvWh: new Float64Array(n), measuredPvHomes: 0,
   }
+  const measured = measuredInputs(scenario, run.days)
+  homeState.measuredLoadHomes = Math.min(n, measured.load?.homes.length ?? 0)
+  homeState.measuredPvHomes = Math.min(n, measured.pv?.homes.length ?? 0)
+
+  // Every home's agent, with the edge agent's own defaults: its strategy between the tariffs, its battery limits.
+  const strategy = strategyParamsSchema.parse({ feedInPrice: feedInPerKwh, retailPrice: retailPerKwh })
+  const limits = batteryLimitsSchema.parse({ maxW: 1 })
+  const memory = agentMemory(n, intervalMinutes)
+  const book = agentOrders(n, strategy.steps)
+  const scratch = deliveryScratch(n, book.orders.side.length)
+  const planInputs = {
+    n, localHour: 0, dtHours, perfectForesight: mode === 'p2p-perfect', batterySale: mode === 'p2p-battery', batteryAskPrice: Math.floor((retailPerKwh + feedInPerKwh) / 2),
+    strategy, socFloorPct: limits.socFloorPct, socCeilingPct: limits.socCeilingPct, nodeOf,
+  }
+  const deliveryInputs = { n, dtHours, record: false, imbalancePerKwh: scenario.market.imbalancePerKwh, socFloorPct: limits.socFloorPct, socCeilingPct: limits.socCeilingPct, feePerKwh: tree.feePerKwh }
+  const clearing = { intervalSeconds: intervalMinutes * 60, pricing: scenario.market.pricing }
+  const workspace = new ClearingWorkspace()
+
+  const transformerNetWh = new Float64Array(transformerIds.length)
   const poa = new Float64Array(orientations.length)
   const profileAtShift = new Float64Array(7)
   const capacityWh = scenario.grid.transformerKw === null ? null : scenario.grid.transformerKw * 1000 * dtHours
   const lowVoltage = lowVoltageGrid(scenario, transformerOf, transformerIds.length)
-  // Trades move money, not energy: what each home's meter sees is its net before trading, less what its battery sold.
-  const tradeCorrectionWh = new Float64Array(n)
 
   for (let day = chunk.warmupFrom; day < chunk.to; day++) {
-    // Warm-up days settle the batteries' charge before the chunk's own days; nothing of them is recorded.
+    // Warm-up days settle the batteries' charge and the agents' memory before the chunk's own days; nothing of them is recorded.
     const record = day >= chunk.from
     const noise = mulberry32(((scenario.seed ^ 0x10ad) + day * 104_729) >>> 0)
     const dayStart = start + day * 86_400_000
@@ -146,71 +141,30 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
       for (let s = 0; s < 7; s++) profileAtShift[s] = standardLoadW(dayType, localHour + dtHours / 2 - (s - 3) * 0.25, summer, season)
       const heatPumpShape = localHour >= 6 && localHour < 9 ? 1.3 : 0.9
 
-      transformerNetWh.fill(0)
       if (measured.load) measuredInterval(measured.load, startMs, intervalMinutes, homeState.measuredLoadWh)
       if (measured.pv) measuredInterval(measured.pv, startMs, intervalMinutes, homeState.measuredPvWh)
-      const totals = stepHomes(homeState, {
-        n, localHour, dtHours, heatPumpDayShare, heatPumpShape, record, trading, batteryStrategy: mode === 'p2p-battery',
-        batteryAskPrice: Math.floor((retailPerKwh + feedInPerKwh) / 2), noise, poa, profileAtShift,
-      })
-      const pvTotal = totals.pvWh
-      const loadTotal = totals.loadWh
-      if (record) run.surplusByDayHour[day * 24 + Math.floor(localHour)]! += pvTotal - loadTotal
-      let traded = 0
-      let paid = 0
-      if (trading && orders.count > 0) {
-        const result = clearColumns(orders, tree, { intervalSeconds: intervalMinutes * 60, pricing: scenario.market.pricing }, workspace)
-        const { tradeBuy, tradeSell, tradeEnergyWh, tradeBuyerPrice, tradeNode } = result
-        const feePerKwh = tree.feePerKwh
-        for (let k = 0; k < result.tradeCount; k++) {
-          const buyOrder = tradeBuy[k]!
-          const sellOrder = tradeSell[k]!
-          const buyer = homeOfOrder[buyOrder]!
-          const seller = homeOfOrder[sellOrder]!
-          const energyWh = tradeEnergyWh[k]!
-          const buyerPrice = tradeBuyerPrice[k]!
-          const sellerPrice = buyerPrice - feePerKwh[tradeNode[k]!]!
-          // As the settlement contract computes it (protocol/units.ts): the buyer pays rounded up, the seller gets rounded down.
-          const pay = buyerPaysBaseUnitsNumber(energyWh, buyerPrice)
-          if (record) {
-            homeBoughtWh[buyer]! += energyWh
-            homeSoldWh[seller]! += energyWh
-            homePaid[buyer]! += pay
-            homeReceived[seller]! += sellerReceivesBaseUnitsNumber(energyWh, sellerPrice)
-          }
-          deficit[buyer]! -= energyWh
-          tradeCorrectionWh[buyer]! += energyWh
-          tradeCorrectionWh[seller]! -= energyWh
-          if (isBatteryOrder[sellOrder]) {
-            // The battery delivers what it sold: from its own store, out through the home's meter.
-            socWh[seller]! -= energyWh
-            transformerNetWh[transformerOf[seller]!]! -= energyWh
-          } else {
-            surplus[seller]! -= energyWh
-            transformerNetWh[transformerOf[seller]!]! -= energyWh
-          }
-          transformerNetWh[transformerOf[buyer]!]! += energyWh
-          traded += energyWh
-          paid += pay
-        }
-      }
+      // The weather and the households decide PV and load; the agents do not see them until the interval is over.
+      const totals = stepHomes(homeState, homeRecords, { n, localHour, dtHours, heatPumpDayShare, heatPumpShape, record, noise, poa, profileAtShift })
+      if (record) run.surplusByDayHour[day * 24 + Math.floor(localHour)]! += totals.pvWh - totals.loadWh
 
-      // What is left goes to and from the utility; the transformer carries every home's net physically.
-      let gridImport = 0
-      let gridExport = 0
-      for (let h = 0; h < n; h++) {
-        gridImport += deficit[h]!
-        gridExport += surplus[h]!
-        if (record) {
-          homeImportWh[h]! += deficit[h]!
-          homeExportWh[h]! += surplus[h]!
-        }
-        transformerNetWh[transformerOf[h]!]! += deficit[h]! - surplus[h]!
+      let result = null
+      book.orders.count = 0
+      if (trading) {
+        planInputs.localHour = localHour
+        planAgentOrders(memory, homeState, book, planInputs)
+        if (book.orders.count > 0) result = clearColumns(book.orders, tree, clearing, workspace)
       }
+      deliveryInputs.record = record
+      const delivery = deliverInterval(homeState, book, result, scratch, homeRecords, deliveryInputs)
+      observeInterval(memory, homeState, n, localHour, dtHours)
+
+      // The transformers and cables carry every home's physical net.
+      transformerNetWh.fill(0)
+      for (let h = 0; h < n; h++) transformerNetWh[transformerOf[h]!]! += scratch.netImportWh[h]!
       if (record) {
         let maxLoading = 0
         for (let x = 0; x < transformerIds.length; x++) {
-          const w = (transformerNetWh[x]! / dtHours)
+          const w = transformerNetWh[x]! / dtHours
           if (w > transformers.peakImportW[x]!) transformers.peakImportW[x] = w
           if (-w > transformers.peakExportW[x]!) transformers.peakExportW[x] = -w
           if (capacityWh !== null) {
@@ -221,19 +175,22 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
             if (loading > transformers.dailyPeakLoading[cell]!) transformers.dailyPeakLoading[cell] = loading
           }
         }
-        series.pvWh[t] = pvTotal
-        series.loadWh[t] = loadTotal
-        series.gridImportWh[t] = gridImport
-        series.gridExportWh[t] = gridExport
-        series.tradedWh[t] = traded
-        series.tradedPaid[t] = paid
+        series.pvWh[t] = totals.pvWh
+        series.loadWh[t] = totals.loadWh
+        series.gridImportWh[t] = delivery.gridImportWh
+        series.gridExportWh[t] = delivery.gridExportWh
+        series.tradedWh[t] = delivery.tradedWh
+        series.deliveredWh[t] = delivery.deliveredWh
+        series.shortfallWh[t] = delivery.shortfallWh
+        series.tradedPaid[t] = delivery.paid
+        series.imbalanceCharges[t] = delivery.imbalanceCharges
+        series.batteryWh[t] = delivery.batteryWh
         series.maxTransformerLoading[t] = maxLoading
       }
       if (lowVoltage && record) {
-        for (let h = 0; h < n; h++) lowVoltage.homeNetWh[h] = deficit[h]! - surplus[h]! + tradeCorrectionWh[h]!
+        lowVoltage.homeNetWh.set(scratch.netImportWh)
         lowVoltage.solve(t, dtHours, run.lowVoltage!)
       }
-      tradeCorrectionWh.fill(0)
     }
     if (record) onDay?.(day + 1 - chunk.from)
   }

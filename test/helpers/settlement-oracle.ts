@@ -1,6 +1,6 @@
 import type { Address } from 'viem'
 import type { SettlementBatch } from '../../market/service/settlement-batch.ts'
-import { buyerPaysBaseUnits, sellerReceivesBaseUnits } from '../../protocol/units.ts'
+import { buyerPaysBaseUnits, imbalanceChargeBaseUnits, sellerReceivesBaseUnits } from '../../protocol/units.ts'
 
 // A test oracle: the contract's settlement rules written again, plainly, in TypeScript, so tests can
 // tell what a batch should do to balances without asking the contract. Production code reads the
@@ -48,7 +48,7 @@ export function previewSettlement(batch: SettlementBatch, imbalancePrice: bigint
     d.soldWh += Number(t.energyWh)
     d.deliveredWh += Number(got)
     if (got < t.energyWh) {
-      const charge = sellerReceivesBaseUnits(t.energyWh - got, imbalancePrice)
+      const charge = imbalanceChargeBaseUnits(t.energyWh - got, imbalancePrice)
       d.shortfallWh += Number(t.energyWh - got)
       d.chargedBaseUnits += charge
       add(owner, -charge)

@@ -5,29 +5,40 @@ import { describe, expect, it } from 'vitest'
 import { runVpp } from '../helpers/run-vpp.ts'
 
 describe('vpp simulate', () => {
-  it('runs a scenario three ways and writes a report, KPIs and a time series that agree with each other', async () => {
+  it('runs a scenario four ways and writes a report, KPIs and a time series that agree with each other', async () => {
     const out = mkdtempSync(join(tmpdir(), 'vpp-study-'))
     const result = await runVpp(['simulate', 'simulator/scenarios/street-10.yaml', '--days', '4', '--compare', '--out', out])
     expect(result.stderr).toMatch(/simulating .*100%/)
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/p2p: self-sufficiency [\d.]+ %/)
-    const kpis = JSON.parse(readFileSync(join(out, 'kpis.json'), 'utf8')) as { days: number; modes: { mode: string; tradedKwh: number; gridImportKwh: number; savingsBaseUnits: number; lowVoltage: { lossesKwh: number; minVoltagePu: number } }[] }
+    const kpis = JSON.parse(readFileSync(join(out, 'kpis.json'), 'utf8')) as { days: number; modes: { mode: string; tradedKwh: number; shortfallKwh: number; imbalanceChargesBaseUnits: number; gridImportKwh: number; savingsBaseUnits: number; lowVoltage: { lossesKwh: number; minVoltagePu: number } }[] }
     expect(kpis.days).toBe(4)
-    expect(kpis.modes.map((m) => m.mode)).toEqual(['no-trading', 'p2p', 'p2p-battery'])
-    const rows = readFileSync(join(out, 'timeseries.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(','))
-    expect(rows).toHaveLength(3 * 4 * 96)
+    expect(kpis.modes.map((m) => m.mode)).toEqual(['no-trading', 'p2p', 'p2p-battery', 'p2p-perfect'])
+    const lines = readFileSync(join(out, 'timeseries.csv'), 'utf8').trim().split('\n')
+    const header = lines[0]!.split(',')
+    const rows = lines.slice(1).map((line) => line.split(','))
+    expect(rows).toHaveLength(4 * 4 * 96)
+    const column = (name: string) => header.indexOf(name)
     for (const m of kpis.modes) {
       const mine = rows.filter((r) => r[1] === m.mode)
-      const total = (column: number) => mine.reduce((n, r) => n + Number(r[column]), 0) / 1000
-      expect(total(6)).toBeCloseTo(m.tradedKwh, 1)
-      expect(total(4)).toBeCloseTo(m.gridImportKwh, 1)
+      const total = (name: string) => mine.reduce((n, r) => n + Number(r[column(name)]), 0) / 1000
+      expect(total('traded_wh')).toBeCloseTo(m.tradedKwh, 1)
+      expect(total('shortfall_wh')).toBeCloseTo(m.shortfallKwh, 1)
+      expect(total('imbalance_charges') * 1000).toBe(m.imbalanceChargesBaseUnits)
+      expect(total('grid_import_wh')).toBeCloseTo(m.gridImportKwh, 1)
       // The street's cables: losses and voltages in the time series agree with the KPIs.
-      expect(total(10)).toBeCloseTo(m.lowVoltage.lossesKwh, 0)
-      expect(Math.min(...mine.map((r) => Number(r[11])))).toBeCloseTo(m.lowVoltage.minVoltagePu, 4)
+      expect(total('losses_wh')).toBeCloseTo(m.lowVoltage.lossesKwh, 0)
+      expect(Math.min(...mine.map((r) => Number(r[column('min_voltage_pu')])))).toBeCloseTo(m.lowVoltage.minVoltagePu, 4)
     }
     const report = readFileSync(join(out, 'report.html'), 'utf8')
     expect(report).toContain('<h1>Sunny street</h1>')
     expect(report).toContain('Self-sufficiency')
+    expect(report).toContain('P2P, perfect foresight')
+    expect(report).toContain('Imbalance charges sellers paid buyers')
+    // Forecasts cost something: the agents' P2P leaves trades short, perfect foresight none.
+    const mode = (name: string) => kpis.modes.find((m) => m.mode === name)!
+    expect(mode('p2p').shortfallKwh).toBeGreaterThan(0)
+    expect(mode('p2p-perfect').shortfallKwh).toBe(0)
     expect(report).toContain('Hours with rise above 3 % (VDE-AR-N 4105)')
     expect(report.match(/<svg /g)?.length).toBeGreaterThanOrEqual(5)
     expect(report).not.toMatch(/<script|https?:\/\//)
