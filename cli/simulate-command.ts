@@ -20,13 +20,15 @@ const simulateOptionsSchema = z.object({
  * `vpp simulate SCENARIO.yaml [--days 365] [--out DIR] [--compare]`: a headless study through the real
  * market engine, on a worker thread per core; writes report.html, kpis.json and timeseries.csv to DIR (default `study-NAME`).
  * With `--compare` the same weather and load run four ways: no trading, P2P, P2P with batteries
- * selling to neighbours in the evening, and P2P with perfect foresight (what forecast error costs).
+ * selling to neighbours in the evening, P2P with perfect foresight (what forecast error costs) and, with
+ * the scenario's cables, P2P with the voltage limit in clearing.
  */
 export async function simulateCommand(scenarioPath: string, raw: Record<string, unknown>): Promise<void> {
   const options = parseOptions(simulateOptionsSchema, raw)
   const scenario = loadScenario(scenarioPath)
   const out = resolve(options.out ?? `study-${basename(scenarioPath, extname(scenarioPath))}`)
-  const modes = options.compare ? studyModes : (['p2p'] as const)
+  // The voltage limit needs the cables: without them the comparison leaves that mode out.
+  const modes = options.compare ? studyModes.filter((m) => m !== 'p2p-voltage-limit' || scenario.grid.lowVoltage) : (['p2p'] as const)
 
   const bar = new SingleBar({
     format: 'simulating {mode} {bar} {percentage}% | day {day}/{days} | ETA {eta_formatted}',

@@ -84,7 +84,7 @@ export function forecastInterval(input: {
 }): IntervalForecast {
   const hours = input.intervalSeconds / 3600
   const middle = input.targetStartHour + hours / 2
-  const pvWh = forecastPvWh(input.recentPvW, input.nowHour, middle, hours)
+  const pvWh = forecastPvWh(input.recentPvW, clearSkyRatio(input.nowHour, middle), hours)
   const loadWh = forecastLoadWh(input.recentLoadW, input.profile?.at(middle) ?? Number.NaN, hours)
   const b = input.battery
   const batteryWh = b ? batteryCoverWh(loadWh - pvWh, b.socPct, b.floorPct, b.capacityWh, b.maxW, hours) : 0
@@ -94,13 +94,20 @@ export function forecastInterval(input: {
 // The three parts of the forecast on plain numbers, so the study runs them for 10,000 homes an
 // interval over typed arrays without building an object per home.
 
-/** PV over the interval centred on `middleHour`, Wh (unrounded): the recent solar along the clear-sky shape. */
-export function forecastPvWh(recentPvW: number, nowHour: number, middleHour: number, hours: number): number {
+/** PV over the interval, Wh (unrounded): the recent solar scaled by the clear-sky shape (`clearSkyRatio`). */
+export function forecastPvWh(recentPvW: number, clearSkyRatioToMiddle: number, hours: number): number {
+  return Math.max(0, recentPvW * clearSkyRatioToMiddle * hours)
+}
+
+/**
+ * How much stronger the sun will be at `middleHour` than now, by the clear-sky shape (the same for
+ * every home at one moment, so the study works it out once an interval).
+ */
+export function clearSkyRatio(nowHour: number, middleHour: number): number {
   const nowShape = clearSkyShape(nowHour)
   // Where the shape says night or dawn the ratio is unstable, and solar measured then means the clock
   // or the day is not the textbook one (a simulated day, an odd site): the measured solar is kept.
-  const ratio = nowShape > 0.05 ? Math.min(3, clearSkyShape(middleHour) / nowShape) : 1
-  return Math.max(0, recentPvW * ratio * hours)
+  return nowShape > 0.05 ? Math.min(3, clearSkyShape(middleHour) / nowShape) : 1
 }
 
 /** Load over the interval, Wh (unrounded): the usual load (NaN = not learned yet) blended evenly with the recent. */

@@ -1,5 +1,5 @@
 import type { OrderColumns } from '../market/engine/clearing-types.ts'
-import { batteryCoverWh, forecastLoadWh, forecastPvWh, observeUsualLoad, PROFILE_WEIGHT, usualLoadAt } from '../edge-agent/forecast.ts'
+import { batteryCoverWh, clearSkyRatio, forecastLoadWh, forecastPvWh, observeUsualLoad, PROFILE_WEIGHT, usualLoadAt } from '../edge-agent/forecast.ts'
 import { stepCount, stepEnergyWh, stepLimitPrice, type StrategyParams } from '../edge-agent/strategy.ts'
 import { batteryEnergyWh } from './models/household.ts'
 import type { HomeState } from './study-homes.ts'
@@ -86,6 +86,8 @@ export function planAgentOrders(memory: AgentMemory, homes: HomeState, book: Age
   // The agent's telemetry is the last interval's: its middle is "now" for the clear-sky shape.
   const nowHour = localHour - dtHours / 2
   const evening = localHour >= 17 && localHour < 22
+  // The clear-sky ratio is the same for every home at one moment.
+  const pvRatio = clearSkyRatio(nowHour, middle)
   orders.count = 0
   for (let h = 0; h < n; h++) {
     const capacity = batteryWh[h]!
@@ -96,7 +98,7 @@ export function planAgentOrders(memory: AgentMemory, homes: HomeState, book: Age
       if (capacity > 0) coverWh = Math.trunc(batteryEnergyWh(-actual, socWh[h]!, batteryW[h]! * dtHours, (capacity * p.socFloorPct) / 100, (capacity * p.socCeilingPct) / 100, homes.batteryEfficiency[h]!))
       netWh = actual + coverWh
     } else {
-      const pv = forecastPvWh(recentPvW[h]!, nowHour, middle, dtHours)
+      const pv = forecastPvWh(recentPvW[h]!, pvRatio, dtHours)
       const load = forecastLoadWh(recentLoadW[h]!, usualLoadAt(usualLoadW, 24 * h, middle), dtHours)
       if (capacity > 0) coverWh = batteryCoverWh(load - pv, (socWh[h]! / capacity) * 100, p.socFloorPct, capacity, batteryW[h]!, dtHours)
       netWh = Math.round(pv - load + coverWh)

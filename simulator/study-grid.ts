@@ -1,4 +1,6 @@
-import type { Scenario } from './scenario.ts'
+import { scenarioHomes, scenarioTopology, type Scenario } from './scenario.ts'
+import type { Topology } from '../market/engine/topology.ts'
+import { hostingCapacityW } from './grid/hosting-capacity.ts'
 import { transformerNetwork, type TransformerNetwork } from './grid/lv-network.ts'
 import { PowerFlowWorkspace, solveRadialNetwork } from './grid/power-flow.ts'
 import type { LowVoltageRecord } from './study-run.ts'
@@ -67,4 +69,32 @@ export function lowVoltageGrid(scenario: Scenario, transformerOf: Int32Array, tr
     record.series.maxPu[t] = maxPu
   }
   return { homeNetWh, solve }
+}
+
+/**
+ * The scenario's topology with each transformer's capacity cut to what its cables carry inside the
+ * voltage limits (VDE-AR-N 4105's 3 % rise, EN 50160's band; grid/hosting-capacity.ts), the smaller of
+ * export and import: clearing then never trades more across a transformer than that.
+ */
+export function voltageLimitedTopology(scenario: Scenario): Topology {
+  const lv = scenario.grid.lowVoltage
+  if (!lv) throw new Error('mode p2p-voltage-limit needs the scenario\'s cables: add grid.lowVoltage (see the README, "Simulating a year")')
+  const homesUnder = new Map<string, number>()
+  for (const h of scenarioHomes(scenario)) homesUnder.set(h.transformer, (homesUnder.get(h.transformer) ?? 0) + 1)
+  // Transformers with as many homes have the same network: one search each.
+  const byCount = new Map<number, number>()
+  const limitKw = (homes: number) => {
+    let kw = byCount.get(homes)
+    if (kw === undefined) {
+      const { exportW, importW } = hostingCapacityW(transformerNetwork(homes, lv), { busbarPu: lv.busbarPu, maxRisePu: RISE_LIMIT_PU, minPu: 1 - BAND_PU, maxPu: 1 + BAND_PU })
+      byCount.set(homes, (kw = Math.min(exportW, importW) / 1000))
+    }
+    return kw
+  }
+  return scenarioTopology(scenario).map((node) => {
+    if (node.level !== 'transformer') return node
+    const kw = Math.min(node.capacityKw ?? Number.POSITIVE_INFINITY, limitKw(homesUnder.get(node.id) ?? 0))
+    // A network that cannot keep its band even idle still trades nothing across it (capacity ≈ 0).
+    return { ...node, capacityKw: kw === Number.POSITIVE_INFINITY ? null : Math.max(0.001, kw) }
+  })
 }

@@ -2,8 +2,8 @@ import type { StudyRun } from './study-run.ts'
 import { homeSavings, type StudyKpis } from './study-kpis.ts'
 
 /** Okabe–Ito: distinguishable with every common colour-vision deficiency (same palette as the dashboard). */
-const MODE_COLOURS: Record<string, string> = { 'no-trading': '#999999', p2p: '#0072B2', 'p2p-battery': '#D55E00', 'p2p-perfect': '#009E73' }
-const MODE_NAMES: Record<string, string> = { 'no-trading': 'No trading', p2p: 'P2P trading', 'p2p-battery': 'P2P + battery strategy', 'p2p-perfect': 'P2P, perfect foresight' }
+const MODE_COLOURS: Record<string, string> = { 'no-trading': '#999999', p2p: '#0072B2', 'p2p-battery': '#D55E00', 'p2p-perfect': '#009E73', 'p2p-voltage-limit': '#CC79A7' }
+const MODE_NAMES: Record<string, string> = { 'no-trading': 'No trading', p2p: 'P2P trading', 'p2p-battery': 'P2P + battery strategy', 'p2p-perfect': 'P2P, perfect foresight', 'p2p-voltage-limit': 'P2P, voltage limit in clearing' }
 const W = 760
 const H = 220
 const PAD = 44

@@ -10,10 +10,11 @@ import type { HomeRecords } from './study-homes.ts'
  * with the edge agent's own code and steering its battery to deliver, imbalance settled by the
  * contract's rules; `p2p-battery` also lets batteries sell stored energy to neighbours in the evening;
  * `p2p-perfect` is `p2p` with perfect foresight (each home trades what its devices will actually do),
- * so a comparison shows what forecast error costs.
+ * so a comparison shows what forecast error costs; `p2p-voltage-limit` is `p2p` with each transformer's
+ * capacity in clearing cut to what its cables carry inside the voltage limits (needs the scenario's cables).
  */
-export type StudyMode = 'no-trading' | 'p2p' | 'p2p-battery' | 'p2p-perfect'
-export const studyModes: readonly StudyMode[] = ['no-trading', 'p2p', 'p2p-battery', 'p2p-perfect']
+export type StudyMode = 'no-trading' | 'p2p' | 'p2p-battery' | 'p2p-perfect' | 'p2p-voltage-limit'
+export const studyModes: readonly StudyMode[] = ['no-trading', 'p2p', 'p2p-battery', 'p2p-perfect', 'p2p-voltage-limit']
 
 export interface StudyOptions {
   days: number

@@ -9,7 +9,7 @@ import { loadScaleOf } from './models/household.ts'
 import { stepHomes, type HomeState } from './study-homes.ts'
 import { agentMemory, agentOrders, observeInterval, planAgentOrders } from './study-agents.ts'
 import { deliverInterval, deliveryScratch } from './study-delivery.ts'
-import { lowVoltageGrid } from './study-grid.ts'
+import { lowVoltageGrid, voltageLimitedTopology } from './study-grid.ts'
 import { measuredInputs } from './study-measured.ts'
 import { measuredInterval } from './measured-csv.ts'
 import { annualStandardKwh, heatingDegreeDays, utcOffsetMinutes } from './study-calendar.ts'
@@ -45,7 +45,8 @@ export function runStudy(scenario: Scenario, options: StudyOptions): StudyRun {
 export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyChunk, run: StudyRun, onDay?: (daysDone: number) => void): void {
   const homes = scenarioHomes(scenario)
   const n = homes.length
-  const topology = scenarioTopology(scenario)
+  // With the voltage limit in clearing, each transformer takes only what its cables carry in the band.
+  const topology = mode === 'p2p-voltage-limit' ? voltageLimitedTopology(scenario) : scenarioTopology(scenario)
   const tree = compileTopology(topology)
   const transformerIds = topology.filter((t) => t.level === 'transformer').map((t) => t.id)
   const transformerOf = Int32Array.from(homes, (h) => transformerIds.indexOf(h.transformer))

@@ -20,15 +20,16 @@ function study(homes: number, days: number, mode: string, grid: 'grid' | 'no-gri
 }
 
 /**
- * A year of the 10,000-home town at 15-minute intervals with P2P clearing and the low-voltage power
- * flow of its 100 transformers at every interval, in one process; the same year with no trading is
+ * A year of the 10,000-home town at 15-minute intervals with every home's agent (forecast, step-curve
+ * orders, battery steering), P2P clearing, settlement with imbalance and the low-voltage power flow of
+ * its 100 transformers at every interval, in one process (issue 18 asks ≤ 120 s on 2 cores); the same year with no trading is
  * the baseline (the household models and the power flow, no market), so the market's share of the
  * time shows, and the year without the power flow shows its share. Scaling: four weeks at 100, 1,000
  * and 10,000 homes.
  */
 export const simulatorBenchmark: Benchmark = {
   name: 'simulator',
-  description: 'vpp simulate: 10,000 homes × 365 days with clearing and the low-voltage power flow every interval; no trading as baseline; without the power flow beside it; scaling 100 → 10,000 homes',
+  description: 'vpp simulate: 10,000 homes × 365 days with agents, clearing, imbalance settlement and the low-voltage power flow every interval; no trading as baseline; without the power flow beside it; scaling 100 → 10,000 homes',
   async run() {
     const scaling: Record<string, number> = {}
     for (const homes of [100, 1000, 10_000]) {

@@ -30,6 +30,7 @@ export interface PowerFlowResult {
 /**
  * Arrays reused from one interval to the next (a study solves each feeder 35,040 times a year). One
  * per network, with `warmStart`: each solve starts from the last one's voltages, which are close.
+ * A result's `vPu` and `currentA` are the workspace's own: read them before the next solve.
  */
 export class PowerFlowWorkspace {
   /** Buses of the last solve whose voltages are still in vRe/vIm; 0 when none. */
@@ -38,13 +39,18 @@ export class PowerFlowWorkspace {
   vIm = new Float64Array(0)
   jRe = new Float64Array(0)
   jIm = new Float64Array(0)
+  vPu = new Float64Array(0)
+  currentA = new Float64Array(0)
 
   ensure(n: number): void {
-    if (this.vRe.length >= n) return
+    if (this.vRe.length === n) return
     this.vRe = new Float64Array(n)
     this.vIm = new Float64Array(n)
     this.jRe = new Float64Array(n)
     this.jIm = new Float64Array(n)
+    this.vPu = new Float64Array(n)
+    this.currentA = new Float64Array(n)
+    this.solved = 0
   }
 }
 
@@ -98,6 +104,12 @@ export function solveRadialNetwork(
     for (let i = 0; i < n; i++) {
       const p = loadW[i]! / 3
       const q = loadVar ? loadVar[i]! / 3 : 0
+      // Junctions draw nothing: half the buses of a street, and a division saved on each.
+      if (p === 0 && q === 0) {
+        jRe[i] = 0
+        jIm[i] = 0
+        continue
+      }
       const re = vRe[i]!
       const im = vIm[i]!
       const mag2 = re * re + im * im
@@ -125,11 +137,10 @@ export function solveRadialNetwork(
     converged = largestChange <= toleranceV
   }
   workspace.solved = converged ? n : 0
-  const vPu = new Float64Array(n)
-  const currentA = new Float64Array(n)
+  const { vPu, currentA } = workspace
   let lossesW = 0
   for (let i = 0; i < n; i++) {
-    vPu[i] = Math.hypot(vRe[i]!, vIm[i]!) / nominalV
+    vPu[i] = Math.sqrt(vRe[i]! * vRe[i]! + vIm[i]! * vIm[i]!) / nominalV
     const i2 = jRe[i]! * jRe[i]! + jIm[i]! * jIm[i]!
     currentA[i] = Math.sqrt(i2)
     if (i > 0) lossesW += 3 * i2 * rOhm[i]!
