@@ -43,8 +43,7 @@ describe('vpp simulate', () => {
     expect(report).toContain('Hours with rise above 3 % (VDE-AR-N 4105)')
     expect(report.match(/<svg /g)?.length).toBeGreaterThanOrEqual(5)
     expect(report).not.toMatch(/<script|https?:\/\//)
-    // Five studies in a child process: room for a CI machine running other suites beside it.
-  }, 120_000)
+  }, 120_000) // five studies in a child process: room for a CI machine running other suites beside it
 
   it('says which option or scenario key is wrong', async () => {
     const days = await runVpp(['simulate', 'simulator/scenarios/street-10.yaml', '--days', '0'])
