@@ -76,6 +76,15 @@ export const scenarioSchema = z
     seed: z.number().int().nonnegative(),
   })
   .strict()
+  .superRefine((s, ctx) => {
+    // Transformers are named tx-FEEDER-N by the grid's shape: a layout for one that is not there is a typo.
+    for (const id of Object.keys(s.grid.lowVoltage?.transformers ?? {})) {
+      const match = /^tx-(\d+)-(\d+)$/.exec(id)
+      if (!match || Number(match[1]) < 1 || Number(match[1]) > s.grid.feeders || Number(match[2]) < 1 || Number(match[2]) > s.grid.transformersPerFeeder) {
+        ctx.addIssue({ code: 'custom', path: ['grid', 'lowVoltage', 'transformers', id], message: `no transformer "${id}" in this grid: they are tx-1-1 … tx-${s.grid.feeders}-${s.grid.transformersPerFeeder}` })
+      }
+    }
+  })
 export type Scenario = z.infer<typeof scenarioSchema>
 
 /**

@@ -1,7 +1,7 @@
 import { scenarioHomes, scenarioTopology, type Scenario } from './scenario.ts'
 import type { Topology } from '../market/engine/topology.ts'
 import { hostingCapacityW } from './grid/hosting-capacity.ts'
-import { transformerNetwork, type TransformerNetwork } from './grid/lv-network.ts'
+import { layoutOf, transformerNetwork, type TransformerNetwork } from './grid/lv-network.ts'
 import { PowerFlowWorkspace, solveRadialNetwork } from './grid/power-flow.ts'
 import type { LowVoltageRecord } from './study-run.ts'
 
@@ -15,12 +15,13 @@ const RISE_LIMIT_PU = 0.03
  * flow every interval (grid/power-flow.ts), fed with what each home's meter exchanged. Null when the
  * scenario gives no cables.
  */
-export function lowVoltageGrid(scenario: Scenario, transformerOf: Int32Array, transformers: number) {
+export function lowVoltageGrid(scenario: Scenario, transformerOf: Int32Array, transformerIds: readonly string[]) {
   const lv = scenario.grid.lowVoltage
   if (!lv) return null
+  const transformers = transformerIds.length
   const homesOf: number[][] = Array.from({ length: transformers }, () => [])
   transformerOf.forEach((t, h) => homesOf[t]!.push(h))
-  const networks: TransformerNetwork[] = homesOf.map((homes) => transformerNetwork(homes.length, lv))
+  const networks: TransformerNetwork[] = homesOf.map((homes, x) => transformerNetwork(homes.length, layoutOf(lv, transformerIds[x]!)))
   const loads = networks.map((net) => new Float64Array(net.network.parent.length))
   const workspaces = networks.map(() => new PowerFlowWorkspace())
   /** Each home's net exchange with the grid this interval, Wh (+ import, − export); filled by the caller. */
@@ -81,19 +82,22 @@ export function voltageLimitedTopology(scenario: Scenario): Topology {
   if (!lv) throw new Error('mode p2p-voltage-limit needs the scenario\'s cables: add grid.lowVoltage (see the README, "Simulating a year")')
   const homesUnder = new Map<string, number>()
   for (const h of scenarioHomes(scenario)) homesUnder.set(h.transformer, (homesUnder.get(h.transformer) ?? 0) + 1)
-  // Transformers with as many homes have the same network: one search each.
-  const byCount = new Map<number, number>()
-  const limitKw = (homes: number) => {
-    let kw = byCount.get(homes)
+  // Transformers with as many homes on the same wiring have the same network: one search each.
+  const searched = new Map<string, number>()
+  const limitKw = (id: string) => {
+    const homes = homesUnder.get(id) ?? 0
+    const layout = layoutOf(lv, id)
+    const key = `${homes}/${JSON.stringify(lv.transformers[id] ?? null)}`
+    let kw = searched.get(key)
     if (kw === undefined) {
-      const { exportW, importW } = hostingCapacityW(transformerNetwork(homes, lv), { busbarPu: lv.busbarPu, maxRisePu: RISE_LIMIT_PU, minPu: 1 - BAND_PU, maxPu: 1 + BAND_PU })
-      byCount.set(homes, (kw = Math.min(exportW, importW) / 1000))
+      const { exportW, importW } = hostingCapacityW(transformerNetwork(homes, layout), { busbarPu: lv.busbarPu, maxRisePu: RISE_LIMIT_PU, minPu: 1 - BAND_PU, maxPu: 1 + BAND_PU })
+      searched.set(key, (kw = Math.min(exportW, importW) / 1000))
     }
     return kw
   }
   return scenarioTopology(scenario).map((node) => {
     if (node.level !== 'transformer') return node
-    const kw = Math.min(node.capacityKw ?? Number.POSITIVE_INFINITY, limitKw(homesUnder.get(node.id) ?? 0))
+    const kw = Math.min(node.capacityKw ?? Number.POSITIVE_INFINITY, limitKw(node.id))
     // A network that cannot keep its band even idle still trades nothing across it (capacity ≈ 0).
     return { ...node, capacityKw: kw === Number.POSITIVE_INFINITY ? null : Math.max(0.001, kw) }
   })

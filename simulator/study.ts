@@ -113,7 +113,7 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
   const poa = new Float64Array(orientations.length)
   const profileAtShift = new Float64Array(7)
   const capacityWh = scenario.grid.transformerKw === null ? null : scenario.grid.transformerKw * 1000 * dtHours
-  const lowVoltage = lowVoltageGrid(scenario, transformerOf, transformerIds.length)
+  const lowVoltage = lowVoltageGrid(scenario, transformerOf, transformerIds)
 
   for (let day = chunk.warmupFrom; day < chunk.to; day++) {
     // Warm-up days settle the batteries' charge and the agents' memory before the chunk's own days; nothing of them is recorded.

@@ -32,24 +32,43 @@ export const cableSchema = z.union(
   { error: `must be a cable type (${cableTypes.join(', ')}) or { rOhmPerKm, xOhmPerKm, ampacityA }` },
 )
 
+/** How the homes under one transformer are wired. */
+const layoutShape = {
+  lines: z.number().int().min(1).max(32),
+  mainCable: cableSchema,
+  serviceCable: cableSchema,
+  homeSpacingM: z.number().positive().max(1000),
+  serviceLengthM: z.number().positive().max(1000),
+}
+
 /**
  * How the homes under each transformer are wired: `lines` cables leave the transformer's busbar, the
  * homes take turns along them, `homeSpacingM` apart on the main cable, each by its own service cable.
+ * `transformers` changes any of that for named transformers (e.g. `tx-1-2: { mainCable: NAYY 4x50 }`
+ * for the old street at the end of the feeder); the voltage and the busbar's setting are the
+ * community's.
  */
 export const lowVoltageSchema = z
   .object({
     /** Line-to-line voltage, V. */
     nominalV: z.number().positive().max(1000).default(400),
-    /** The transformer holds its busbar at this voltage (its tap), per unit. */
+    /** The transformers hold their busbars at this voltage (their tap), per unit. */
     busbarPu: z.number().min(0.9).max(1.1).default(1),
-    lines: z.number().int().min(1).max(32).default(4),
-    mainCable: cableSchema.default('NAYY 4x150'),
-    serviceCable: cableSchema.default('NYY 4x35'),
-    homeSpacingM: z.number().positive().max(1000).default(25),
-    serviceLengthM: z.number().positive().max(1000).default(15),
+    lines: layoutShape.lines.default(4),
+    mainCable: layoutShape.mainCable.default('NAYY 4x150'),
+    serviceCable: layoutShape.serviceCable.default('NYY 4x35'),
+    homeSpacingM: layoutShape.homeSpacingM.default(25),
+    serviceLengthM: layoutShape.serviceLengthM.default(15),
+    transformers: z.record(z.string(), z.object(layoutShape).partial().strict()).default({}),
   })
   .strict()
 export type LowVoltage = z.infer<typeof lowVoltageSchema>
+
+/** The wiring under transformer `id`: the community's, with that transformer's own changes. */
+export function layoutOf(lv: LowVoltage, id: string): LowVoltage {
+  const own = lv.transformers[id]
+  return own ? { ...lv, ...own } : lv
+}
 
 const cableOf = (c: z.infer<typeof cableSchema>): Cable => (typeof c === 'string' ? CABLE_TYPES[c] : c)
 

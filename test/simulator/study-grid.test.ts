@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
-import { loadScenario, type Scenario } from '../../simulator/scenario.ts'
+import { loadScenario, scenarioHomes, scenarioSchema, type Scenario } from '../../simulator/scenario.ts'
 import { runStudy } from '../../simulator/study.ts'
 import { studyKpis } from '../../simulator/study-kpis.ts'
 import { lowVoltageSchema, type LowVoltage } from '../../simulator/grid/lv-network.ts'
@@ -72,5 +72,23 @@ describe('the study with a low-voltage power flow', () => {
     const parsed = lowVoltageSchema.safeParse({ mainCable: 'NAYY 4x999' })
     expect(parsed.success).toBe(false)
     expect(parsed.error!.issues[0]).toMatchObject({ path: ['mainCable'], message: expect.stringMatching(/cable type \(NAYY 4x240, NAYY 4x150/) })
+  })
+
+  it('wires a named transformer its own way: its homes see the weak street, the others do not', () => {
+    const suburb = loadScenario(fileURLToPath(new URL('../../simulator/scenarios/suburb-200.yaml', import.meta.url)))
+    const oldStreet = { lines: 1, mainCable: 'NAYY 4x50', serviceCable: 'NYY 4x16', homeSpacingM: 60, serviceLengthM: 30 }
+    const scenario = scenarioSchema.parse({ ...suburb, start: '2026-06-10', grid: { ...suburb.grid, lowVoltage: { ...suburb.grid.lowVoltage, transformers: { 'tx-1-2': oldStreet } } } })
+    const even = runStudy({ ...scenario, grid: { ...scenario.grid, lowVoltage: { ...scenario.grid.lowVoltage!, transformers: {} } } }, { days: 2, mode: 'no-trading' })
+    const run = runStudy(scenario, { days: 2, mode: 'no-trading' })
+    const homes = scenarioHomes(scenario)
+    const under = (id: string) => homes.flatMap((h, i) => (h.transformer === id ? [i] : []))
+    const worstRise = (r: typeof run, id: string) => Math.max(...under(id).map((i) => r.lowVoltage!.homes.maxRisePu[i]!))
+    // The homes on tx-1-1 are wired as before, bit for bit; those on tx-1-2 see a larger rise.
+    expect(under('tx-1-1').map((i) => run.lowVoltage!.homes.maxPu[i])).toEqual(under('tx-1-1').map((i) => even.lowVoltage!.homes.maxPu[i]))
+    expect(worstRise(run, 'tx-1-2')).toBeGreaterThan(2 * worstRise(even, 'tx-1-2'))
+    // A transformer the grid does not have is named.
+    const typo = scenarioSchema.safeParse({ ...suburb, grid: { ...suburb.grid, lowVoltage: { ...suburb.grid.lowVoltage, transformers: { 'tx-1-3': oldStreet } } } })
+    expect(typo.success).toBe(false)
+    expect(typo.error!.issues[0]).toMatchObject({ path: ['grid', 'lowVoltage', 'transformers', 'tx-1-3'], message: expect.stringMatching(/no transformer "tx-1-3".*tx-1-1 … tx-1-2/) })
   })
 })
