@@ -3,6 +3,7 @@ import type { Topology } from '../market/engine/topology.ts'
 import { hostingCapacityW } from './grid/hosting-capacity.ts'
 import { layoutOf, transformerNetwork, type TransformerNetwork } from './grid/lv-network.ts'
 import { PowerFlowWorkspace, solveRadialNetwork } from './grid/power-flow.ts'
+import { mulberry32 } from './random.ts'
 import type { LowVoltageRecord } from './study-run.ts'
 
 /** EN 50160: supply voltage within ±10 % of nominal. */
@@ -12,8 +13,11 @@ const RISE_LIMIT_PU = 0.03
 
 /**
  * The study's low-voltage grid: one radial network per transformer (grid/lv-network.ts) and its power
- * flow every interval (grid/power-flow.ts), fed with what each home's meter exchanged. Null when the
- * scenario gives no cables.
+ * flow every interval (grid/power-flow.ts), fed with what each home's meter exchanged. Balanced (one
+ * solve per network, every home's power shared by three phases) unless the scenario connects some
+ * homes on one phase (`singlePhaseShare`): then each phase is solved on its own with what its homes
+ * put on it, and each home sees its own phase (a three-phase home the worst of the three). Null when
+ * the scenario gives no cables.
  */
 export function lowVoltageGrid(scenario: Scenario, transformerOf: Int32Array, transformerIds: readonly string[]) {
   const lv = scenario.grid.lowVoltage
@@ -21,9 +25,11 @@ export function lowVoltageGrid(scenario: Scenario, transformerOf: Int32Array, tr
   const transformers = transformerIds.length
   const homesOf: number[][] = Array.from({ length: transformers }, () => [])
   transformerOf.forEach((t, h) => homesOf[t]!.push(h))
+  const phaseOf = homePhases(transformerOf.length, lv.singlePhaseShare, scenario.seed)
+  const phases = lv.singlePhaseShare > 0 ? 3 : 1
   const networks: TransformerNetwork[] = homesOf.map((homes, x) => transformerNetwork(homes.length, layoutOf(lv, transformerIds[x]!)))
-  const loads = networks.map((net) => new Float64Array(net.network.parent.length))
-  const workspaces = networks.map(() => new PowerFlowWorkspace())
+  const loads = networks.map((net) => Array.from({ length: phases }, () => new Float64Array(net.network.parent.length)))
+  const workspaces = networks.map(() => Array.from({ length: phases }, () => new PowerFlowWorkspace()))
   /** Each home's net exchange with the grid this interval, Wh (+ import, − export); filled by the caller. */
   const homeNetWh = new Float64Array(transformerOf.length)
 
@@ -36,30 +42,46 @@ export function lowVoltageGrid(scenario: Scenario, transformerOf: Int32Array, tr
     for (let x = 0; x < transformers; x++) {
       const { network, homeBus, ampacityA } = networks[x]!
       const homes = homesOf[x]!
-      const load = loads[x]!
-      for (let k = 0; k < homes.length; k++) load[homeBus[k]!] = homeNetWh[homes[k]!]! / dtHours
-      // Warm: a network's voltages move little from one interval to the next. 1e-8 pu is 2 µV.
-      const flow = solveRadialNetwork(network, load, null, { slackPu: lv.busbarPu, workspace: workspaces[x], warmStart: true, tolerancePu: 1e-8 })
-      if (!flow.converged) record.notConverged++
-      lossesWh += flow.lossesW * dtHours
-      deliveredWh += flow.slackW * dtHours
+      let loading = 0
+      for (let phase = 0; phase < phases; phase++) {
+        const load = loads[x]![phase]!
+        // The solver takes a three-phase total and divides it by three: a phase's own load goes in three times over.
+        for (let k = 0; k < homes.length; k++) {
+          const home = homes[k]!
+          const on = phaseOf[home]!
+          load[homeBus[k]!] = phases === 1 || on < 0 ? homeNetWh[home]! / dtHours : on === phase ? (3 * homeNetWh[home]!) / dtHours : 0
+        }
+        // Warm: a network's voltages move little from one interval to the next. 1e-8 pu is 2 µV.
+        const flow = solveRadialNetwork(network, load, null, { slackPu: lv.busbarPu, workspace: workspaces[x]![phase], warmStart: true, tolerancePu: 1e-8 })
+        if (!flow.converged) record.notConverged++
+        lossesWh += (flow.lossesW / phases) * dtHours
+        deliveredWh += (flow.slackW / phases) * dtHours
+        for (let bus = 1; bus < network.parent.length; bus++) {
+          const share = flow.currentA[bus]! / ampacityA[bus]!
+          if (share > loading) loading = share
+        }
+      }
       const h = record.homes
       for (let k = 0; k < homes.length; k++) {
         const home = homes[k]!
-        const v = flow.vPu[homeBus[k]!]!
-        if (v < h.minPu[home]!) h.minPu[home] = v
-        if (v > h.maxPu[home]!) h.maxPu[home] = v
-        if (v < 1 - BAND_PU || v > 1 + BAND_PU) h.intervalsOutsideBand[home]!++
-        const rise = v - lv.busbarPu
+        const bus = homeBus[k]!
+        const on = phaseOf[home]!
+        let low = Number.POSITIVE_INFINITY
+        let high = 0
+        for (let phase = 0; phase < phases; phase++) {
+          if (on >= 0 && phases > 1 && on !== phase) continue
+          const v = workspaces[x]![phase]!.vPu[bus]!
+          if (v < low) low = v
+          if (v > high) high = v
+        }
+        if (low < h.minPu[home]!) h.minPu[home] = low
+        if (high > h.maxPu[home]!) h.maxPu[home] = high
+        if (low < 1 - BAND_PU || high > 1 + BAND_PU) h.intervalsOutsideBand[home]!++
+        const rise = high - lv.busbarPu
         if (rise > h.maxRisePu[home]!) h.maxRisePu[home] = rise
         if (rise > RISE_LIMIT_PU) h.intervalsRiseOver3Pct[home]!++
-        if (v < minPu) minPu = v
-        if (v > maxPu) maxPu = v
-      }
-      let loading = 0
-      for (let bus = 1; bus < network.parent.length; bus++) {
-        const share = flow.currentA[bus]! / ampacityA[bus]!
-        if (share > loading) loading = share
+        if (low < minPu) minPu = low
+        if (high > maxPu) maxPu = high
       }
       if (loading > record.transformers.maxCableLoading[x]!) record.transformers.maxCableLoading[x] = loading
       if (loading > 1) record.transformers.intervalsCableOverloaded[x]!++
@@ -70,6 +92,19 @@ export function lowVoltageGrid(scenario: Scenario, transformerOf: Int32Array, tr
     record.series.maxPu[t] = maxPu
   }
   return { homeNetWh, solve }
+}
+
+/**
+ * Which phase each home is on: −1 for a three-phase connection, else 0, 1 or 2. A share of the homes,
+ * drawn with the scenario's seed, is connected on one phase, and those take L1, L2, L3 in turn, as an
+ * installer spreads them.
+ */
+export function homePhases(homes: number, singlePhaseShare: number, seed: number): Int8Array {
+  const draw = mulberry32((seed ^ 0x9a5e) >>> 0)
+  const phaseOf = new Int8Array(homes)
+  let next = 0
+  for (let h = 0; h < homes; h++) phaseOf[h] = draw() < singlePhaseShare ? next++ % 3 : -1
+  return phaseOf
 }
 
 /**

@@ -60,6 +60,11 @@ export const lowVoltageSchema = z
     homeSpacingM: layoutShape.homeSpacingM.default(25),
     serviceLengthM: layoutShape.serviceLengthM.default(15),
     transformers: z.record(z.string(), z.object(layoutShape).partial().strict()).default({}),
+    /**
+     * Share of the homes connected on one phase (L1, L2, L3 in turn), the rest three-phase. Above 0 the
+     * power flow solves each phase with what its homes put on it; 0 is the balanced network.
+     */
+    singlePhaseShare: z.number().min(0).max(1).default(0),
   })
   .strict()
 export type LowVoltage = z.infer<typeof lowVoltageSchema>

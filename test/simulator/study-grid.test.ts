@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { loadScenario, scenarioHomes, scenarioSchema, type Scenario } from '../../simulator/scenario.ts'
 import { runStudy } from '../../simulator/study.ts'
 import { studyKpis } from '../../simulator/study-kpis.ts'
+import { homePhases } from '../../simulator/study-grid.ts'
 import { lowVoltageSchema, type LowVoltage } from '../../simulator/grid/lv-network.ts'
 
 const street = loadScenario(fileURLToPath(new URL('../../simulator/scenarios/street-10.yaml', import.meta.url)))
@@ -90,5 +91,29 @@ describe('the study with a low-voltage power flow', () => {
     const typo = scenarioSchema.safeParse({ ...suburb, grid: { ...suburb.grid, lowVoltage: { ...suburb.grid.lowVoltage, transformers: { 'tx-1-3': oldStreet } } } })
     expect(typo.success).toBe(false)
     expect(typo.error!.issues[0]).toMatchObject({ path: ['grid', 'lowVoltage', 'transformers', 'tx-1-3'], message: expect.stringMatching(/no transformer "tx-1-3".*tx-1-1 … tx-1-2/) })
+  })
+
+  it('solves each phase on its own where homes are connected on one phase: energy still balances, the worst rise grows', () => {
+    const balanced = runStudy(june({}), { days: 3, mode: 'no-trading' })
+    const run = runStudy(june({ singlePhaseShare: 1 }), { days: 3, mode: 'no-trading' })
+    const lv = run.lowVoltage!
+    expect(lv.notConverged).toBe(0)
+    for (let t = 0; t < run.series.loadWh.length; t++) {
+      const homesNet = run.series.gridImportWh[t]! - run.series.gridExportWh[t]!
+      expect(Math.abs(lv.series.deliveredWh[t]! - (homesNet + lv.series.lossesWh[t]!)), `interval ${t}`).toBeLessThan(1e-6 * (1 + Math.abs(homesNet)))
+    }
+    // A home's whole export on one phase drives three times the current through that phase's cables.
+    expect(Math.max(...lv.homes.maxRisePu)).toBeGreaterThan(1.5 * Math.max(...balanced.lowVoltage!.homes.maxRisePu))
+    expect(lv.series.lossesWh.reduce((a, b) => a + b, 0)).toBeGreaterThan(balanced.lowVoltage!.series.lossesWh.reduce((a, b) => a + b, 0))
+  })
+
+  it('spreads single-phase homes over L1, L2 and L3 in turn, and leaves the rest three-phase', () => {
+    expect(Array.from(homePhases(6, 0, 1))).toEqual([-1, -1, -1, -1, -1, -1])
+    expect(Array.from(homePhases(6, 1, 1))).toEqual([0, 1, 2, 0, 1, 2])
+    const half = Array.from(homePhases(3000, 0.5, 7))
+    const count = (p: number) => half.filter((x) => x === p).length
+    expect(count(-1)).toBeGreaterThan(1400)
+    expect(count(-1)).toBeLessThan(1600)
+    expect(Math.max(count(0), count(1), count(2)) - Math.min(count(0), count(1), count(2))).toBeLessThanOrEqual(1)
   })
 })
