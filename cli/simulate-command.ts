@@ -6,7 +6,7 @@ import { loadScenario } from '../simulator/scenario.ts'
 import { studyModes, type StudyRun } from '../simulator/study-run.ts'
 import { runStudyOnThreads } from '../simulator/study-threads.ts'
 import { studyKpis } from '../simulator/study-kpis.ts'
-import { studyCsv } from '../simulator/study-csv.ts'
+import { homesCsv, studyCsv } from '../simulator/study-csv.ts'
 import { studyReport } from '../simulator/study-report.ts'
 import { parseOptions } from './parse-options.ts'
 
@@ -18,7 +18,7 @@ const simulateOptionsSchema = z.object({
 
 /**
  * `vpp simulate SCENARIO.yaml [--days 365] [--out DIR] [--compare]`: a headless study through the real
- * market engine, on a worker thread per core; writes report.html, kpis.json and timeseries.csv to DIR (default `study-NAME`).
+ * market engine, on a worker thread per core; writes report.html, kpis.json, timeseries.csv and homes.csv to DIR (default `study-NAME`).
  * With `--compare` the same weather and load run four ways: no trading, P2P, P2P with batteries
  * selling to neighbours in the evening, P2P with perfect foresight (what forecast error costs) and, with
  * the scenario's cables, P2P with the voltage limit in clearing.
@@ -49,9 +49,10 @@ export async function simulateCommand(scenarioPath: string, raw: Record<string, 
   mkdirSync(out, { recursive: true })
   writeFileSync(join(out, 'kpis.json'), `${JSON.stringify({ scenario: scenario.name, scenarioFile: resolve(scenarioPath), days: options.days, seed: scenario.seed, modes: kpis }, null, 2)}\n`)
   writeFileSync(join(out, 'timeseries.csv'), studyCsv(runs))
+  writeFileSync(join(out, 'homes.csv'), homesCsv(runs))
   writeFileSync(join(out, 'report.html'), studyReport(runs, kpis))
   for (const k of kpis) {
     console.log(`${k.mode}: self-sufficiency ${(k.selfSufficiency * 100).toFixed(1)} %, self-consumption ${(k.selfConsumption * 100).toFixed(1)} %, traded ${k.tradedKwh} kWh (${k.shortfallKwh} kWh not delivered, imbalance ${(k.imbalanceChargesBaseUnits / 1e6).toFixed(2)}), savings ${(k.savingsBaseUnits / 1e6).toFixed(2)}, peak transformer import ${k.peakTransformerImportKw} kW${k.lowVoltage ? `, voltage ${(k.lowVoltage.minVoltagePu * 100).toFixed(1)}–${(k.lowVoltage.maxVoltagePu * 100).toFixed(1)} %, ${k.lowVoltage.hoursRiseOver3Pct} h above 3 % rise, losses ${k.lowVoltage.lossesKwh} kWh` : ''}`)
   }
-  console.log(`wrote ${join(out, 'report.html')}, kpis.json and timeseries.csv`)
+  console.log(`wrote ${join(out, 'report.html')}, kpis.json, timeseries.csv and homes.csv`)
 }

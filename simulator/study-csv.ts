@@ -1,3 +1,4 @@
+import { homeSavings } from './study-kpis.ts'
 import type { StudyRun } from './study-run.ts'
 
 /**
@@ -20,6 +21,29 @@ export function studyCsv(runs: readonly StudyRun[]): string {
       const gridColumns = lv ? `,${lv.lossesWh[t]!.toFixed(1)},${lv.minPu[t]!.toFixed(5)},${lv.maxPu[t]!.toFixed(5)}` : ''
       lines.push(`${new Date(run.intervalStartMs[t]!).toISOString()},${run.mode},${s.pvWh[t]},${s.loadWh[t]},${s.batteryWh[t]},${s.gridImportWh[t]},${s.gridExportWh[t]},${s.tradedWh[t]},${s.deliveredWh[t]},${s.shortfallWh[t]},${s.tradedPaid[t]},${s.imbalanceCharges[t]},${price},${s.maxTransformerLoading[t]!.toFixed(4)}${gridColumns}`)
     }
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/**
+ * Every home of every run as CSV, one row per home and mode: its year in Wh and base units (meters,
+ * trades delivered and short, payments, imbalance charges, saving against no trading), and with
+ * cables its own lowest and highest voltage (share of nominal), its largest rise above the busbar (%)
+ * and the intervals it spent outside EN 50160's band or above a 3 % rise.
+ *
+ * @example writeFileSync('homes.csv', homesCsv([p2p]))
+ */
+export function homesCsv(runs: readonly StudyRun[]): string {
+  const grid = runs.every((r) => r.lowVoltage)
+  const lines = [`home,mode,pv_wh,load_wh,import_wh,export_wh,bought_wh,sold_wh,shortfall_wh,paid,received,imbalance_paid,imbalance_received,savings${grid ? ',min_voltage_pu,max_voltage_pu,max_rise_pct,intervals_outside_en50160,intervals_rise_over_3pct' : ''}`]
+  for (const run of runs) {
+    const h = run.homes
+    const savings = homeSavings(run)
+    h.ids.forEach((id, i) => {
+      const lv = run.lowVoltage?.homes
+      const gridColumns = grid && lv ? `,${lv.minPu[i]!.toFixed(5)},${lv.maxPu[i]!.toFixed(5)},${(lv.maxRisePu[i]! * 100).toFixed(3)},${lv.intervalsOutsideBand[i]},${lv.intervalsRiseOver3Pct[i]}` : ''
+      lines.push(`${id},${run.mode},${h.pvWh[i]},${h.loadWh[i]},${h.importWh[i]},${h.exportWh[i]},${h.boughtWh[i]},${h.soldWh[i]},${h.shortfallWh[i]},${h.paid[i]},${h.received[i]},${h.imbalancePaid[i]},${h.imbalanceReceived[i]},${savings[i]}${gridColumns}`)
+    })
   }
   return `${lines.join('\n')}\n`
 }

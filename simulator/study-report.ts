@@ -95,7 +95,7 @@ ${table}
 <p class="note">Definitions: self-sufficiency = demand covered inside the community / total demand; self-consumption = PV energy used inside the community (own use, batteries, neighbours) / PV produced; savings = cost with no trading (retail for imports, feed-in tariff for exports, same weather, load and battery) minus cost in the mode, imbalance charges included; CO₂ avoided = demand covered inside the community × ${s.co2GramsPerKwh} g/kWh. Every home's agent runs the edge agent's own forecast, order strategy and battery control, knowing only its past telemetry at gate closure; what a seller does not deliver it pays its buyer at the imbalance price (${money(s.market.imbalancePerKwh)} per kWh), as the settlement contract does. Perfect foresight trades what the devices will actually do: the difference is what forecast error costs. Trading moves money, and electrons only where it makes batteries behave differently.</p>
 <h2>Transformer loading</h2>
 ${loading}
-${first.lowVoltage ? `<h2>Voltage in the low-voltage grid</h2>\n${voltageChart(runs)}<p class="note">Power flow of every transformer's cables every interval (backward/forward sweep, balanced three-phase, the transformer holding its busbar at ${fmt(first.lowVoltage.busbarPu * 100, 1)} %). EN 50160 wants 90–110 % of nominal; VDE-AR-N 4105 lets generation raise the voltage by 3 % at most.</p>` : ''}
+${first.lowVoltage ? `<h2>Voltage in the low-voltage grid</h2>\n${voltageChart(runs)}${worstHomes(first)}<p class="note">Power flow of every transformer's cables every interval (backward/forward sweep, balanced three-phase, the transformer holding its busbar at ${fmt(first.lowVoltage.busbarPu * 100, 1)} %). EN 50160 wants 90–110 % of nominal; VDE-AR-N 4105 lets generation raise the voltage by 3 % at most.</p>` : ''}
 <h2>When energy is available</h2>
 ${heatMap(first)}
 <h2>Prices and volumes</h2>
@@ -104,6 +104,15 @@ ${traded.join('') || '<p>No trading mode in this study.</p>'}
 ${savingsCharts || '<p>No trading mode in this study.</p>'}
 </body></html>
 `
+}
+
+/** The ten homes with the largest voltage rise in a run, with their own lowest and highest voltage (homes.csv has them all). */
+function worstHomes(run: StudyRun): string {
+  const lv = run.lowVoltage!.homes
+  const hours = run.intervalMinutes / 60
+  const worst = run.homes.ids.map((id, i) => ({ id, i })).sort((a, b) => lv.maxRisePu[b.i]! - lv.maxRisePu[a.i]!).slice(0, 10)
+  const rows = worst.map(({ id, i }) => `<tr><th scope="row">${escape(id)}</th><td>${fmt(lv.minPu[i]! * 100, 1)}</td><td>${fmt(lv.maxPu[i]! * 100, 1)}</td><td>${fmt(lv.maxRisePu[i]! * 100, 2)}</td><td>${fmt(lv.intervalsRiseOver3Pct[i]! * hours, 2)}</td><td>${fmt(lv.intervalsOutsideBand[i]! * hours, 2)}</td></tr>`)
+  return `<table><caption>Homes with the largest voltage rise, ${MODE_NAMES[run.mode]} (every home in homes.csv)</caption><thead><tr><th></th><th>lowest, %</th><th>highest, %</th><th>rise, %</th><th>hours above 3 % rise</th><th>hours outside EN 50160</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
 }
 
 function axes(yMax: number, yLabel: (v: number) => string): string {

@@ -30,11 +30,22 @@ describe('vpp simulate', () => {
       expect(total('losses_wh')).toBeCloseTo(m.lowVoltage.lossesKwh, 0)
       expect(Math.min(...mine.map((r) => Number(r[column('min_voltage_pu')])))).toBeCloseTo(m.lowVoltage.minVoltagePu, 4)
     }
+    // Every home of every mode, with its own voltages: the lowest of them is the KPI's.
+    const homeLines = readFileSync(join(out, 'homes.csv'), 'utf8').trim().split('\n')
+    const homeHeader = homeLines[0]!.split(',')
+    const homeRows = homeLines.slice(1).map((line) => line.split(','))
+    expect(homeRows).toHaveLength(5 * 10)
+    for (const m of kpis.modes) {
+      const mine = homeRows.filter((r) => r[1] === m.mode)
+      expect(Math.min(...mine.map((r) => Number(r[homeHeader.indexOf('min_voltage_pu')])))).toBeCloseTo(m.lowVoltage.minVoltagePu, 4)
+      expect(mine.reduce((n, r) => n + Number(r[homeHeader.indexOf('savings')]), 0)).toBe(m.savingsBaseUnits)
+    }
     const report = readFileSync(join(out, 'report.html'), 'utf8')
     expect(report).toContain('<h1>Sunny street</h1>')
     expect(report).toContain('Self-sufficiency')
     expect(report).toContain('P2P, perfect foresight')
     expect(report).toContain('P2P, voltage limit in clearing')
+    expect(report).toContain('Homes with the largest voltage rise')
     expect(report).toContain('Imbalance charges sellers paid buyers')
     // Forecasts cost something: the agents' P2P leaves trades short, perfect foresight none.
     const mode = (name: string) => kpis.modes.find((m) => m.mode === name)!
