@@ -78,10 +78,16 @@ export const scenarioSchema = z
   .strict()
   .superRefine((s, ctx) => {
     // Transformers are named tx-FEEDER-N by the grid's shape: a layout for one that is not there is a typo.
-    for (const id of Object.keys(s.grid.lowVoltage?.transformers ?? {})) {
+    const transformers = s.grid.feeders * s.grid.transformersPerFeeder
+    for (const [id, own] of Object.entries(s.grid.lowVoltage?.transformers ?? {})) {
       const match = /^tx-(\d+)-(\d+)$/.exec(id)
       if (!match || Number(match[1]) < 1 || Number(match[1]) > s.grid.feeders || Number(match[2]) < 1 || Number(match[2]) > s.grid.transformersPerFeeder) {
         ctx.addIssue({ code: 'custom', path: ['grid', 'lowVoltage', 'transformers', id], message: `no transformer "${id}" in this grid: they are tx-1-1 … tx-${s.grid.feeders}-${s.grid.transformersPerFeeder}` })
+        continue
+      }
+      const under = homesUnderTransformer((Number(match[1]) - 1) * s.grid.transformersPerFeeder + Number(match[2]) - 1, transformers, s.homes.count)
+      if (own.homes && own.homes.length !== under) {
+        ctx.addIssue({ code: 'custom', path: ['grid', 'lowVoltage', 'transformers', id, 'homes'], message: `lists ${own.homes.length} connections, but ${under} homes are under ${id}: list each of them, in order` })
       }
     }
   })
@@ -131,6 +137,18 @@ export interface StudyHome {
   seed: number
 }
 
+/** Which of `transformers` home `i` of `homes` hangs on: the homes in order, spread evenly. */
+export function transformerOfHome(i: number, transformers: number, homes: number): number {
+  return Math.floor((i * transformers) / homes)
+}
+
+/** How many of `homes` hang on transformer `x` (`transformerOfHome`). */
+export function homesUnderTransformer(x: number, transformers: number, homes: number): number {
+  let n = 0
+  for (let i = 0; i < homes; i++) if (transformerOfHome(i, transformers, homes) === x) n++
+  return n
+}
+
 /** The scenario's homes, equipment drawn from its mix with its seed, spread evenly over the transformers. Pure. */
 export function scenarioHomes(s: Scenario): StudyHome[] {
   const random = mulberry32(s.seed)
@@ -144,7 +162,7 @@ export function scenarioHomes(s: Scenario): StudyHome[] {
     const hasHeatPump = h.heatPump ? random() < h.heatPump.share : false
     return {
       id: `home-${String(i + 1).padStart(String(h.count).length, '0')}`,
-      transformer: transformers[Math.floor((i * transformers.length) / h.count)]!,
+      transformer: transformers[transformerOfHome(i, transformers.length, h.count)]!,
       annualLoadKwh: Math.round(between(h.annualLoadKwh)),
       pv: hasPv ? { kWp: Math.round(between(h.pv.kWp) * 10) / 10, tiltDeg: h.pv.tiltDeg, azimuthDeg: Math.round(between(h.pv.azimuthDeg)) } : null,
       battery: hasBattery ? { kWh: Math.round(between(h.battery.kWh) * 10) / 10, kW: Math.round(between(h.battery.kW) * 10) / 10, efficiency: h.battery.efficiency } : null,

@@ -42,10 +42,20 @@ const layoutShape = {
 }
 
 /**
+ * Where one home connects: on street main `line` (1 = the first), `distanceM` from the transformer
+ * along it, by `serviceLengthM` of service cable (default the transformer's). Homes at the same
+ * distance on a line share the junction.
+ */
+const connectionSchema = z
+  .object({ line: z.number().int().min(1).max(32), distanceM: z.number().positive().max(5000), serviceLengthM: z.number().positive().max(1000).optional() })
+  .strict()
+
+/**
  * How the homes under each transformer are wired: `lines` cables leave the transformer's busbar, the
  * homes take turns along them, `homeSpacingM` apart on the main cable, each by its own service cable.
  * `transformers` changes any of that for named transformers (e.g. `tx-1-2: { mainCable: NAYY 4x50 }`
- * for the old street at the end of the feeder); the voltage and the busbar's setting are the
+ * for the old street at the end of the feeder), and can list where each of its homes connects
+ * (`homes`, in the order of the transformer's homes); the voltage and the busbar's setting are the
  * community's.
  */
 export const lowVoltageSchema = z
@@ -59,7 +69,7 @@ export const lowVoltageSchema = z
     serviceCable: layoutShape.serviceCable.default('NYY 4x35'),
     homeSpacingM: layoutShape.homeSpacingM.default(25),
     serviceLengthM: layoutShape.serviceLengthM.default(15),
-    transformers: z.record(z.string(), z.object(layoutShape).partial().strict()).default({}),
+    transformers: z.record(z.string(), z.object({ ...layoutShape, homes: z.array(connectionSchema).min(1) }).partial().strict()).default({}),
     /**
      * Share of the homes connected on one phase (L1, L2, L3 in turn), the rest three-phase. Above 0 the
      * power flow solves each phase with what its homes put on it; 0 is the balanced network.
@@ -70,7 +80,7 @@ export const lowVoltageSchema = z
 export type LowVoltage = z.infer<typeof lowVoltageSchema>
 
 /** The wiring under transformer `id`: the community's, with that transformer's own changes. */
-export function layoutOf(lv: LowVoltage, id: string): LowVoltage {
+export function layoutOf(lv: LowVoltage, id: string): LowVoltage & { homes?: z.infer<typeof connectionSchema>[] } {
   const own = lv.transformers[id]
   return own ? { ...lv, ...own } : lv
 }
@@ -89,35 +99,49 @@ export interface TransformerNetwork {
 }
 
 /**
- * The radial network of one transformer with `homes` homes: bus 0 the busbar; on each line a
- * junction every `homeSpacingM` (the main cable from the junction before), each with its home's bus
- * behind the service cable. Homes take turns over the lines, so every line gets its share. Pure.
+ * The radial network of one transformer with `homes` homes: bus 0 the busbar; on each line a junction
+ * where a home connects (the main cable from the junction before), each with its home's bus behind
+ * its service cable. Without a list of connections the homes take turns over the lines,
+ * `homeSpacingM` apart, so every line gets its share. Pure.
  */
-export function transformerNetwork(homes: number, lv: LowVoltage): TransformerNetwork {
-  const n = 1 + 2 * homes
+export function transformerNetwork(homes: number, lv: LowVoltage & { homes?: z.infer<typeof connectionSchema>[] }): TransformerNetwork {
+  const main = cableOf(lv.mainCable)
+  const service = cableOf(lv.serviceCable)
+  if (lv.homes && lv.homes.length !== homes) throw new Error(`the list of connections has ${lv.homes.length} homes, but ${homes} are under this transformer: list each of them`)
+  const line = Int32Array.from({ length: homes }, (_, h) => (lv.homes ? lv.homes[h]!.line - 1 : h % lv.lines))
+  const distance = Float64Array.from({ length: homes }, (_, h) => (lv.homes ? lv.homes[h]!.distanceM : (Math.floor(h / lv.lines) + 1) * lv.homeSpacingM))
+  const serviceM = Float64Array.from({ length: homes }, (_, h) => lv.homes?.[h]!.serviceLengthM ?? lv.serviceLengthM)
+  // Nearest first (stable: homes at one distance keep their order), so a junction comes after the one before it on its line.
+  const order = Array.from({ length: homes }, (_, h) => h).sort((a, b) => distance[a]! - distance[b]!)
+  const lines = Math.max(lv.lines, ...Array.from(line, (l) => l + 1))
+  const lastJunction = new Int32Array(lines) // 0: the busbar
+  const lastDistance = new Float64Array(lines)
+  const junctions = new Set<string>(order.map((h) => `${line[h]}/${distance[h]}`))
+  const n = 1 + junctions.size + homes
   const parent = new Int32Array(n)
   const rOhm = new Float64Array(n)
   const xOhm = new Float64Array(n)
   const ampacityA = new Float64Array(n)
   const isService = new Uint8Array(n)
   const homeBus = new Int32Array(homes)
-  const main = cableOf(lv.mainCable)
-  const service = cableOf(lv.serviceCable)
   parent[0] = -1
-  const lastJunction = new Int32Array(lv.lines) // 0: the busbar
   let bus = 1
-  for (let h = 0; h < homes; h++) {
-    const line = h % lv.lines
-    const junction = bus++
-    parent[junction] = lastJunction[line]!
-    rOhm[junction] = (main.rOhmPerKm * lv.homeSpacingM) / 1000
-    xOhm[junction] = (main.xOhmPerKm * lv.homeSpacingM) / 1000
-    ampacityA[junction] = main.ampacityA
-    lastJunction[line] = junction
+  for (const h of order) {
+    const l = line[h]!
+    if (distance[h]! > lastDistance[l]! || lastJunction[l] === 0) {
+      const junction = bus++
+      const lengthM = distance[h]! - lastDistance[l]!
+      parent[junction] = lastJunction[l]!
+      rOhm[junction] = (main.rOhmPerKm * lengthM) / 1000
+      xOhm[junction] = (main.xOhmPerKm * lengthM) / 1000
+      ampacityA[junction] = main.ampacityA
+      lastJunction[l] = junction
+      lastDistance[l] = distance[h]!
+    }
     const home = bus++
-    parent[home] = junction
-    rOhm[home] = (service.rOhmPerKm * lv.serviceLengthM) / 1000
-    xOhm[home] = (service.xOhmPerKm * lv.serviceLengthM) / 1000
+    parent[home] = lastJunction[l]!
+    rOhm[home] = (service.rOhmPerKm * serviceM[h]!) / 1000
+    xOhm[home] = (service.xOhmPerKm * serviceM[h]!) / 1000
     ampacityA[home] = service.ampacityA
     isService[home] = 1
     homeBus[h] = home

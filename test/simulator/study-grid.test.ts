@@ -116,4 +116,24 @@ describe('the study with a low-voltage power flow', () => {
     expect(count(-1)).toBeLessThan(1600)
     expect(Math.max(count(0), count(1), count(2)) - Math.min(count(0), count(1), count(2))).toBeLessThanOrEqual(1)
   })
+
+  it('connects each home where the scenario says: the default layout written out is the same network, a far home sees more rise', () => {
+    const suburb = loadScenario(fileURLToPath(new URL('../../simulator/scenarios/suburb-200.yaml', import.meta.url)))
+    const lv = suburb.grid.lowVoltage!
+    // tx-1-1's 100 homes as the default puts them: in turn over the lines, 20 m apart.
+    const asDefault = Array.from({ length: 100 }, (_, h) => ({ line: (h % lv.lines) + 1, distanceM: (Math.floor(h / lv.lines) + 1) * lv.homeSpacingM }))
+    const withHomes = (homes: unknown[]) => scenarioSchema.parse({ ...suburb, start: '2026-06-10', grid: { ...suburb.grid, lowVoltage: { ...lv, transformers: { 'tx-1-1': { homes } } } } })
+    const plain = runStudy({ ...suburb, start: '2026-06-10' }, { days: 1, mode: 'no-trading' })
+    const written = runStudy(withHomes(asDefault), { days: 1, mode: 'no-trading' })
+    expect(Array.from(written.lowVoltage!.homes.maxPu)).toEqual(Array.from(plain.lowVoltage!.homes.maxPu))
+    // A home with PV and no battery moved to the end of a line of its own, 600 m out: alone there, its
+    // noon export raises its own voltage more than it rose 20 m from the busbar.
+    const k = scenarioHomes(suburb).findIndex((h, i) => i < 100 && h.pv && !h.battery)
+    const far = runStudy(withHomes(asDefault.map((c, i) => (i === k ? { line: 5, distanceM: 600, serviceLengthM: 20 } : c))), { days: 1, mode: 'no-trading' })
+    expect(far.lowVoltage!.homes.maxRisePu[k]!).toBeGreaterThan(plain.lowVoltage!.homes.maxRisePu[k]! + 0.002)
+    // A list that does not name every home under the transformer is refused, naming the key.
+    const short = scenarioSchema.safeParse({ ...suburb, grid: { ...suburb.grid, lowVoltage: { ...lv, transformers: { 'tx-1-2': { homes: asDefault.slice(0, 10) } } } } })
+    expect(short.success).toBe(false)
+    expect(short.error!.issues[0]).toMatchObject({ path: ['grid', 'lowVoltage', 'transformers', 'tx-1-2', 'homes'], message: expect.stringMatching(/lists 10 connections, but 100 homes are under tx-1-2/) })
+  })
 })
