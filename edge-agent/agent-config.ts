@@ -7,6 +7,9 @@ import { strategyParamsSchema } from './strategy.ts'
 import { batteryLimitsSchema } from './battery-controller.ts'
 import { homeAssistantConfigSchema } from './home-assistant.ts'
 
+/** How often the agent samples its devices unless configured otherwise, s (the study's agents learn at this rate too). */
+export const DEFAULT_POLL_SECONDS = 1
+
 const topicId = topicIdSchema
 
 /**
@@ -50,7 +53,7 @@ export const agentConfigSchema = z
         warmupMs: z.number().int().min(0).max(60_000).default(0),
       })
       .strict(),
-    pollSeconds: z.number().min(0.2).max(3600).default(1),
+    pollSeconds: z.number().min(0.2).max(3600).default(DEFAULT_POLL_SECONDS),
     telemetrySeconds: z.number().min(1).max(3600).default(5),
     /** Where the outbox keeps telemetry and meter readings while the broker is unreachable. */
     dataDir: z.string().min(1).default('/var/lib/openvpp/agent'),

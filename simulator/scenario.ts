@@ -77,15 +77,15 @@ export const scenarioSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    // Transformers are named tx-FEEDER-N by the grid's shape: a layout for one that is not there is a typo.
-    const transformers = s.grid.feeders * s.grid.transformersPerFeeder
+    // A layout for a transformer the grid does not have is a typo.
+    const ids = scenarioTopology(s).filter((n) => n.level === 'transformer').map((n) => n.id)
     for (const [id, own] of Object.entries(s.grid.lowVoltage?.transformers ?? {})) {
-      const match = /^tx-(\d+)-(\d+)$/.exec(id)
-      if (!match || Number(match[1]) < 1 || Number(match[1]) > s.grid.feeders || Number(match[2]) < 1 || Number(match[2]) > s.grid.transformersPerFeeder) {
-        ctx.addIssue({ code: 'custom', path: ['grid', 'lowVoltage', 'transformers', id], message: `no transformer "${id}" in this grid: they are tx-1-1 … tx-${s.grid.feeders}-${s.grid.transformersPerFeeder}` })
+      const x = ids.indexOf(id)
+      if (x < 0) {
+        ctx.addIssue({ code: 'custom', path: ['grid', 'lowVoltage', 'transformers', id], message: `no transformer "${id}" in this grid: they are ${ids[0]} … ${ids.at(-1)}` })
         continue
       }
-      const under = homesUnderTransformer((Number(match[1]) - 1) * s.grid.transformersPerFeeder + Number(match[2]) - 1, transformers, s.homes.count)
+      const under = homesUnderTransformer(x, ids.length, s.homes.count)
       if (own.homes && own.homes.length !== under) {
         ctx.addIssue({ code: 'custom', path: ['grid', 'lowVoltage', 'transformers', id, 'homes'], message: `lists ${own.homes.length} connections, but ${under} homes are under ${id}: list each of them, in order` })
       }

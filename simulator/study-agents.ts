@@ -1,4 +1,5 @@
 import type { OrderColumns } from '../market/engine/clearing-types.ts'
+import { DEFAULT_POLL_SECONDS } from '../edge-agent/agent-config.ts'
 import { batteryCoverWh, clearSkyRatio, forecastLoadWh, forecastPvWh, observeUsualLoad, PROFILE_WEIGHT, usualLoadAt } from '../edge-agent/forecast.ts'
 import { stepCount, stepEnergyWh, stepLimitPrice, type StrategyParams } from '../edge-agent/strategy.ts'
 import { batteryEnergyWh } from './models/household.ts'
@@ -10,8 +11,6 @@ import type { HomeState } from './study-homes.ts'
 
 /** Share of its capacity a battery keeps for its own home when selling to neighbours in the evening. */
 const BATTERY_EVENING_RESERVE = 0.5
-/** How often the live agent samples its devices (agent-config.ts `pollSeconds`' default). */
-const AGENT_POLL_SECONDS = 1
 
 /** What each home's agent has seen: the last interval's mean PV and load, and its learned load by hour. */
 export interface AgentMemory {
@@ -28,15 +27,14 @@ export function agentMemory(n: number, intervalMinutes: number): AgentMemory {
     recentPvW: new Float64Array(n),
     recentLoadW: new Float64Array(n),
     usualLoadW: new Float64Array(24 * n).fill(Number.NaN),
-    weight: 1 - (1 - PROFILE_WEIGHT) ** ((intervalMinutes * 60) / AGENT_POLL_SECONDS),
+    weight: 1 - (1 - PROFILE_WEIGHT) ** ((intervalMinutes * 60) / DEFAULT_POLL_SECONDS),
   }
 }
 
-/** The order book the agents write into, and which home and device each order is for. */
+/** The order book the agents write into, and which home each order is for. */
 export interface AgentOrders {
   orders: OrderColumns
   homeOfOrder: Int32Array
-  isBatteryOrder: Uint8Array
 }
 
 export function agentOrders(n: number, maxStepsPerHome: number): AgentOrders {
@@ -53,7 +51,6 @@ export function agentOrders(n: number, maxStepsPerHome: number): AgentOrders {
       hash: Array.from({ length: slots }, (_, k) => `o${k}`),
     },
     homeOfOrder: new Int32Array(slots),
-    isBatteryOrder: new Uint8Array(slots),
   }
 }
 
@@ -80,7 +77,7 @@ export interface PlanInputs {
 export function planAgentOrders(memory: AgentMemory, homes: HomeState, book: AgentOrders, p: PlanInputs): void {
   const { recentPvW, recentLoadW, usualLoadW } = memory
   const { batteryWh, batteryW, socWh, pvWh, loadWh } = homes
-  const { orders, homeOfOrder, isBatteryOrder } = book
+  const { orders, homeOfOrder } = book
   const { n, localHour, dtHours, strategy, nodeOf } = p
   const middle = localHour + dtHours / 2
   // The agent's telemetry is the last interval's: its middle is "now" for the clear-sky shape.
@@ -106,11 +103,11 @@ export function planAgentOrders(memory: AgentMemory, homes: HomeState, book: Age
     const totalWh = Math.abs(netWh)
     const steps = stepCount(totalWh, strategy)
     const side = netWh > 0 ? 1 : 0
-    for (let k = 0; k < steps; k++) addOrder(orders, homeOfOrder, isBatteryOrder, h, side, stepEnergyWh(k, steps, totalWh), stepLimitPrice(k, steps, side, strategy), nodeOf[h]!, 0)
+    for (let k = 0; k < steps; k++) addOrder(orders, homeOfOrder, h, side, stepEnergyWh(k, steps, totalWh), stepLimitPrice(k, steps, side, strategy), nodeOf[h]!)
     if (p.batterySale && evening && capacity > 0 && netWh >= 0) {
       // What the battery could still give beyond its home's own use and evening reserve, for the neighbours.
       const offerWh = Math.floor(Math.min(batteryW[h]! * dtHours - Math.max(0, coverWh), socWh[h]! - Math.max(0, coverWh) - Math.ceil(capacity * BATTERY_EVENING_RESERVE)))
-      if (offerWh >= strategy.minOrderWh) addOrder(orders, homeOfOrder, isBatteryOrder, h, 1, offerWh, p.batteryAskPrice, nodeOf[h]!, 1)
+      if (offerWh >= strategy.minOrderWh) addOrder(orders, homeOfOrder, h, 1, offerWh, p.batteryAskPrice, nodeOf[h]!)
     }
   }
 }
@@ -126,7 +123,7 @@ export function observeInterval(memory: AgentMemory, homes: HomeState, n: number
   }
 }
 
-function addOrder(orders: OrderColumns, homeOf: Int32Array, isBattery: Uint8Array, home: number, side: 0 | 1, energyWh: number, limitPrice: number, node: number, battery: 0 | 1): void {
+function addOrder(orders: OrderColumns, homeOf: Int32Array, home: number, side: 0 | 1, energyWh: number, limitPrice: number, node: number): void {
   const k = orders.count++
   orders.side[k] = side
   orders.energyWh[k] = energyWh
@@ -135,6 +132,5 @@ function addOrder(orders: OrderColumns, homeOf: Int32Array, isBattery: Uint8Arra
   orders.seq[k] = k
   orders.node[k] = node
   homeOf[k] = home
-  isBattery[k] = battery
 }
 

@@ -1,9 +1,9 @@
 import type { ColumnarResult } from '../market/engine/clearing-types.ts'
 import { steeringSetpointW } from '../edge-agent/battery-controller.ts'
 import { buyerPaysBaseUnitsNumber, imbalanceChargeBaseUnitsNumber, sellerReceivesBaseUnitsNumber } from '../protocol/units.ts'
-import { BATTERY_FLOOR_SHARE, batteryEnergyWh, socAfterWh } from './models/household.ts'
+import { BATTERY_FLOOR_SHARE } from './models/household.ts'
 import type { AgentOrders } from './study-agents.ts'
-import { selfConsumptionWh, type HomeState } from './study-homes.ts'
+import { batteryWholeWh, selfConsumptionWh, type HomeState } from './study-homes.ts'
 
 // After clearing: what every home's devices physically do with its award (the agent's own battery
 // control, battery-controller.ts), and the interval settled by the contract's rules
@@ -141,13 +141,8 @@ export function deliverInterval(homes: HomeState, book: AgentOrders, result: Col
 function batteryStep(homes: HomeState, h: number, awardWh: number, pv: number, load: number, p: DeliveryInputs): number {
   if (awardWh === 0) return selfConsumptionWh(homes, homes.socWh, h, pv - load, p.dtHours)
   const capacity = homes.batteryWh[h]!
-  const soc = homes.socWh[h]!
-  const maxW = homes.batteryW[h]!
-  const setpointW = steeringSetpointW(awardWh, p.dtHours * 3600, pv / p.dtHours, load / p.dtHours, (soc / capacity) * 100, maxW, p.socFloorPct, p.socCeilingPct)
-  const floorWh = capacity * Math.max(BATTERY_FLOOR_SHARE, p.socFloorPct / 100)
-  const energy = Math.trunc(batteryEnergyWh(setpointW * p.dtHours, soc, maxW * p.dtHours, floorWh, (capacity * p.socCeilingPct) / 100, homes.batteryEfficiency[h]!))
-  homes.socWh[h] = Math.floor(socAfterWh(soc, energy, homes.batteryEfficiency[h]!))
-  return energy
+  const setpointW = steeringSetpointW(awardWh, p.dtHours * 3600, pv / p.dtHours, load / p.dtHours, (homes.socWh[h]! / capacity) * 100, homes.batteryW[h]!, p.socFloorPct, p.socCeilingPct)
+  return batteryWholeWh(homes, homes.socWh, h, setpointW * p.dtHours, capacity * Math.max(BATTERY_FLOOR_SHARE, p.socFloorPct / 100), (capacity * p.socCeilingPct) / 100, p.dtHours)
 }
 
 function settleTrade(result: ColumnarResult, k: number, book: AgentOrders, scratch: DeliveryScratch, records: DeliveryRecords, p: DeliveryInputs, total: IntervalDelivery): void {

@@ -103,8 +103,17 @@ export function stepHomes(state: HomeState, records: HomeRecords, p: IntervalInp
  */
 export function selfConsumptionWh(state: HomeState, soc: Float64Array, h: number, netWh: number, dtHours: number): number {
   const capacity = state.batteryWh[h]!
-  // The shared model in whole Wh: its energy truncated toward zero, the charge stored rounded down.
-  const energy = Math.trunc(batteryEnergyWh(-netWh, soc[h]!, state.batteryW[h]! * dtHours, capacity * BATTERY_FLOOR_SHARE, capacity, state.batteryEfficiency[h]!))
-  soc[h] = Math.floor(socAfterWh(soc[h]!, energy, state.batteryEfficiency[h]!))
+  return batteryWholeWh(state, soc, h, -netWh, capacity * BATTERY_FLOOR_SHARE, capacity, dtHours)
+}
+
+/**
+ * The battery toward `wantedWh` (positive: give) for one interval between `floorWh` and
+ * `ceilingWh` of charge: the shared model in whole Wh, its energy truncated toward zero and
+ * the charge stored rounded down. Moves `soc[h]`; returns what it gave (positive) or took.
+ */
+export function batteryWholeWh(state: HomeState, soc: Float64Array, h: number, wantedWh: number, floorWh: number, ceilingWh: number, dtHours: number): number {
+  const efficiency = state.batteryEfficiency[h]!
+  const energy = Math.trunc(batteryEnergyWh(wantedWh, soc[h]!, state.batteryW[h]! * dtHours, floorWh, ceilingWh, efficiency))
+  soc[h] = Math.floor(socAfterWh(soc[h]!, energy, efficiency))
   return energy
 }

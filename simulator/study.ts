@@ -86,14 +86,13 @@ export function simulateChunk(scenario: Scenario, mode: StudyMode, chunk: StudyC
   const { series, transformers } = run
   const homeRecords = run.homes
   const halfFull = Float64Array.from(batteryWh, (wh) => Math.round(wh * 0.5))
+  const measured = measuredInputs(scenario, run.days)
   const homeState: HomeState = {
     orientationOf, kWp, loadScale, shiftQuarter, heatPumpKwh, evLeftWh, evArrivalHour, batteryWh, batteryW, batteryEfficiency,
     socWh: halfFull.slice(), baselineSocWh: halfFull.slice(), pvWh: new Float64Array(n), loadWh: new Float64Array(n),
-    measuredLoadWh: new Float64Array(n), measuredLoadHomes: 0, measuredPvWh: new Float64Array(n), measuredPvHomes: 0,
+    measuredLoadWh: new Float64Array(n), measuredLoadHomes: Math.min(n, measured.load?.homes.length ?? 0),
+    measuredPvWh: new Float64Array(n), measuredPvHomes: Math.min(n, measured.pv?.homes.length ?? 0),
   }
-  const measured = measuredInputs(scenario, run.days)
-  homeState.measuredLoadHomes = Math.min(n, measured.load?.homes.length ?? 0)
-  homeState.measuredPvHomes = Math.min(n, measured.pv?.homes.length ?? 0)
 
   // Every home's agent, with the edge agent's own defaults: its strategy between the tariffs, its battery limits.
   const strategy = strategyParamsSchema.parse({ feedInPrice: feedInPerKwh, retailPrice: retailPerKwh })
