@@ -54,5 +54,10 @@ export async function simulateCommand(scenarioPath: string, raw: Record<string, 
   for (const k of kpis) {
     console.log(`${k.mode}: self-sufficiency ${(k.selfSufficiency * 100).toFixed(1)} %, self-consumption ${(k.selfConsumption * 100).toFixed(1)} %, traded ${k.tradedKwh} kWh (${k.shortfallKwh} kWh not delivered, imbalance ${(k.imbalanceChargesBaseUnits / 1e6).toFixed(2)}), savings ${(k.savingsBaseUnits / 1e6).toFixed(2)}, peak transformer import ${k.peakTransformerImportKw} kW${k.lowVoltage ? `, voltage ${(k.lowVoltage.minVoltagePu * 100).toFixed(1)}–${(k.lowVoltage.maxVoltagePu * 100).toFixed(1)} %, ${k.lowVoltage.hoursRiseOver3Pct} h above 3 % rise, losses ${k.lowVoltage.lossesKwh} kWh` : ''}`)
   }
+  for (const k of kpis) {
+    if (k.lowVoltage?.powerFlowsNotConverged) {
+      console.error(`warning: in ${k.mode}, ${k.lowVoltage.powerFlowsNotConverged} transformer-intervals' power flow did not converge: the cables cannot carry what those homes ask of them, so their voltages are not physical. Check grid.lowVoltage (fewer homes per line, heavier cable, shorter spacing).`)
+    }
+  }
   console.log(`wrote ${join(out, 'report.html')}, kpis.json, timeseries.csv and homes.csv`)
 }

@@ -61,6 +61,11 @@ export interface LowVoltageKpis {
   lossesKwh: number
   /** Losses as a share of the energy the transformers delivered into their networks, both ways. */
   lossesShare: number
+  /**
+   * Transformer-intervals whose power flow did not converge: the cables cannot carry what the homes
+   * ask of them, and the voltages of those intervals are not physical.
+   */
+  powerFlowsNotConverged: number
 }
 
 /**
@@ -171,6 +176,7 @@ function lowVoltageKpis(run: StudyRun): LowVoltageKpis | null {
     hoursCableOverloaded: lv.transformers.intervalsCableOverloaded.reduce((a, b) => a + b, 0) * hours,
     lossesKwh: round(lossesWh / 1000, 1),
     lossesShare: through > 0 ? round(lossesWh / through, 4) : 0,
+    powerFlowsNotConverged: lv.notConverged,
   }
 }
 

@@ -55,6 +55,7 @@ export function studyReport(runs: readonly StudyRun[], kpis: readonly StudyKpis[
       ['Cable hours over ampacity', (k) => fmt(lv(k).hoursCableOverloaded, 2)],
       ['Cable losses, kWh', (k) => fmt(lv(k).lossesKwh)],
       ['Cable losses, share of energy through the transformers', (k) => pct(lv(k).lossesShare)],
+      ['Power flows that did not converge (voltages there not physical)', (k) => fmt(lv(k).powerFlowsNotConverged)],
     )
   }
   const table = `<table><thead><tr><th></th>${kpis.map((k) => `<th>${MODE_NAMES[k.mode]}</th>`).join('')}</tr></thead><tbody>${rows

@@ -56,6 +56,21 @@ describe('vpp simulate', () => {
     expect(report).not.toMatch(/<script|https?:\/\//)
   }, 120_000) // five studies in a child process: room for a CI machine running other suites beside it
 
+  it('warns when the cables cannot carry the homes, so the power flow does not converge', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vpp-scenario-'))
+    const street = readFileSync('simulator/scenarios/street-10.yaml', 'utf8')
+    const hopeless = join(dir, 'hopeless.yaml')
+    // One thin cable, a kilometre between homes: in a January evening the far end collapses.
+    writeFileSync(hopeless, street.replace(/lowVoltage: \{[^}]*\}/, 'lowVoltage: { lines: 1, mainCable: NYY 4x16, serviceCable: NYY 4x16, homeSpacingM: 1000, serviceLengthM: 200 }').replace(/^start: .*$/m, 'start: 2026-01-10'))
+    const bad = await runVpp(['simulate', hopeless, '--days', '1', '--out', join(dir, 'out')])
+    expect(bad.code).toBe(0)
+    expect(bad.stderr).toMatch(/warning: in p2p, \d+ transformer-intervals' power flow did not converge.*grid\.lowVoltage/)
+    const kpis = JSON.parse(readFileSync(join(dir, 'out', 'kpis.json'), 'utf8')) as { modes: { lowVoltage: { powerFlowsNotConverged: number } }[] }
+    expect(kpis.modes[0]!.lowVoltage.powerFlowsNotConverged).toBeGreaterThan(0)
+    const fine = await runVpp(['simulate', 'simulator/scenarios/street-10.yaml', '--days', '1', '--out', join(dir, 'fine')])
+    expect(fine.stderr).not.toMatch(/did not converge/)
+  }, 120_000)
+
   it('says which option or scenario key is wrong', async () => {
     const days = await runVpp(['simulate', 'simulator/scenarios/street-10.yaml', '--days', '0'])
     expect(days.code).toBe(1)
